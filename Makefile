@@ -1,0 +1,31 @@
+# Voice of Customer: `make run` (whole stack locally), `make test`, `make lint`, `make bench`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install run test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m survey_core.devstack
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check services tests bench
+	$(VENV)/bin/ruff format --check services tests bench
+
+bench: install
+	$(PY) bench/ivr_webhook.py
+	$(PY) bench/report_latency.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Shared library of the services: settings, MongoDB, HTTP plumbing, domain maths."""

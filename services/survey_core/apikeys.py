@@ -1,0 +1,87 @@
+"""API keys with scopes, stored only as SHA-256 hashes, and the decorator that checks them."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from flask import g, request
+from pymongo.database import Database
+
+from survey_core.errors import APIError
+
+SCOPES = ("read", "admin")
+# What each scope grants: admin may do everything read may.
+GRANTS = {"read": {"read"}, "admin": {"read", "admin"}}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 is enough: keys are 256-bit random tokens, not passwords."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(db: Database, name: str, scope: str) -> tuple[str, dict[str, Any]]:
+    """A new key: returns the plain key (shown once) and the stored record (without secrets)."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
+    key = "voc_" + secrets.token_urlsafe(32)
+    record = {
+        "name": name,
+        "scope": scope,
+        "prefix": key[:12],
+        "key_hash": hash_key(key),
+        "created_at": datetime.now(UTC),
+        "revoked_at": None,
+    }
+    db.api_keys.insert_one(record)
+    record.pop("key_hash")
+    return key, record
+
+
+def list_keys(db: Database) -> list[dict[str, Any]]:
+    """Every key's name, scope, prefix and dates; never the hash."""
+    return list(db.api_keys.find({}, {"_id": 0, "key_hash": 0}).sort("created_at", 1))
+
+
+def revoke_key(db: Database, prefix_or_name: str) -> int:
+    """Revoke keys by prefix or name; returns how many were revoked."""
+    result = db.api_keys.update_many(
+        {"$or": [{"prefix": prefix_or_name}, {"name": prefix_or_name}], "revoked_at": None},
+        {"$set": {"revoked_at": datetime.now(UTC)}},
+    )
+    return result.modified_count
+
+
+def authenticate(db: Database, header: str | None, scope: str) -> dict[str, Any]:
+    """The key record for an `Authorization: Bearer` header that grants `scope`, or APIError."""
+    if not header or not header.startswith("Bearer ") or not header[7:].strip():
+        raise APIError(401, "unauthorized", "An API key is required: Authorization: Bearer <key>.")
+    record = db.api_keys.find_one({"key_hash": hash_key(header[7:].strip()), "revoked_at": None})
+    if record is None:
+        raise APIError(401, "unauthorized", "The API key is unknown or revoked.")
+    if scope not in GRANTS.get(record["scope"], set()):
+        raise APIError(403, "forbidden", f"This API key lacks the {scope!r} scope.")
+    return record
+
+
+def require_api_key(scope: str) -> Callable[[F], F]:
+    """View decorator: 401 without a valid key, 403 when the key lacks `scope`."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from survey_core.mongo import get_db
+
+            g.api_key = authenticate(get_db(), request.headers.get("Authorization"), scope)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

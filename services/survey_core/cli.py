@@ -1,0 +1,111 @@
+"""surveyctl: the operator's command line (keys, database, demo data, local stack)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from survey_core import apikeys, mongo
+from survey_core.settings import ConfigError, Settings
+
+# The CLI runs long operations (index builds, imports): a longer database timeout than requests.
+CLI_TIMEOUT_MS = 30_000
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _db():  # noqa: ANN202 - a pymongo Database
+    return mongo.database(_settings(), CLI_TIMEOUT_MS)
+
+
+@click.group()
+def main() -> None:
+    """Operate Voice of Customer: API keys, database, demo data, local stack."""
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option("--scope", required=True, type=click.Choice(apikeys.SCOPES))
+def keys_create(name: str, scope: str) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    key, record = apikeys.create_key(_db(), name, scope)
+    click.echo(key)
+    click.echo(f"created {record['prefix']}... name={name} scope={scope}", err=True)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (prefix, name, scope, dates), never the keys themselves."""
+    for record in apikeys.list_keys(_db()):
+        revoked = record["revoked_at"].isoformat() if record.get("revoked_at") else "-"
+        click.echo(
+            f"{record['prefix']}\t{record['name']}\t{record['scope']}\t"
+            f"{record['created_at'].isoformat()}\trevoked={revoked}"
+        )
+
+
+@keys.command("revoke")
+@click.argument("prefix_or_name")
+def keys_revoke(prefix_or_name: str) -> None:
+    """Revoke keys by prefix or name."""
+    count = apikeys.revoke_key(_db(), prefix_or_name)
+    if not count:
+        raise click.ClickException(f"no active key matches {prefix_or_name!r}")
+    click.echo(f"revoked {count} key(s)")
+
+
+@main.group()
+def db() -> None:
+    """Database set-up."""
+
+
+@db.command("init")
+def db_init() -> None:
+    """Create every index and seed the default surveys (idempotent)."""
+    from survey_core.indexes import ensure_indexes
+
+    names = ensure_indexes(_db())
+    click.echo(json.dumps({"indexes": names}))
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("load")
+@click.option("--count", default=300, show_default=True, help="How many demo responses.")
+def demo_load(count: int) -> None:
+    """Load demo responses (idempotent: a second run adds nothing)."""
+    from survey_core.demo import load_demo
+    from survey_core.indexes import ensure_indexes
+
+    database = _db()
+    ensure_indexes(database)
+    with click.progressbar(length=count, label="demo responses", file=sys.stderr) as bar:
+        created = load_demo(database, _settings().tz, count, progress=bar.update)
+    click.echo(f"demo data: {created} new response(s), {count - created} already there")
+
+
+@main.command("run")
+def run() -> None:
+    """Run the whole stack locally (what `make run` calls)."""
+    from survey_core.devstack import main as devstack_main
+
+    sys.exit(devstack_main())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Demo data: a few months of post-call and web responses, loaded idempotently."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pymongo.database import Database
+
+from survey_core.months import month_of
+from survey_core.responses import record_complete_response
+from survey_core.surveys import get_survey
+
+AGENTS = {"A01": "north", "A02": "north", "A03": "south", "A04": "south", "A05": "vip"}
+REASONS = ("billing", "delivery", "technical", "account")
+
+
+def _weighted(rng: random.Random, low: int, high: int, bias: float) -> int:
+    """A score skewed towards the top of [low, high] by `bias` (0..1)."""
+    return min(high, max(low, round(low + (high - low) * (rng.random() ** (1 - bias)))))
+
+
+def load_demo(
+    db: Database, tz: ZoneInfo, count: int = 300, progress: Callable[[int], None] | None = None
+) -> int:
+    """Store `count` deterministic demo responses (ids demo-0000...); returns how many were new."""
+    rng = random.Random(20261001)
+    now = datetime.now(UTC)
+    surveys = {slug: get_survey(db, slug) for slug in ("post-call", "post-contact")}
+    created = 0
+    for i in range(count):
+        slug = "post-call" if i % 3 else "post-contact"
+        survey = surveys[slug]
+        if survey is None:
+            raise RuntimeError("surveys are not seeded: run `surveyctl db init` first")
+        agent = rng.choice(list(AGENTS))
+        started = now - timedelta(days=rng.uniform(0, 75), minutes=rng.uniform(0, 600))
+        meta = {
+            "survey": slug,
+            "version": survey["version"],
+            "channel": "ivr" if slug == "post-call" else rng.choice(["web", "chat", "email"]),
+            "interaction_id": f"demo-{i:04d}",
+            "agent_id": agent,
+            "team": AGENTS[agent],
+            "reason": rng.choice(REASONS),
+            "language": rng.choice(["zh-CN", "en-US"]),
+            "month": month_of(started, tz),
+            "started_at": started,
+            "submitted_at": started + timedelta(minutes=2),
+        }
+        bias = {"A01": 0.8, "A02": 0.6, "A03": 0.5, "A04": 0.3, "A05": 0.7}[agent]
+        answers = {
+            "csat": _weighted(rng, 1, 5, bias),
+            "nps": _weighted(rng, 0, 10, bias),
+            "ces": 6 - _weighted(rng, 1, 5, bias),
+        }
+        qtypes = {q["key"]: q["type"] for q in survey["questions"]}
+        created += record_complete_response(db, meta, answers, qtypes)
+        if progress:
+            progress(1)
+    return created

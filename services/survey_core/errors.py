@@ -1,0 +1,97 @@
+"""One JSON error shape for every service: {code, status, message, errors}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, jsonify
+from marshmallow import ValidationError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("voc.errors")
+
+# The PyMongo errors that mean "the database is not reachable right now", not a bug.
+DATABASE_DOWN = (ConnectionFailure, ExecutionTimeout, WTimeoutError)
+
+
+class APIError(Exception):
+    """A domain error with the HTTP status and stable code it maps to at the edge."""
+
+    def __init__(
+        self, status: int, code: str, message: str, errors: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors or {}
+
+
+def error_response(
+    status: int, code: str, message: str, errors: dict[str, Any] | None = None
+) -> Response:
+    """The JSON error response every service uses."""
+    body = {"code": code, "status": status, "message": message, "errors": errors or {}}
+    request_id = g.get("request_id") if g else None
+    if request_id:
+        body["request_id"] = request_id
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _code_for(exc: HTTPException) -> str:
+    name = (exc.name or "error").lower()
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_")
+
+
+def handle_http_exception(exc: HTTPException) -> Response:
+    """404, 405, 413, 400 (malformed JSON) and friends as JSON, keeping Allow on 405."""
+    status = exc.code or 500
+    errors = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
+    response = error_response(status, _code_for(exc), exc.description or exc.name, errors)
+    for name, value in exc.get_headers():
+        if name.lower() in ("allow", "www-authenticate", "retry-after"):
+            response.headers[name] = value
+    return response
+
+
+def handle_validation_error(exc: ValidationError) -> Response:
+    messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return error_response(422, "validation_error", "The request has invalid fields.", messages)
+
+
+def handle_api_error(exc: APIError) -> Response:
+    response = error_response(exc.status, exc.code, exc.message, exc.errors)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="voice-of-customer"'
+    return response
+
+
+def handle_database_error(exc: PyMongoError) -> Response:
+    if isinstance(exc, DATABASE_DOWN):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        response = error_response(
+            503, "database_unavailable", "The database is not reachable; try again shortly."
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+    return handle_unexpected(exc)
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return handle_http_exception(exc)
+    log.exception("unhandled error")
+    return error_response(500, "internal_error", "An unexpected error occurred.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Route every error of the app to the JSON shape above."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(APIError, handle_api_error)
+    app.register_error_handler(PyMongoError, handle_database_error)
+    app.register_error_handler(Exception, handle_unexpected)

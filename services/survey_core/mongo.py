@@ -1,0 +1,66 @@
+"""MongoDB access: one lazily created MongoClient per process and URI, short timeouts."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask, current_app
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from survey_core.settings import Settings
+
+_clients: dict[tuple[str, int], MongoClient] = {}
+_lock = threading.Lock()
+
+
+def get_client(uri: str, timeout_ms: int = 2500) -> MongoClient:
+    """The process-wide client for `uri`; created on first use, after gunicorn has forked.
+
+    pymongo waits 30 s by default for a server; a webhook must answer within Twilio's 15 s, so
+    every wait here is bounded by `timeout_ms` (server selection, connect, and whole operations).
+    """
+    key = (uri, timeout_ms)
+    client = _clients.get(key)
+    if client is None:
+        with _lock:
+            client = _clients.get(key)
+            if client is None:
+                client = MongoClient(
+                    uri,
+                    connect=False,
+                    w="majority",
+                    retryWrites=True,
+                    retryReads=True,
+                    serverSelectionTimeoutMS=timeout_ms,
+                    connectTimeoutMS=timeout_ms,
+                    socketTimeoutMS=timeout_ms + 1000,
+                    tz_aware=True,
+                    appname="voice-of-customer",
+                )
+                _clients[key] = client
+    return client
+
+
+def database(settings: Settings, timeout_ms: int | None = None) -> Database:
+    """The configured database, outside a request (CLI, scripts)."""
+    client = get_client(settings.mongo_uri, timeout_ms or settings.db_timeout_ms)
+    return client[settings.mongo_db]
+
+
+def init_app(app: Flask) -> None:
+    """Remember which database the app talks to; the connection itself is made lazily."""
+    app.extensions["voc_settings"] = app.config["SETTINGS"]
+
+
+def get_db() -> Database:
+    """The app's database inside a request or app context."""
+    return database(current_app.extensions["voc_settings"])
+
+
+def close_all() -> None:
+    """Close every client of this process (tests, CLI exit)."""
+    with _lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()

@@ -1,0 +1,104 @@
+"""Request ids, JSON logs and access logs; no phone number ever reaches a log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, Response, g, request
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# E.164 and common national formats: anything phone-shaped is masked before it is written.
+_PHONE = re.compile(r"(?<![\w.])\+?\d[\d ()-]{6,}\d(?![\w.])")
+access_log = logging.getLogger("voc.access")
+
+
+def redact(text: str) -> str:
+    """Mask phone-number-like runs of digits."""
+    return _PHONE.sub("[redacted]", text)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the fields a log pipeline indexes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is at the time (gunicorn, pytest capture)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send every log line to stdout as JSON (idempotent)."""
+    root = logging.getLogger()
+    if not any(isinstance(h, StdoutHandler) for h in root.handlers):
+        handler = StdoutHandler()
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("pymongo").setLevel(logging.WARNING)
+
+
+def _start_request() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+
+
+def _finish_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    started = g.get("started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
+    # The path only: query strings and bodies may carry personal data.
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "fields": {
+                "request_id": g.get("request_id"),
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "service": request.environ.get("voc.service") or _service_name(),
+            }
+        },
+    )
+    return response
+
+
+def _service_name() -> str:
+    from flask import current_app
+
+    return str(current_app.config.get("SERVICE_NAME", ""))
+
+
+def init_app(app: Flask) -> None:
+    """Give every request an id (X-Request-ID in and out) and a JSON access-log line."""
+    app.before_request(_start_request)
+    app.after_request(_finish_request)

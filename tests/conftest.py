@@ -1,0 +1,63 @@
+"""One SecantusDB server for the session; every test gets its own database, dropped afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from survey_core import mongo
+from survey_core.indexes import ensure_indexes
+from tests.dbserver import SecantusServer
+
+
+@pytest.fixture(scope="session")
+def db_server() -> Iterator[SecantusServer]:
+    server = SecantusServer().start()
+    yield server
+    mongo.close_all()
+    server.stop()
+
+
+@pytest.fixture
+def db_name(request: pytest.FixtureRequest) -> str:
+    return f"t_{request.node.name[:40]}_{uuid.uuid4().hex[:8]}".replace("[", "_").replace("]", "_")
+
+
+@pytest.fixture
+def db(db_server: SecantusServer, db_name: str) -> Iterator[Database]:
+    client: MongoClient = mongo.get_client(db_server.uri)
+    database = client[db_name]
+    ensure_indexes(database)
+    yield database
+    client.drop_database(db_name)
+
+
+@pytest.fixture
+def config(db_server: SecantusServer, db: Database, tmp_path) -> dict[str, object]:
+    """Settings overrides that point an app at this test's database."""
+    return {
+        "VOC_ENV": "test",
+        "MONGO_URI": db_server.uri,
+        "MONGO_DB": db.name,
+        "DB_TIMEOUT_MS": "2500",
+        "SPOOL_DIR": str(tmp_path / "spool"),
+        "PUBLIC_BASE_URL": "https://voc.example.com",
+        "TWILIO_AUTH_TOKEN": "test-auth-token",
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    }
+
+
+@pytest.fixture
+def api_key(db: Database):
+    """Make a key of a given scope in this test's database."""
+    from survey_core.apikeys import create_key
+
+    def make(scope: str = "read") -> dict[str, str]:
+        key, _ = create_key(db, f"test-{scope}", scope)
+        return {"Authorization": f"Bearer {key}"}
+
+    return make

@@ -1,0 +1,73 @@
+"""Indexes, surveys, demo data: idempotent, and the unique keys hold."""
+
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+from survey_core.demo import load_demo
+from survey_core.indexes import INDEXES, ensure_indexes
+from survey_core.settings import Settings
+from survey_core.surveys import DEFAULT_IVR_SURVEY, get_survey, publish_survey
+
+
+def test_ensure_indexes_is_idempotent(db):
+    ensure_indexes(db)
+    ensure_indexes(db)
+    for collection, models in INDEXES.items():
+        names = set(db[collection].index_information())
+        assert {m.document["name"] for m in models} <= names
+    assert db.surveys.count_documents({}) == 2
+
+
+def test_one_response_per_channel_and_interaction(db):
+    db.responses.insert_one({"channel": "ivr", "interaction_id": "CA1"})
+    with pytest.raises(DuplicateKeyError):
+        db.responses.insert_one({"channel": "ivr", "interaction_id": "CA1"})
+    db.responses.insert_one({"channel": "web", "interaction_id": "CA1"})
+
+
+def test_one_evaluation_per_trainee_per_session(db):
+    db.training_evaluations.insert_one({"session_id": "S1", "trainee_key": "k"})
+    with pytest.raises(DuplicateKeyError):
+        db.training_evaluations.insert_one({"session_id": "S1", "trainee_key": "k"})
+
+
+def test_seeded_post_call_survey_is_bilingual(db):
+    survey = get_survey(db, DEFAULT_IVR_SURVEY)
+    assert survey["version"] == 1
+    assert [q["type"] for q in survey["questions"]] == ["csat", "nps", "ces", "recording"]
+    for q in survey["questions"]:
+        assert set(q["prompt"]) == {"zh-CN", "en-US"}
+
+
+def test_publishing_a_changed_survey_makes_a_new_version(db):
+    survey = get_survey(db, DEFAULT_IVR_SURVEY)
+    assert publish_survey(db, survey)["version"] == 1
+    survey["sample_rate"] = 0.5
+    assert publish_survey(db, survey)["version"] == 2
+    assert get_survey(db, DEFAULT_IVR_SURVEY)["sample_rate"] == 0.5
+    assert get_survey(db, DEFAULT_IVR_SURVEY, version=1)["sample_rate"] == 1.0
+
+
+def test_survey_with_two_csat_questions_is_refused(db):
+    from marshmallow import ValidationError
+
+    survey = get_survey(db, DEFAULT_IVR_SURVEY)
+    survey["questions"].append(dict(survey["questions"][0], key="csat2"))
+    with pytest.raises(ValidationError):
+        publish_survey(db, survey)
+
+
+def test_demo_load_twice_does_not_double(db):
+    tz = Settings.from_env({"VOC_ENV": "test"}).tz
+    assert load_demo(db, tz, count=20) == 20
+    assert load_demo(db, tz, count=20) == 0
+    assert db.responses.count_documents({}) == 20
+    totals = db.rollups.find_one({"dim": "all"}) or {}
+    assert (
+        sum(
+            sum(d.get("funnel", {}).get("complete", 0) for d in db.rollups.find({"dim": "all"}))
+            for _ in [0]
+        )
+        == 20
+    )
+    assert totals
