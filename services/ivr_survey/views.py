@@ -1,7 +1,295 @@
-"""HTTP endpoints of the ivr service."""
+"""Twilio Voice webhooks: every answer is TwiML, every request signed by Twilio."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
 
-bp = Blueprint("ivr", __name__)
+from flask import Blueprint, Response, current_app, request, url_for
+from marshmallow import ValidationError
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from ivr_survey import twiml
+from ivr_survey.callers import caller_hash, in_sample, recently_surveyed
+from ivr_survey.flow import CallState, Step, advance
+from ivr_survey.prompts import localised
+from ivr_survey.schemas import (
+    OptionalStateQuerySchema,
+    StateQuerySchema,
+    TwilioCallSchema,
+    VoiceQuerySchema,
+)
+from ivr_survey.signature import twilio_signed
+from ivr_survey.spool import Spool
+from ivr_survey.store import answer_record, breaker, catalog, meta_for, persist
+from survey_core.errors import DATABASE_DOWN, APIError, handle_unexpected
+from survey_core.mongo import get_db
+from survey_core.months import month_of
+from survey_core.responses import OPEN, find_response
+from survey_core.surveys import DEFAULT_IVR_SURVEY
+
+log = logging.getLogger("voc.ivr")
+bp = Blueprint("ivr", __name__, url_prefix="/ivr")
+FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+def _xml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def _spool() -> Spool:
+    return current_app.extensions["ivr_spool"]
+
+
+def _state() -> CallState:
+    token = StateQuerySchema().load(request.args)["state"]
+    try:
+        return CallState.decode(token)
+    except ValueError:
+        raise APIError(400, "bad_state", "The call state in the URL is malformed.") from None
+
+
+def _urls(state: CallState) -> dict[str, str | None]:
+    token = state.encode()
+    transcribe = None
+    if state.lang == "en-US":  # Twilio transcribes English recordings only
+        transcribe = url_for("ivr.transcription", state=token)
+    return {
+        "action": url_for("ivr.answer", state=token),
+        "record_action": url_for("ivr.record", state=token),
+        "transcribe_action": transcribe,
+    }
+
+
+def _ask(response: VoiceResponse, survey: dict[str, Any], state: CallState) -> Response:
+    """Append question `state.q` (or the thanks when past the end) and render."""
+    if state.q >= len(survey["questions"]):
+        return _xml(twiml.thanks(response, survey, state.lang))
+    return _xml(twiml.question(response, survey, state.q, state.lang, **_urls(state)))
+
+
+def _qtype(survey: dict[str, Any], key: str) -> str:
+    return next(q["type"] for q in survey["questions"] if q["key"] == key)
+
+
+def _save(survey: dict[str, Any], before: CallState, step: Step, call_sid: str) -> CallState:
+    """Write what this step decided plus anything an outage held back; carry the rest along."""
+    after = step.state
+    keys = list(before.pending)
+    if step.kind in ("answer", "skip"):
+        keys.append(step.key)
+    if not keys:
+        return after
+    meta = meta_for(after, call_sid)
+    records = [
+        {**answer_record(after, key, _qtype(survey, key), after.q), "meta": meta} for key in keys
+    ]
+    if step.done:
+        records.append(
+            {"op": "close", "meta": meta, "call_sid": call_sid, "call_status": "completed"}
+        )
+    written = persist(get_db(), _spool(), records)
+    return replace(after, pending=[] if written else sorted(set(keys)))
+
+
+@bp.post("/voice")
+@twilio_signed
+def voice() -> Response:
+    """A call enters the survey: sampling, suppression, greeting and the first question."""
+    query = VoiceQuerySchema().load(request.args)
+    call = TwilioCallSchema().load(request.form)
+    settings = current_app.config["SETTINGS"]
+    db = get_db()
+    survey = catalog.latest(db, query["survey"] or DEFAULT_IVR_SURVEY)
+    if survey is None:
+        log.error("unknown survey %r in the voice URL", query["survey"])
+        return _xml(twiml.goodbye(query["lang"] or "en-US", "trouble"))
+    lang = query["lang"] if query["lang"] in survey["languages"] else survey["default_language"]
+    interaction = query["interaction"] or call["CallSid"]
+    existing, db_down = None, breaker.is_open()
+    if not db_down:
+        try:
+            existing = find_response(db, {"channel": "ivr", "interaction_id": interaction})
+        except DATABASE_DOWN:
+            breaker.trip()
+            db_down = True
+    if existing is not None:
+        return _resume(existing, call["CallSid"])
+    outbound = call["Direction"].startswith("outbound")
+    hashed = caller_hash(call["To"] if outbound else call["From"], settings.phone_hash_key)
+    now = datetime.now(UTC)
+    state = CallState(
+        survey=survey["slug"],
+        version=survey["version"],
+        lang=lang,
+        interaction=interaction,
+        month=month_of(now, settings.tz),
+        started=now.timestamp(),
+        agent=query["agent"],
+        team=query["team"],
+        reason=query["reason"],
+        caller=hashed,
+    )
+    status = OPEN
+    if not in_sample(call["CallSid"], survey["sample_rate"]):
+        status = "not_sampled"
+    elif not db_down:
+        try:
+            if recently_surveyed(db, hashed, survey["suppress_days"], interaction, now):
+                status = "suppressed"
+        except DATABASE_DOWN:
+            breaker.trip()  # rather survey a caller twice than lose today's call
+    record = {"op": "open", "meta": meta_for(state, call["CallSid"]), "status": status}
+    persist(db, _spool(), [record])
+    if status != OPEN:
+        return _xml(twiml.goodbye(lang))
+    response = VoiceResponse()
+    response.say(localised(survey["greeting"], lang), language=lang)
+    return _ask(response, survey, state)
+
+
+def _resume(doc: dict[str, Any], call_sid: str) -> Response:
+    """A retried /ivr/voice, or a call re-entering: carry on where the call stands."""
+    lang = doc.get("language") or "en-US"
+    if doc["status"] != OPEN:
+        return _xml(twiml.goodbye(lang))
+    survey = catalog.version(get_db(), doc["survey"], doc["version"])
+    if survey is None:
+        return _xml(twiml.goodbye(lang, "trouble"))
+    started = doc["started_at"]
+    state = CallState(
+        survey=doc["survey"],
+        version=doc["version"],
+        lang=lang,
+        interaction=doc["interaction_id"],
+        month=doc["month"],
+        started=started.timestamp(),
+        agent=doc.get("agent_id"),
+        team=doc.get("team"),
+        reason=doc.get("reason"),
+        caller=doc.get("caller_hash"),
+        q=doc.get("reached", 0),
+        answers=dict(doc.get("answers", {})),
+        skipped=list(doc.get("skipped", [])),
+    )
+    response = VoiceResponse()
+    if state.q == 0:
+        response.say(localised(survey["greeting"], lang), language=lang)
+    return _ask(response, survey, state)
+
+
+@bp.post("/answer")
+@twilio_signed
+def answer() -> Response:
+    """The caller pressed keys (or nothing) for the current question."""
+    state = _state()
+    call = TwilioCallSchema().load(request.form)
+    survey = catalog.version(get_db(), state.survey, state.version)
+    if survey is None or state.q >= len(survey["questions"]):
+        return _xml(twiml.goodbye(state.lang, "trouble"))
+    step = advance(survey, state, call["Digits"])
+    after = _save(survey, state, step, call["CallSid"])
+    response = VoiceResponse()
+    if step.kind == "invalid":
+        twiml.say(response, "invalid", state.lang)
+    elif step.kind == "silence":
+        twiml.say(response, "silence", state.lang)
+    return _ask(response, survey, after)
+
+
+@bp.post("/record")
+@twilio_signed
+def record() -> Response:
+    """A spoken comment was recorded: keep its URL and duration."""
+    state = _state()
+    call = TwilioCallSchema().load(request.form)
+    survey = catalog.version(get_db(), state.survey, state.version)
+    if survey is None or state.q >= len(survey["questions"]):
+        return _xml(twiml.goodbye(state.lang, "trouble"))
+    key = survey["questions"][state.q]["key"]
+    nxt = state.q + 1
+    if call["RecordingUrl"] and (call["RecordingDuration"] or 0) > 0:
+        value = {"url": call["RecordingUrl"], "duration": call["RecordingDuration"]}
+        after = replace(state, q=nxt, tries=0, silent=0, answers={**state.answers, key: value})
+        step = Step("answer", key, value, after, done=nxt >= len(survey["questions"]))
+    else:
+        after = replace(state, q=nxt, tries=0, silent=0, skipped=[*state.skipped, key])
+        step = Step("skip", key, None, after, done=nxt >= len(survey["questions"]))
+    return _ask(VoiceResponse(), survey, _save(survey, state, step, call["CallSid"]))
+
+
+@bp.post("/transcription")
+@twilio_signed
+def transcription() -> Response:
+    """Twilio's transcription of a spoken comment, when it has one."""
+    state = _state()
+    call = TwilioCallSchema().load(request.form)
+    if call["TranscriptionStatus"] == "completed" and call["TranscriptionText"]:
+        survey = catalog.version(get_db(), state.survey, state.version)
+        key = next(
+            (q["key"] for q in (survey or {}).get("questions", []) if q["type"] == "recording"),
+            "comment",
+        )
+        persist(
+            get_db(),
+            _spool(),
+            [
+                {
+                    "op": "transcription",
+                    "meta": meta_for(state),
+                    "key": key,
+                    "text": call["TranscriptionText"],
+                }
+            ],
+        )
+    return _xml(VoiceResponse())
+
+
+@bp.post("/status")
+@twilio_signed
+def status() -> Response:
+    """Twilio's call status callback: complete, partial, or not reached."""
+    query = OptionalStateQuerySchema().load(request.args)
+    call = TwilioCallSchema().load(request.form)
+    if call["CallStatus"] in FINAL_CALL_STATUSES:
+        meta: dict[str, Any] = {}
+        if query["state"]:
+            try:
+                meta = meta_for(CallState.decode(query["state"]), call["CallSid"])
+            except ValueError:
+                raise APIError(400, "bad_state", "The call state is malformed.") from None
+        persist(
+            get_db(),
+            _spool(),
+            [
+                {
+                    "op": "close",
+                    "meta": meta,
+                    "call_sid": call["CallSid"],
+                    "call_status": call["CallStatus"],
+                }
+            ],
+        )
+    return _xml(VoiceResponse())
+
+
+@bp.errorhandler(Exception)
+def _webhook_error(exc: Exception) -> Response:
+    """Client errors stay JSON; anything else still gives the caller a polite goodbye."""
+    if isinstance(exc, APIError | HTTPException | ValidationError):
+        from survey_core.errors import (
+            handle_api_error,
+            handle_http_exception,
+            handle_validation_error,
+        )
+
+        if isinstance(exc, APIError):
+            return handle_api_error(exc)
+        if isinstance(exc, ValidationError):
+            return handle_validation_error(exc)
+        return handle_http_exception(exc)
+    handle_unexpected(exc)  # logs it with the request id
+    return _xml(twiml.goodbye(request.args.get("lang") or "en-US", "trouble"))

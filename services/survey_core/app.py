@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Blueprint, Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey_core import errors, health, mongo, observability
 from survey_core.settings import Settings
@@ -29,6 +30,10 @@ def create_service_app(
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        # Behind N proxies, trust their X-Forwarded-* so request.url is the public URL.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     register_extensions(app, settings)
     register_blueprints(app, [health.bp, *blueprints])
     errors.register_error_handlers(app)

@@ -21,6 +21,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("month", ASCENDING), ("status", ASCENDING)], name="month_status"),
         IndexModel([("caller_hash", ASCENDING), ("started_at", DESCENDING)], name="caller_recent"),
         IndexModel([("survey", ASCENDING), ("month", ASCENDING)], name="survey_month"),
+        IndexModel([("call_sid", ASCENDING)], name="call_sid", sparse=True),
     ],
     "rollups": [
         IndexModel(

@@ -1,7 +1,7 @@
 """The `responses` collection: one document per survey taken, rollups updated exactly once.
 
 Every state change is a conditional update of the response document in the same transaction as
-its rollup increments: a replayed webhook or double submit matches nothing and counts nothing.
+its rollup increments: a replayed webhook or a double submit matches nothing and counts nothing.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from survey_core.transactions import in_transaction
 META_FIELDS = (
     "survey",
     "version",
-    "channel",
-    "interaction_id",
     "agent_id",
     "team",
     "reason",
@@ -30,10 +28,13 @@ META_FIELDS = (
     "month",
     "started_at",
     "caller_hash",
+    "call_sid",
 )
 OPEN = "in_progress"
-FINAL_STATUSES = ("complete", "partial", "abandoned", "not_reached")
-Outcome = Literal["stored", "duplicate", "conflict", "closed"]
+# Statuses a response is created in; only in_progress goes on to take answers.
+OPENING_STATUSES = (OPEN, "suppressed", "not_sampled", "not_reached")
+FINAL_STATUSES = ("complete", "partial", "abandoned")
+Outcome = Literal["stored", "duplicate", "conflict"]
 
 
 def key_of(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -41,9 +42,9 @@ def key_of(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _new_doc(meta: Mapping[str, Any], status: str) -> dict[str, Any]:
-    doc = {f: meta.get(f) for f in META_FIELDS if f not in ("channel", "interaction_id")}
+    doc: dict[str, Any] = {f: meta.get(f) for f in META_FIELDS}
     doc["started_at"] = doc.get("started_at") or datetime.now(UTC)
-    doc.update(status=status, answers={}, skipped=[])
+    doc.update(status=status, answers={}, skipped=[], reached=0)
     return doc
 
 
@@ -53,78 +54,105 @@ def _bump(db: Database, s: ClientSession, meta: Mapping[str, Any], counters: dic
         db.rollups.bulk_write(ops, ordered=False, session=s)
 
 
+def _open(db: Database, s: ClientSession, meta: Mapping[str, Any], status: str) -> bool:
+    result = db.responses.update_one(
+        key_of(meta), {"$setOnInsert": _new_doc(meta, status)}, upsert=True, session=s
+    )
+    if result.upserted_id is None:
+        return False
+    funnel = {"funnel.offered": 1, f"funnel.{'started' if status == OPEN else status}": 1}
+    _bump(db, s, meta, funnel)
+    return True
+
+
 def open_response(db: Database, meta: Mapping[str, Any], status: str = OPEN) -> bool:
     """Create the response document (funnel: offered + `status`); False if it already existed."""
-
-    def work(s: ClientSession) -> bool:
-        result = db.responses.update_one(
-            key_of(meta), {"$setOnInsert": _new_doc(meta, status)}, upsert=True, session=s
-        )
-        if result.upserted_id is None:
-            return False
-        funnel = {"funnel.offered": 1, f"funnel.{'started' if status == OPEN else status}": 1}
-        _bump(db, s, meta, funnel)
-        return True
-
+    if status not in OPENING_STATUSES:
+        raise ValueError(f"a response cannot open as {status!r}")
     try:
-        return in_transaction(db, work)
+        return in_transaction(db, lambda s: _open(db, s, meta, status))
     except DuplicateKeyError:  # a concurrent retry of the same request created it first
         return False
 
 
-def record_answer(
-    db: Database, meta: Mapping[str, Any], key: str, qtype: str, value: Any
+def find_response(db: Database, meta: Mapping[str, Any]) -> dict[str, Any] | None:
+    return db.responses.find_one(key_of(meta))
+
+
+def _unanswered(meta: Mapping[str, Any], key: str) -> dict[str, Any]:
+    return {**key_of(meta), f"answers.{key}": {"$exists": False}, "skipped": {"$ne": key}}
+
+
+def _change_once(
+    db: Database,
+    meta: Mapping[str, Any],
+    key: str,
+    update: dict[str, Any],
+    reached: int | None,
+    on_change: dict[str, int],
+    value: Any = None,
 ) -> Outcome:
-    """Store one answer; rollups move only when the answer is new to this response."""
+    """Apply `update` if question `key` has no answer or skip yet, then bump `on_change`."""
     now = datetime.now(UTC)
+    update = {**update, "$set": {**update.get("$set", {}), "updated_at": now}}
+    if reached is not None:
+        update["$max"] = {"reached": reached}
 
     def work(s: ClientSession) -> Outcome:
-        result = db.responses.update_one(
-            {**key_of(meta), f"answers.{key}": {"$exists": False}, "skipped": {"$ne": key}},
-            {
-                "$set": {f"answers.{key}": value, "updated_at": now, "last_question": key},
-            },
-            session=s,
-        )
-        if result.modified_count == 0:
-            return _why_not(db, s, meta, key, value)
-        if qtype in SCALES:
-            _bump(db, s, meta, rollups.answer_counter(qtype, int(value)))
+        result = db.responses.update_one(_unanswered(meta, key), update, session=s)
+        if result.matched_count == 0:
+            doc = db.responses.find_one(key_of(meta), {"answers": 1, "skipped": 1}, session=s)
+            if doc is None:  # the call's first write never landed: create it now
+                _open(db, s, meta, OPEN)
+                db.responses.update_one(_unanswered(meta, key), update, session=s)
+            else:
+                if reached is not None:
+                    db.responses.update_one(key_of(meta), {"$max": {"reached": reached}}, session=s)
+                if key in doc.get("skipped", []):
+                    return "duplicate" if value is None else "conflict"
+                same = doc.get("answers", {}).get(key) == value
+                return "duplicate" if same else "conflict"
+        _bump(db, s, meta, on_change)
         return "stored"
 
-    open_response(db, meta)  # no-op when the call already has its document
     return in_transaction(db, work)
 
 
-def record_skip(db: Database, meta: Mapping[str, Any], key: str) -> Outcome:
-    """Mark question `key` skipped (invalid keys or silence); idempotent."""
-
-    def work(s: ClientSession) -> Outcome:
-        result = db.responses.update_one(
-            {**key_of(meta), f"answers.{key}": {"$exists": False}, "skipped": {"$ne": key}},
-            {"$push": {"skipped": key}, "$set": {"last_question": key}},
-            session=s,
-        )
-        return "stored" if result.modified_count else "duplicate"
-
-    open_response(db, meta)
-    return in_transaction(db, work)
-
-
-def _why_not(
-    db: Database, s: ClientSession, meta: Mapping[str, Any], key: str, value: Any
+def record_answer(
+    db: Database,
+    meta: Mapping[str, Any],
+    key: str,
+    qtype: str,
+    value: Any,
+    reached: int | None = None,
 ) -> Outcome:
-    doc = db.responses.find_one(key_of(meta), {"answers": 1, "skipped": 1}, session=s) or {}
-    if key in doc.get("skipped", []):
-        return "conflict"
-    return "duplicate" if doc.get("answers", {}).get(key) == value else "conflict"
+    """Store one answer; rollups move only when the question had no answer yet.
+
+    A second, different answer to the same question is a "conflict" and changes nothing.
+    """
+    counters = rollups.answer_counter(qtype, int(value)) if qtype in SCALES else {}
+    update = {"$set": {f"answers.{key}": value, "last_question": key}}
+    return _change_once(db, meta, key, update, reached, counters, value)
+
+
+def record_skip(
+    db: Database, meta: Mapping[str, Any], key: str, reached: int | None = None
+) -> Outcome:
+    """Mark question `key` skipped (invalid keys, silence); idempotent."""
+    update = {"$push": {"skipped": key}, "$set": {"last_question": key}}
+    return _change_once(db, meta, key, update, reached, {})
+
+
+def set_fields(db: Database, meta: Mapping[str, Any], fields: Mapping[str, Any]) -> None:
+    """Set non-counted fields (a transcription arriving late); idempotent."""
+    db.responses.update_one(key_of(meta), {"$set": dict(fields)})
 
 
 def close_response(
     db: Database,
     meta: Mapping[str, Any],
     status: str,
-    last_question: int | None = None,
+    last_question: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> bool:
     """Move an open response to a final status once; the funnel counts it once."""
@@ -135,21 +163,18 @@ def close_response(
     def work(s: ClientSession) -> bool:
         fields: dict[str, Any] = {"status": status, "submitted_at": now, **(extra or {})}
         if last_question is not None:
-            fields["last_question_index"] = last_question
+            fields["last_question_reached"] = last_question
         result = db.responses.update_one(
             {**key_of(meta), "status": OPEN}, {"$set": fields}, session=s
         )
         if not result.modified_count:
             return False
-        counter = f"funnel.{status}"
+        counters = {f"funnel.{status}": 1}
         if status == "partial" and last_question is not None:
-            counter = f"funnel.partial_at.{last_question}"
-            _bump(db, s, meta, {"funnel.partial": 1, counter: 1})
-        else:
-            _bump(db, s, meta, {counter: 1})
+            counters[f"funnel.partial_at.{last_question}"] = 1
+        _bump(db, s, meta, counters)
         return True
 
-    open_response(db, meta)
     return in_transaction(db, work)
 
 
@@ -163,6 +188,7 @@ def record_complete_response(
         doc = _new_doc(meta, "complete") | {
             "answers": dict(answers),
             "submitted_at": meta.get("submitted_at") or now,
+            "reached": len(qtypes),
         }
         result = db.responses.update_one(
             key_of(meta), {"$setOnInsert": doc}, upsert=True, session=s

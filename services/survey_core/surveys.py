@@ -182,3 +182,61 @@ def get_survey(db: Database, slug: str, version: int | None = None) -> dict[str,
 def question(survey: dict[str, Any], key: str) -> dict[str, Any] | None:
     """The question with `key`, or None."""
     return next((q for q in survey["questions"] if q["key"] == key), None)
+
+
+class SurveyCatalog:
+    """Survey definitions cached in the process, so a database outage does not silence a call.
+
+    A version never changes once published, so versions are cached for good; "latest" is
+    refreshed every `ttl` seconds and served stale while the database is down. The seeded
+    defaults are the last resort.
+    """
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self._versions: dict[tuple[str, int], dict[str, Any]] = {}
+        self._latest: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def latest(self, db: Database, slug: str) -> dict[str, Any] | None:
+        import time
+
+        from pymongo.errors import PyMongoError
+
+        cached = self._latest.get(slug)
+        if cached and time.monotonic() - cached[0] < self.ttl:
+            return cached[1]
+        try:
+            survey = get_survey(db, slug)
+        except PyMongoError:
+            survey = cached[1] if cached else _builtin(slug)
+            if survey is None:
+                raise
+            return survey
+        if survey is not None:
+            self._latest[slug] = (time.monotonic(), survey)
+            self._versions[(slug, survey["version"])] = survey
+        return survey
+
+    def version(self, db: Database, slug: str, version: int) -> dict[str, Any] | None:
+        survey = self._versions.get((slug, version))
+        if survey is None:
+            from pymongo.errors import PyMongoError
+
+            try:
+                survey = get_survey(db, slug, version)
+            except PyMongoError:
+                builtin = _builtin(slug)
+                if builtin is None or version != 1:
+                    raise
+                survey = builtin
+            if survey is not None:
+                self._versions[(slug, version)] = survey
+        return survey
+
+
+def _builtin(slug: str) -> dict[str, Any] | None:
+    """The seeded version 1 of a default survey, as stored."""
+    for definition in DEFAULT_SURVEYS:
+        if definition["slug"] == slug:
+            return {**SurveySchema().load(copy.deepcopy(definition)), "version": 1}
+    return None

@@ -1,0 +1,89 @@
+"""JSON API of the IVR service: outbound call-back surveys."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, current_app, request, url_for
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.rest import Client
+
+from ivr_survey.callers import caller_hash, recently_surveyed
+from ivr_survey.schemas import CallbackRequestSchema, CallbackResponseSchema
+from ivr_survey.signature import public_base
+from survey_core.apikeys import require_api_key
+from survey_core.errors import APIError
+from survey_core.mongo import get_db
+from survey_core.settings import Settings
+from survey_core.surveys import DEFAULT_IVR_SURVEY, get_survey
+
+log = logging.getLogger("voc.ivr.callbacks")
+bp = Blueprint("ivr_api", __name__, url_prefix="/api/v1")
+
+
+def twilio_client(settings: Settings) -> Client:
+    """The real twilio REST client; TWILIO_API_BASE_URL points it elsewhere (tests)."""
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
+    if settings.twilio_api_base_url:
+        client.api.base_url = settings.twilio_api_base_url
+    return client
+
+
+@bp.post("/callbacks")
+@require_api_key("admin")
+def create_callback() -> tuple[dict[str, Any], int]:
+    """Call a customer back for the post-call survey (places a real Twilio call)."""
+    body = CallbackRequestSchema().load(request.get_json(silent=False) or {})
+    settings: Settings = current_app.config["SETTINGS"]
+    db = get_db()
+    slug = body["survey"] or DEFAULT_IVR_SURVEY
+    survey = get_survey(db, slug)
+    if survey is None or survey["channel"] != "ivr":
+        raise APIError(
+            422,
+            "validation_error",
+            "The request has invalid fields.",
+            {"survey": [f"No IVR survey {slug!r}."]},
+        )
+    hashed = caller_hash(body["to"], settings.phone_hash_key)
+    if recently_surveyed(db, hashed, survey["suppress_days"], body["interaction"]):
+        raise APIError(
+            409,
+            "recently_surveyed",
+            f"This customer took a survey in the last {survey['suppress_days']} days.",
+        )
+    params = {
+        k: v
+        for k, v in {
+            "survey": slug,
+            "agent": body["agent"],
+            "team": body["team"],
+            "reason": body["reason"],
+            "lang": body["language"],
+            "interaction": body["interaction"],
+        }.items()
+        if v
+    }
+    base = public_base()
+    voice_url = base + url_for("ivr.voice", **params)
+    status_url = base + url_for("ivr.status")
+    if not settings.twilio_from_number:
+        raise APIError(503, "not_configured", "TWILIO_FROM_NUMBER is not set.")
+    try:
+        call = twilio_client(settings).calls.create(
+            to=body["to"],
+            from_=settings.twilio_from_number,
+            url=voice_url,
+            method="POST",
+            status_callback=status_url,
+            status_callback_method="POST",
+            status_callback_event=["completed"],
+        )
+    except TwilioRestException as exc:
+        log.warning("twilio refused the call: %s %s", exc.status, exc.code)
+        raise APIError(502, "twilio_error", f"Twilio refused the call: {exc.msg}") from None
+    except TwilioException as exc:
+        raise APIError(502, "twilio_unreachable", f"Twilio could not be reached: {exc}") from None
+    result = {"call_sid": call.sid, "status": call.status, "interaction": body["interaction"]}
+    return CallbackResponseSchema().dump(result), 202

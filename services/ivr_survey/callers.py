@@ -1,0 +1,47 @@
+"""Callers' numbers: only ever a keyed hash, used for "not again within N days" and sampling."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import UTC, datetime, timedelta
+
+from pymongo.database import Database
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def caller_hash(number: str, key: str) -> str | None:
+    """HMAC-SHA256 of the number's digits under `key`; None for an empty or hidden number."""
+    digits = re.sub(r"[^\d+]", "", number or "")
+    if len(digits.lstrip("+")) < 5:  # "anonymous", "restricted", short codes
+        return None
+    return hmac.new(key.encode(), digits.encode(), hashlib.sha256).hexdigest()
+
+
+def in_sample(call_sid: str, rate: float) -> bool:
+    """Deterministic per call, so a retried webhook makes the same choice."""
+    if rate >= 1:
+        return True
+    bucket = int.from_bytes(hashlib.sha256(call_sid.encode()).digest()[:8], "big") / 2**64
+    return bucket < rate
+
+
+def recently_surveyed(
+    db: Database, hashed: str | None, days: int, interaction_id: str, now: datetime | None = None
+) -> bool:
+    """True if this caller took (started) a survey within the last `days` days."""
+    if not hashed or days <= 0:
+        return False
+    since = (now or datetime.now(UTC)) - timedelta(days=days)
+    found = db.responses.find_one(
+        {
+            "caller_hash": hashed,
+            "started_at": {"$gte": since},
+            "status": {"$in": ["in_progress", "complete", "partial", "abandoned"]},
+            "interaction_id": {"$ne": interaction_id},
+        },
+        {"_id": 1},
+    )
+    return found is not None

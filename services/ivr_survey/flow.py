@@ -1,0 +1,115 @@
+"""Next-question logic of an IVR call: pure functions over the call's state (no Flask)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+from survey_core.surveys import SCALES
+
+MAX_INVALID_RETRIES = 2  # after two retries an invalid answer skips the question
+MAX_SILENT_RETRIES = 1  # silence: asked once more, then skipped
+
+
+@dataclass(frozen=True)
+class CallState:
+    """Everything the call needs, carried in the signed action URLs between webhooks.
+
+    Answers given in this call ride along, so a database outage loses nothing: `pending` lists
+    the questions whose write has not been confirmed yet.
+    """
+
+    survey: str
+    version: int
+    lang: str
+    interaction: str
+    month: str
+    started: float
+    agent: str | None = None
+    team: str | None = None
+    reason: str | None = None
+    caller: str | None = None
+    q: int = 0
+    tries: int = 0
+    silent: int = 0
+    answers: dict[str, Any] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+
+    def encode(self) -> str:
+        raw = json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> CallState:
+        """Inverse of encode; ValueError on anything malformed."""
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            return cls(**data)
+        except (ValueError, TypeError) as exc:
+            raise ValueError("malformed call state") from exc
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one keypress (or silence) does to the call."""
+
+    kind: Literal["answer", "invalid", "silence", "skip"]
+    key: str
+    value: Any
+    state: CallState
+    done: bool = False
+
+
+def parse_digits(question: dict[str, Any], digits: str) -> int | None:
+    """The answer a caller's digits mean for `question`, or None if out of range."""
+    if not digits or not digits.isdigit() or len(digits) > 2:
+        return None
+    value = int(digits)
+    if question["type"] in SCALES:
+        low, high = SCALES[question["type"]]
+    elif question["type"] == "choice":
+        low, high = 1, len(question.get("choices") or [])
+    else:
+        return None
+    return value if low <= value <= high else None
+
+
+def _next(state: CallState, questions: list[dict[str, Any]], **changes: Any) -> CallState:
+    return replace(state, q=state.q + 1, tries=0, silent=0, **changes)
+
+
+def advance(survey: dict[str, Any], state: CallState, digits: str | None) -> Step:
+    """Apply the caller's `digits` (None or "" for silence) to the current question."""
+    questions = survey["questions"]
+    question = questions[state.q]
+    key = question["key"]
+    if not digits:
+        if state.silent < MAX_SILENT_RETRIES:
+            return Step("silence", key, None, replace(state, silent=state.silent + 1))
+        nxt = _next(state, questions, skipped=[*state.skipped, key])
+        return Step("skip", key, None, nxt, done=nxt.q >= len(questions))
+    value = parse_digits(question, digits)
+    if value is None:
+        if state.tries < MAX_INVALID_RETRIES:
+            return Step("invalid", key, None, replace(state, tries=state.tries + 1))
+        nxt = _next(state, questions, skipped=[*state.skipped, key])
+        return Step("skip", key, None, nxt, done=nxt.q >= len(questions))
+    nxt = _next(state, questions, answers={**state.answers, key: value})
+    return Step("answer", key, value, nxt, done=nxt.q >= len(questions))
+
+
+def final_status(survey: dict[str, Any], reached: int) -> str:
+    """complete once every required question was put to the caller and passed; else partial."""
+    required = [i for i, q in enumerate(survey["questions"]) if q.get("required", True)]
+    last_required = required[-1] if required else -1
+    return "complete" if reached > last_required else "partial"
+
+
+def question_key_at(survey: dict[str, Any], index: int) -> str:
+    """The key of the question at `index` (the last one when past the end)."""
+    questions = survey["questions"]
+    return questions[min(index, len(questions) - 1)]["key"]

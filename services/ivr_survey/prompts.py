@@ -1,0 +1,33 @@
+"""The IVR's own phrases (question prompts come from the survey definition)."""
+
+from __future__ import annotations
+
+PHRASES: dict[str, dict[str, str]] = {
+    "invalid": {
+        "zh-CN": "抱歉，这不是有效的选项。",
+        "en-US": "Sorry, that is not a valid answer.",
+    },
+    "silence": {
+        "zh-CN": "抱歉，我们没有收到您的按键。",
+        "en-US": "Sorry, we did not hear your answer.",
+    },
+    "not_now": {
+        "zh-CN": "感谢您的来电，再见。",
+        "en-US": "Thank you for calling. Goodbye.",
+    },
+    "trouble": {
+        "zh-CN": "抱歉，系统暂时遇到问题。感谢您的来电，再见。",
+        "en-US": "Sorry, we are having a technical problem. Thank you for calling. Goodbye.",
+    },
+}
+
+
+def phrase(name: str, language: str) -> str:
+    """A system phrase in `language` (falls back to en-US)."""
+    options = PHRASES[name]
+    return options.get(language) or options["en-US"]
+
+
+def localised(texts: dict[str, str], language: str) -> str:
+    """Pick `language` from a {lang: text} mapping of a survey definition."""
+    return texts.get(language) or next(iter(texts.values()))

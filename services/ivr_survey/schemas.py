@@ -1,0 +1,79 @@
+"""marshmallow schemas of the IVR webhooks and the call-back API."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
+
+from ivr_survey.callers import E164
+from survey_core.surveys import LANGUAGES
+
+_ID = validate.Length(min=1, max=128)
+
+
+class VoiceQuerySchema(Schema):
+    """Query parameters of /ivr/voice (set by whoever routes the call to us)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    survey = fields.String(load_default=None, validate=validate.Length(min=1, max=48))
+    agent = fields.String(load_default=None, validate=_ID)
+    team = fields.String(load_default=None, validate=_ID)
+    reason = fields.String(load_default=None, validate=_ID)
+    lang = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
+    interaction = fields.String(load_default=None, validate=_ID)
+
+
+class TwilioCallSchema(Schema):
+    """The form fields of Twilio's voice requests that we use (Twilio sends many more)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    CallSid = fields.String(required=True, validate=_ID)
+    From = fields.String(load_default="")
+    To = fields.String(load_default="")
+    Direction = fields.String(load_default="inbound")
+    Digits = fields.String(load_default="")
+    CallStatus = fields.String(load_default="")
+    RecordingUrl = fields.String(load_default=None)
+    RecordingDuration = fields.Integer(load_default=None)
+    TranscriptionText = fields.String(load_default=None)
+    TranscriptionStatus = fields.String(load_default=None)
+
+
+class StateQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    state = fields.String(required=True, validate=validate.Length(min=8, max=4000))
+
+
+class OptionalStateQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    state = fields.String(load_default=None, validate=validate.Length(min=8, max=4000))
+
+
+class CallbackRequestSchema(Schema):
+    """POST /api/v1/callbacks: call a customer back for a survey."""
+
+    to = fields.String(required=True)
+    survey = fields.String(load_default=None, validate=validate.Length(min=1, max=48))
+    agent = fields.String(load_default=None, validate=_ID)
+    team = fields.String(load_default=None, validate=_ID)
+    reason = fields.String(load_default=None, validate=_ID)
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
+    interaction = fields.String(required=True, validate=_ID)
+
+    @validates("to")
+    def _e164(self, value: str, **_: object) -> None:
+        if not E164.match(value):
+            raise ValidationError("Not an E.164 number (e.g. +8613800138000).")
+
+
+class CallbackResponseSchema(Schema):
+    call_sid = fields.String()
+    status = fields.String()
+    interaction = fields.String()
