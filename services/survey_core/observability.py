@@ -14,7 +14,7 @@ from flask import Flask, Response, g, request
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # E.164 and common national formats: anything phone-shaped is masked before it is written.
-_PHONE = re.compile(r"(?<![\w.])\+?\d[\d ()-]{6,}\d(?![\w.])")
+_PHONE = re.compile(r"\+\d[\d ()-]{6,}\d|(?<![\w.])\d{9,}(?![\w.])")
 access_log = logging.getLogger("voc.access")
 
 
@@ -60,6 +60,8 @@ def configure_logging(level: str = "INFO") -> None:
         root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("pymongo").setLevel(logging.WARNING)
+    # twilio's client logs whole requests (numbers included) at INFO.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
 
 
 def _start_request() -> None:

@@ -161,3 +161,5 @@ def test_log_lines_mask_phone_numbers():
 
     assert redact("caller +86 138 0013 8000 pressed 5") == "caller [redacted] pressed 5"
     assert redact("took 12.5 ms, status 200") == "took 12.5 ms, status 200"
+    assert redact("GET /2010-04-01/Accounts") == "GET /2010-04-01/Accounts"
+    assert redact("from 13800138000") == "from [redacted]"

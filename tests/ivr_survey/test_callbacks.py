@@ -1,0 +1,118 @@
+"""Outbound call-back surveys go through the real twilio client to a local stand-in for its API."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+
+import ivr_survey
+from tests.dbserver import free_port
+
+
+class FakeTwilioApi(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        FakeTwilioApi.received.append((self.path, parse_qs(body), self.headers["Authorization"]))
+        if "15550000000" in body:
+            self.send_response(400)
+            payload = {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}
+        else:
+            self.send_response(201)
+            payload = {"sid": "CA" + "f" * 32, "status": "queued"}
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(payload).encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def twilio_api():
+    FakeTwilioApi.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), FakeTwilioApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def api_client(config, twilio_api):
+    app = ivr_survey.create_app(
+        dict(config, TWILIO_API_BASE_URL=twilio_api, TWILIO_FROM_NUMBER="+15005550006")
+    )
+    return app.test_client()
+
+
+def test_callback_places_a_call_with_voice_and_status_urls(api_client, api_key):
+    response = api_client.post(
+        "/api/v1/callbacks",
+        headers=api_key("admin"),
+        json={
+            "to": "+8613800138000",
+            "agent": "A17",
+            "reason": "billing",
+            "language": "zh-CN",
+            "interaction": "TICKET-42",
+        },
+    )
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json() == {
+        "call_sid": "CA" + "f" * 32,
+        "status": "queued",
+        "interaction": "TICKET-42",
+    }
+    path, form, auth = FakeTwilioApi.received[-1]
+    assert path == f"/2010-04-01/Accounts/AC{'1' * 32}/Calls.json"
+    assert auth.startswith("Basic ")
+    assert form["To"] == ["+8613800138000"] and form["From"] == ["+15005550006"]
+    voice = form["Url"][0]
+    assert voice.startswith("https://voc.example.com/ivr/voice?")
+    assert "agent=A17" in voice and "interaction=TICKET-42" in voice and "lang=zh-CN" in voice
+    assert form["StatusCallback"] == ["https://voc.example.com/ivr/status"]
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"to": "13800138000", "interaction": "T1"}, "to"),
+        ({"to": "+8613800138000"}, "interaction"),
+        ({"to": "+8613800138000", "interaction": "T1", "survey": "no-such"}, "survey"),
+        ({"to": "+8613800138000", "interaction": "T1", "language": "fr-FR"}, "language"),
+    ],
+)
+def test_bad_callback_input_is_422_with_field_errors(api_client, api_key, body, field):
+    response = api_client.post("/api/v1/callbacks", headers=api_key("admin"), json=body)
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]
+    assert not FakeTwilioApi.received
+
+
+def test_twilio_refusal_is_a_json_502(api_client, api_key):
+    response = api_client.post(
+        "/api/v1/callbacks",
+        headers=api_key("admin"),
+        json={"to": "+15550000000", "interaction": "T1"},
+    )
+    assert response.status_code == 502 and response.get_json()["code"] == "twilio_error"
+
+
+def test_callbacks_need_an_admin_key(api_client, api_key):
+    body = {"to": "+8613800138000", "interaction": "T1"}
+    assert api_client.post("/api/v1/callbacks", json=body).status_code == 401
+    assert (
+        api_client.post("/api/v1/callbacks", json=body, headers=api_key("read")).status_code == 403
+    )
+
+
+def test_malformed_json_body_is_400(api_client, api_key):
+    response = api_client.post(
+        "/api/v1/callbacks", headers=api_key("admin"), data="{", content_type="application/json"
+    )
+    assert response.status_code == 400 and response.get_json()["code"] == "bad_request"
