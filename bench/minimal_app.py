@@ -1,0 +1,20 @@
+"""The baseline of bench/ivr_webhook.py: a Flask handler that does one insert_one."""
+
+import os
+
+from flask import Flask, request
+from pymongo import MongoClient
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    client = MongoClient(os.environ["MONGO_URI"], connect=False, w="majority")
+    collection = client[os.environ.get("MONGO_DB", "bench")]["minimal"]
+
+    @app.post("/hit")
+    def hit():
+        collection.insert_one(dict(request.form))
+        return '<?xml version="1.0" encoding="UTF-8"?><Response/>', 200, {
+            "Content-Type": "text/xml"}
+
+    return app
