@@ -24,8 +24,9 @@ def free_port() -> int:
 def start_db() -> tuple[subprocess.Popen, str]:
     port = free_port()
     storage = tempfile.mkdtemp(prefix="bench-secantus-")
-    proc = subprocess.Popen(secantus_command(port, storage), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        secantus_command(port, storage), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     if not wait_for_port(port, 30):
         raise SystemExit("SecantusDB did not start")
     return proc, f"mongodb://127.0.0.1:{port}/?directConnection=true"
@@ -33,11 +34,21 @@ def start_db() -> tuple[subprocess.Popen, str]:
 
 def start_gunicorn(app: str, env: dict[str, str], workers: int = 2) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    full_env = dict(os.environ, **env, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(workers),
-                    LOG_LEVEL="WARNING", PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}")
+    full_env = dict(
+        os.environ,
+        **env,
+        BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY=str(workers),
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
+    )
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    proc = subprocess.Popen([gunicorn, "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), app],
-                            env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [gunicorn, "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), app],
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     if not wait_for_port(port, 30):
         raise SystemExit(f"{app} did not start")
     return proc, port

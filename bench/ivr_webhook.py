@@ -30,8 +30,9 @@ def _post(conn, base, path, params, sign=True):
     body = urlencode(params)
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if sign:
-        headers["X-Twilio-Signature"] = RequestValidator(TOKEN).compute_signature(base + path,
-                                                                                  params)
+        headers["X-Twilio-Signature"] = RequestValidator(TOKEN).compute_signature(
+            base + path, params
+        )
     started = time.perf_counter()
     conn.request("POST", path, body, headers)
     response = conn.getresponse()
@@ -51,10 +52,13 @@ def survey_worker(port, seconds, seed, out):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         sid = f"CA{run_id}{seed:04d}{calls:08d}"
-        common = {"CallSid": sid, "From": f"+861{rng.randrange(10**9, 10**10)}",
-                  "To": "+15005550006", "Direction": "inbound"}
-        data, t = _post(conn, base, "/ivr/voice?agent=A1&team=t&reason=billing&lang=en-US",
-                        common)
+        common = {
+            "CallSid": sid,
+            "From": f"+861{rng.randrange(10**9, 10**10)}",
+            "To": "+15005550006",
+            "Direction": "inbound",
+        }
+        data, t = _post(conn, base, "/ivr/voice?agent=A1&team=t&reason=billing&lang=en-US", common)
         latencies.append(t)
         for digits in ("5", "10", "2"):
             gather = ET.fromstring(data).find("Gather")
@@ -64,8 +68,9 @@ def survey_worker(port, seconds, seed, out):
             data, t = _post(conn, base, action, {**common, "Digits": digits})
             latencies.append(t)
         action = ET.fromstring(data).find("Record").get("action")
-        data, t = _post(conn, base, action, {**common, "RecordingUrl": "https://r/1",
-                                             "RecordingDuration": "5"})
+        data, t = _post(
+            conn, base, action, {**common, "RecordingUrl": "https://r/1", "RecordingDuration": "5"}
+        )
         latencies.append(t)
         _, t = _post(conn, base, "/ivr/status", {**common, "CallStatus": "completed"})
         latencies.append(t)
@@ -98,9 +103,14 @@ def run(worker, port, seconds, clients):
     wall = time.perf_counter() - started
     latencies = [t for lat, _ in results for t in lat]
     calls = sum(c for _, c in results)
-    return {"rps": len(latencies) / wall, "p50": percentile(latencies, 0.5) * 1000,
-            "p99": percentile(latencies, 0.99) * 1000, "requests": len(latencies),
-            "calls": calls, "wall": wall}
+    return {
+        "rps": len(latencies) / wall,
+        "p50": percentile(latencies, 0.5) * 1000,
+        "p99": percentile(latencies, 0.99) * 1000,
+        "requests": len(latencies),
+        "calls": calls,
+        "wall": wall,
+    }
 
 
 def main() -> None:
@@ -115,8 +125,13 @@ def main() -> None:
         from survey_core.mongo import get_client
 
         ensure_indexes(get_client(uri, 10_000)["bench"])
-        env = {"MONGO_URI": uri, "MONGO_DB": "bench", "VOC_ENV": "development",
-               "TWILIO_AUTH_TOKEN": TOKEN, "SPOOL_DIR": "/tmp/bench-spool"}
+        env = {
+            "MONGO_URI": uri,
+            "MONGO_DB": "bench",
+            "VOC_ENV": "development",
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "SPOOL_DIR": "/tmp/bench-spool",
+        }
         minimal, mport = start_gunicorn("minimal_app:create_app()", env)
         procs.append(minimal)
         ours, oport = start_gunicorn("ivr_survey:create_app()", env)
@@ -130,13 +145,19 @@ def main() -> None:
         ivr = run(survey_worker, oport, args.seconds, args.clients)
     finally:
         stop(*procs)
-    print(f"minimal insert_one handler: {base['rps']:8.1f} req/s  p50 {base['p50']:6.2f} ms  "
-          f"p99 {base['p99']:6.2f} ms  ({base['requests']} requests)")
-    print(f"IVR survey webhooks       : {ivr['rps']:8.1f} req/s  p50 {ivr['p50']:6.2f} ms  "
-          f"p99 {ivr['p99']:6.2f} ms  ({ivr['requests']} requests, {ivr['calls']} full calls, "
-          f"{ivr['calls'] / ivr['wall']:.1f} calls/s)")
-    print(f"ratio (IVR / minimal, requests per second): {ivr['rps'] / base['rps']:.2f}  "
-          f"(target >= 0.80)")
+    print(
+        f"minimal insert_one handler: {base['rps']:8.1f} req/s  p50 {base['p50']:6.2f} ms  "
+        f"p99 {base['p99']:6.2f} ms  ({base['requests']} requests)"
+    )
+    print(
+        f"IVR survey webhooks       : {ivr['rps']:8.1f} req/s  p50 {ivr['p50']:6.2f} ms  "
+        f"p99 {ivr['p99']:6.2f} ms  ({ivr['requests']} requests, {ivr['calls']} full calls, "
+        f"{ivr['calls'] / ivr['wall']:.1f} calls/s)"
+    )
+    print(
+        f"ratio (IVR / minimal, requests per second): {ivr['rps'] / base['rps']:.2f}  "
+        f"(target >= 0.80)"
+    )
 
 
 if __name__ == "__main__":

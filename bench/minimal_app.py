@@ -14,7 +14,10 @@ def create_app() -> Flask:
     @app.post("/hit")
     def hit():
         collection.insert_one(dict(request.form))
-        return '<?xml version="1.0" encoding="UTF-8"?><Response/>', 200, {
-            "Content-Type": "text/xml"}
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?><Response/>',
+            200,
+            {"Content-Type": "text/xml"},
+        )
 
     return app

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from pymongo.database import Database
 
+TAKEN = ("in_progress", "complete", "partial", "abandoned")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -35,13 +36,14 @@ def recently_surveyed(
     if not hashed or days <= 0:
         return False
     since = (now or datetime.now(UTC)) - timedelta(days=days)
-    found = db.responses.find_one(
-        {
-            "caller_hash": hashed,
-            "started_at": {"$gte": since},
-            "status": {"$in": ["in_progress", "complete", "partial", "abandoned"]},
-            "interaction_id": {"$ne": interaction_id},
-        },
-        {"_id": 1},
-    )
-    return found is not None
+    # Equality on the indexed hash only; a caller has few responses, filtered here.
+    for doc in db.responses.find(
+        {"caller_hash": hashed}, {"started_at": 1, "status": 1, "interaction_id": 1}
+    ).limit(200):
+        if (
+            doc["started_at"] >= since
+            and doc["status"] in TAKEN
+            and doc["interaction_id"] != interaction_id
+        ):
+            return True
+    return False

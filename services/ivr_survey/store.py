@@ -132,13 +132,15 @@ def close_call(db: Database, meta: dict[str, Any], call_sid: str, call_status: s
     return status
 
 
-def persist(db: Database, spool: Spool, records: list[dict[str, Any]]) -> bool:
-    """Apply `records` in order; on a database outage spool the rest and return False."""
+def persist(db: Database, spool: Spool, records: list[dict[str, Any]]) -> list[Any] | None:
+    """Apply `records` in order and return their results; on a database outage spool the rest
+    and return None."""
+    results = []
     for i, record in enumerate(records):
         try:
             if breaker.is_open():
                 raise DatabaseSkipped
-            apply(db, record)
+            results.append(apply(db, record))
         except (*DATABASE_DOWN, DatabaseSkipped) as exc:
             if not isinstance(exc, DatabaseSkipped):
                 breaker.trip()
@@ -149,8 +151,8 @@ def persist(db: Database, spool: Spool, records: list[dict[str, Any]]) -> bool:
             )
             for rest in records[i:]:
                 spool.put(rest)
-            return False
-    return True
+            return None
+    return results
 
 
 class DatabaseSkipped(Exception):

@@ -109,15 +109,6 @@ def voice() -> Response:
         return _xml(twiml.goodbye(query["lang"] or "en-US", "trouble"))
     lang = query["lang"] if query["lang"] in survey["languages"] else survey["default_language"]
     interaction = query["interaction"] or call["CallSid"]
-    existing, db_down = None, breaker.is_open()
-    if not db_down:
-        try:
-            existing = find_response(db, {"channel": "ivr", "interaction_id": interaction})
-        except DATABASE_DOWN:
-            breaker.trip()
-            db_down = True
-    if existing is not None:
-        return _resume(existing, call["CallSid"])
     outbound = call["Direction"].startswith("outbound")
     hashed = caller_hash(call["To"] if outbound else call["From"], settings.phone_hash_key)
     now = datetime.now(UTC)
@@ -136,14 +127,18 @@ def voice() -> Response:
     status = OPEN
     if not in_sample(call["CallSid"], survey["sample_rate"]):
         status = "not_sampled"
-    elif not db_down:
+    elif not breaker.is_open():
         try:
             if recently_surveyed(db, hashed, survey["suppress_days"], interaction, now):
                 status = "suppressed"
         except DATABASE_DOWN:
             breaker.trip()  # rather survey a caller twice than lose today's call
     record = {"op": "open", "meta": meta_for(state, call["CallSid"]), "status": status}
-    persist(db, _spool(), [record])
+    created = persist(db, _spool(), [record])
+    if created == [False]:  # a retried webhook or a call re-entering: carry on where it stands
+        existing = find_response(db, {"channel": "ivr", "interaction_id": interaction})
+        if existing is not None:
+            return _resume(existing)
     if status != OPEN:
         return _xml(twiml.goodbye(lang))
     response = VoiceResponse()
@@ -151,7 +146,7 @@ def voice() -> Response:
     return _ask(response, survey, state)
 
 
-def _resume(doc: dict[str, Any], call_sid: str) -> Response:
+def _resume(doc: dict[str, Any]) -> Response:
     """A retried /ivr/voice, or a call re-entering: carry on where the call stands."""
     lang = doc.get("language") or "en-US"
     if doc["status"] != OPEN:

@@ -61,8 +61,8 @@ def authenticate(db: Database, header: str | None, scope: str) -> dict[str, Any]
     """The key record for an `Authorization: Bearer` header that grants `scope`, or APIError."""
     if not header or not header.startswith("Bearer ") or not header[7:].strip():
         raise APIError(401, "unauthorized", "An API key is required: Authorization: Bearer <key>.")
-    record = db.api_keys.find_one({"key_hash": hash_key(header[7:].strip()), "revoked_at": None})
-    if record is None:
+    record = db.api_keys.find_one({"key_hash": hash_key(header[7:].strip())})
+    if record is None or record.get("revoked_at") is not None:
         raise APIError(401, "unauthorized", "The API key is unknown or revoked.")
     if scope not in GRANTS.get(record["scope"], set()):
         raise APIError(403, "forbidden", f"This API key lacks the {scope!r} scope.")

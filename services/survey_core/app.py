@@ -37,6 +37,10 @@ def create_service_app(
     register_extensions(app, settings)
     register_blueprints(app, [health.bp, *blueprints])
     errors.register_error_handlers(app)
+    if settings.env != "test":  # tests fold responses in explicitly (survey_core.roller.roll_up)
+        from survey_core.roller import start_roller
+
+        start_roller(lambda: mongo.database(settings))
     return app
 
 

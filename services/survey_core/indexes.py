@@ -22,6 +22,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("caller_hash", ASCENDING), ("started_at", DESCENDING)], name="caller_recent"),
         IndexModel([("survey", ASCENDING), ("month", ASCENDING)], name="survey_month"),
         IndexModel([("call_sid", ASCENDING)], name="call_sid", sparse=True),
+        # The roller's queue: only documents with something not yet counted carry `dirty`.
+        IndexModel([("dirty", ASCENDING)], name="dirty", sparse=True),
     ],
     "rollups": [
         IndexModel(

@@ -1,7 +1,9 @@
-"""The `responses` collection: one document per survey taken, rollups updated exactly once.
+"""The `responses` collection: one document per survey taken.
 
-Every state change is a conditional update of the response document in the same transaction as
-its rollup increments: a replayed webhook or a double submit matches nothing and counts nothing.
+Every write here is one conditional update of one response document: a replayed webhook or a
+double submit matches nothing and changes nothing. Writes never touch the rollups; they mark the
+document `dirty` and the roller (survey_core.roller) folds settled documents into the monthly
+histograms exactly once, in batches.
 """
 
 from __future__ import annotations
@@ -10,13 +12,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from survey_core import rollups
 from survey_core.surveys import SCALES
-from survey_core.transactions import in_transaction
 
 META_FIELDS = (
     "survey",
@@ -37,42 +36,49 @@ FINAL_STATUSES = ("complete", "partial", "abandoned")
 Outcome = Literal["stored", "duplicate", "conflict"]
 
 
+def response_id(channel: str, interaction_id: str) -> str:
+    """The `_id` of a response: its unique (channel, interaction_id) pair as one string.
+
+    Filters on `_id` plus conditions stay index lookups on every server (SecantusDB scans the
+    collection for a compound-index filter with extra predicates).
+    """
+    return f"{channel}:{interaction_id}"
+
+
 def key_of(meta: Mapping[str, Any]) -> dict[str, Any]:
-    return {"channel": meta["channel"], "interaction_id": meta["interaction_id"]}
+    return {"_id": response_id(meta["channel"], meta["interaction_id"])}
 
 
 def _new_doc(meta: Mapping[str, Any], status: str) -> dict[str, Any]:
     doc: dict[str, Any] = {f: meta.get(f) for f in META_FIELDS}
+    doc["channel"], doc["interaction_id"] = meta["channel"], meta["interaction_id"]
     doc["started_at"] = doc.get("started_at") or datetime.now(UTC)
-    doc.update(status=status, answers={}, skipped=[], reached=0)
+    doc.update(status=status, answers={}, scores={}, skipped=[], reached=0, rev=0, counted=[])
+    if status != OPEN:
+        doc["dirty"] = True  # settled at birth: the roller counts it
     return doc
 
 
-def _bump(db: Database, s: ClientSession, meta: Mapping[str, Any], counters: dict) -> None:
-    ops = rollups.increments(meta["month"], meta, counters)
-    if ops:
-        db.rollups.bulk_write(ops, ordered=False, session=s)
-
-
-def _open(db: Database, s: ClientSession, meta: Mapping[str, Any], status: str) -> bool:
-    result = db.responses.update_one(
-        key_of(meta), {"$setOnInsert": _new_doc(meta, status)}, upsert=True, session=s
-    )
-    if result.upserted_id is None:
-        return False
-    funnel = {"funnel.offered": 1, f"funnel.{'started' if status == OPEN else status}": 1}
-    _bump(db, s, meta, funnel)
-    return True
+def _touch(update: dict[str, Any], dirty: bool) -> dict[str, Any]:
+    """Every write bumps `rev` (the roller's optimistic lock); a write to a settled response
+    also marks it dirty, which queues it for the roller. Open calls are never queued."""
+    fields = {**update.get("$set", {}), "updated_at": datetime.now(UTC)}
+    if dirty:
+        fields["dirty"] = True
+    return {**update, "$set": fields, "$inc": {**update.get("$inc", {}), "rev": 1}}
 
 
 def open_response(db: Database, meta: Mapping[str, Any], status: str = OPEN) -> bool:
-    """Create the response document (funnel: offered + `status`); False if it already existed."""
+    """Create the response document in `status`; False if it already existed."""
     if status not in OPENING_STATUSES:
         raise ValueError(f"a response cannot open as {status!r}")
     try:
-        return in_transaction(db, lambda s: _open(db, s, meta, status))
+        result = db.responses.update_one(
+            key_of(meta), {"$setOnInsert": _new_doc(meta, status)}, upsert=True
+        )
     except DuplicateKeyError:  # a concurrent retry of the same request created it first
         return False
+    return result.upserted_id is not None
 
 
 def find_response(db: Database, meta: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -89,33 +95,31 @@ def _change_once(
     key: str,
     update: dict[str, Any],
     reached: int | None,
-    on_change: dict[str, int],
     value: Any = None,
 ) -> Outcome:
-    """Apply `update` if question `key` has no answer or skip yet, then bump `on_change`."""
-    now = datetime.now(UTC)
-    update = {**update, "$set": {**update.get("$set", {}), "updated_at": now}}
+    """Apply `update` if question `key` has no answer or skip yet."""
     if reached is not None:
-        update["$max"] = {"reached": reached}
-
-    def work(s: ClientSession) -> Outcome:
-        result = db.responses.update_one(_unanswered(meta, key), update, session=s)
-        if result.matched_count == 0:
-            doc = db.responses.find_one(key_of(meta), {"answers": 1, "skipped": 1}, session=s)
-            if doc is None:  # the call's first write never landed: create it now
-                _open(db, s, meta, OPEN)
-                db.responses.update_one(_unanswered(meta, key), update, session=s)
-            else:
-                if reached is not None:
-                    db.responses.update_one(key_of(meta), {"$max": {"reached": reached}}, session=s)
-                if key in doc.get("skipped", []):
-                    return "duplicate" if value is None else "conflict"
-                same = doc.get("answers", {}).get(key) == value
-                return "duplicate" if same else "conflict"
-        _bump(db, s, meta, on_change)
-        return "stored"
-
-    return in_transaction(db, work)
+        update = {**update, "$max": {"reached": reached}}
+    for _attempt in range(2):
+        # The usual case, one round trip: the call is still open.
+        open_call = {**_unanswered(meta, key), "status": OPEN}
+        if db.responses.update_one(open_call, _touch(update, dirty=False)).matched_count:
+            return "stored"
+        # A late write (a spool replay after the call ended) re-queues the settled response.
+        if db.responses.update_one(
+            _unanswered(meta, key), _touch(update, dirty=True)
+        ).matched_count:
+            return "stored"
+        doc = db.responses.find_one(key_of(meta), {"answers": 1, "skipped": 1})
+        if doc is None:  # the call's first write never landed (outage): create it now
+            open_response(db, meta)
+            continue
+        if reached is not None:
+            db.responses.update_one(key_of(meta), {"$max": {"reached": reached}})
+        if key in doc.get("skipped", []):
+            return "duplicate" if value is None else "conflict"
+        return "duplicate" if doc.get("answers", {}).get(key) == value else "conflict"
+    return "conflict"
 
 
 def record_answer(
@@ -126,13 +130,11 @@ def record_answer(
     value: Any,
     reached: int | None = None,
 ) -> Outcome:
-    """Store one answer; rollups move only when the question had no answer yet.
-
-    A second, different answer to the same question is a "conflict" and changes nothing.
-    """
-    counters = rollups.answer_counter(qtype, int(value)) if qtype in SCALES else {}
-    update = {"$set": {f"answers.{key}": value, "last_question": key}}
-    return _change_once(db, meta, key, update, reached, counters, value)
+    """Store one answer once; a second, different answer to the question is a "conflict"."""
+    fields: dict[str, Any] = {f"answers.{key}": value, "last_question": key}
+    if qtype in SCALES:
+        fields[f"scores.{qtype}"] = int(value)  # what the rollups count, by metric
+    return _change_once(db, meta, key, {"$set": fields}, reached, value)
 
 
 def record_skip(
@@ -140,11 +142,11 @@ def record_skip(
 ) -> Outcome:
     """Mark question `key` skipped (invalid keys, silence); idempotent."""
     update = {"$push": {"skipped": key}, "$set": {"last_question": key}}
-    return _change_once(db, meta, key, update, reached, {})
+    return _change_once(db, meta, key, update, reached)
 
 
 def set_fields(db: Database, meta: Mapping[str, Any], fields: Mapping[str, Any]) -> None:
-    """Set non-counted fields (a transcription arriving late); idempotent."""
+    """Set fields that nothing counts (a transcription arriving late); idempotent."""
     db.responses.update_one(key_of(meta), {"$set": dict(fields)})
 
 
@@ -155,54 +157,33 @@ def close_response(
     last_question: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Move an open response to a final status once; the funnel counts it once."""
+    """Move an open response to a final status, once."""
     if status not in FINAL_STATUSES:
         raise ValueError(f"unknown final status {status!r}")
-    now = datetime.now(UTC)
-
-    def work(s: ClientSession) -> bool:
-        fields: dict[str, Any] = {"status": status, "submitted_at": now, **(extra or {})}
-        if last_question is not None:
-            fields["last_question_reached"] = last_question
-        result = db.responses.update_one(
-            {**key_of(meta), "status": OPEN}, {"$set": fields}, session=s
-        )
-        if not result.modified_count:
-            return False
-        counters = {f"funnel.{status}": 1}
-        if status == "partial" and last_question is not None:
-            counters[f"funnel.partial_at.{last_question}"] = 1
-        _bump(db, s, meta, counters)
-        return True
-
-    return in_transaction(db, work)
+    fields: dict[str, Any] = {"status": status, "submitted_at": datetime.now(UTC), **(extra or {})}
+    if last_question is not None and status == "partial":
+        fields["last_question_reached"] = last_question
+    result = db.responses.update_one(
+        {**key_of(meta), "status": OPEN}, _touch({"$set": fields}, dirty=True)
+    )
+    return result.modified_count == 1
 
 
 def record_complete_response(
     db: Database, meta: Mapping[str, Any], answers: Mapping[str, Any], qtypes: Mapping[str, str]
 ) -> bool:
     """Store a whole response at once (web form, demo data); False if it was already stored."""
-    now = datetime.now(UTC)
-
-    def work(s: ClientSession) -> bool:
-        doc = _new_doc(meta, "complete") | {
-            "answers": dict(answers),
-            "submitted_at": meta.get("submitted_at") or now,
-            "reached": len(qtypes),
-        }
-        result = db.responses.update_one(
-            key_of(meta), {"$setOnInsert": doc}, upsert=True, session=s
-        )
-        if result.upserted_id is None:
-            return False
-        counters = {"funnel.offered": 1, "funnel.started": 1, "funnel.complete": 1}
-        for key, value in answers.items():
-            if qtypes.get(key) in SCALES and value is not None:
-                counters[f"{qtypes[key]}.{int(value)}"] = 1
-        _bump(db, s, meta, counters)
-        return True
-
+    scores = {
+        qtypes[k]: int(v) for k, v in answers.items() if qtypes.get(k) in SCALES and v is not None
+    }
+    doc = _new_doc(meta, "complete") | {
+        "answers": dict(answers),
+        "scores": scores,
+        "submitted_at": meta.get("submitted_at") or datetime.now(UTC),
+        "reached": len(qtypes),
+    }
     try:
-        return in_transaction(db, work)
+        result = db.responses.update_one(key_of(meta), {"$setOnInsert": doc}, upsert=True)
     except DuplicateKeyError:
         return False
+    return result.upserted_id is not None

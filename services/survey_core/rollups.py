@@ -1,11 +1,9 @@
-"""Write-time monthly histograms: one document per (month, dimension, value), updated by $inc."""
+"""Monthly histograms: one document per (month, dimension, value), added to by the roller."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
-
-from pymongo import UpdateOne
 
 # Response field behind each reporting dimension.
 DIMENSIONS: dict[str, str] = {
@@ -40,36 +38,3 @@ def targets(response: Mapping[str, Any]) -> list[tuple[str, str, dict[str, str]]
 
 def rollup_id(month: str, dim: str, value: str) -> str:
     return f"{month}|{dim}|{value}"
-
-
-def increments(
-    month: str, response: Mapping[str, Any], counters: Mapping[str, int]
-) -> list[UpdateOne]:
-    """Upserts adding `counters` (e.g. {"csat.5": 1, "funnel.completed": 1}) to every target."""
-    if not counters:
-        return []
-    return [
-        UpdateOne(
-            {"_id": rollup_id(month, dim, value)},
-            {
-                "$inc": dict(counters),
-                "$setOnInsert": {"month": month, "dim": dim, "value": value, **cell},
-            },
-            upsert=True,
-        )
-        for dim, value, cell in targets(response)
-    ]
-
-
-def answer_counter(metric: str, score: int) -> dict[str, int]:
-    """The histogram counter for one scored answer."""
-    return {f"{metric}.{score}": 1}
-
-
-def merge_counters(items: Iterable[Mapping[str, int]]) -> dict[str, int]:
-    """Sum counter dictionaries."""
-    total: dict[str, int] = {}
-    for item in items:
-        for key, value in item.items():
-            total[key] = total.get(key, 0) + value
-    return total

@@ -4,6 +4,7 @@ import pytest
 
 import ivr_survey
 from ivr_survey.store import breaker, catalog
+from survey_core.roller import roll_up
 from tests.ivr_survey.twilio_sim import Call
 
 
@@ -29,8 +30,9 @@ def call(client):
 
 
 def rollup(db, dim="all", value="*"):
-    doc = db.rollups.find_one({"dim": dim, "value": value}) or {}
-    return doc
+    """The rollup document after the roller has folded in every settled response."""
+    roll_up(db)
+    return db.rollups.find_one({"dim": dim, "value": value}) or {}
 
 
 def response_of(db, interaction):

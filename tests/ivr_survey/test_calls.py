@@ -61,6 +61,8 @@ def test_nps_ten_is_one_then_zero(call, db):
     c.press("3")
     c.press("10")
     assert response_of(db, "CA0001")["answers"]["nps"] == 10
+    assert "nps" not in rollup(db)  # a call counts once it has ended
+    c.hang_up()
     assert rollup(db)["nps"] == {"10": 1}
 
 
@@ -98,6 +100,7 @@ def test_replayed_gather_stores_one_answer(call, db):
     c.replay()
     c.replay()
     assert c.asks() == first
+    c.hang_up()
     assert rollup(db)["csat"] == {"5": 1}
 
 
@@ -108,6 +111,7 @@ def test_second_different_answer_to_the_same_question_is_ignored(call, db, caplo
     c.press("5")
     c.post(action, {"Digits": "1"})
     assert response_of(db, "CA0001")["answers"]["csat"] == 5
+    c.hang_up()
     assert rollup(db)["csat"] == {"5": 1}
     assert any("second, different answer" in r.getMessage() for r in caplog.records)
 
@@ -140,6 +144,7 @@ def test_retried_voice_webhook_makes_one_response(call, db):
     c = call()
     c.start()
     c.start()
+    c.hang_up()
     assert db.responses.count_documents({}) == 1
     assert rollup(db)["funnel"]["offered"] == 1
 

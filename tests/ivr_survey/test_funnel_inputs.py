@@ -20,6 +20,7 @@ def test_same_caller_within_thirty_days_is_suppressed(call, db):
     first = call(sid="CA1", caller="+8613800000001")
     first.start()
     first.press("5")
+    first.hang_up()
     again = call(sid="CA2", caller="+8613800000001")
     again.start()
     assert again.hung_up() and again.twiml.find("Gather") is None

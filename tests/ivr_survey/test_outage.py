@@ -6,6 +6,7 @@ import ivr_survey
 from ivr_survey.store import apply, breaker, catalog
 from survey_core import mongo
 from survey_core.indexes import ensure_indexes
+from survey_core.roller import roll_up
 from tests.dbserver import SecantusServer
 from tests.ivr_survey.twilio_sim import Call
 
@@ -60,6 +61,7 @@ def test_database_down_mid_call_loses_nothing_and_counts_once(own_server, tmp_pa
     assert doc["answers"]["csat"] == 4 and doc["answers"]["nps"] == 10
     assert doc["answers"]["ces"] == 2 and doc["answers"]["comment"]["duration"] == 7
     assert doc["status"] == "complete"
+    roll_up(db)
     totals = db.rollups.find_one({"dim": "all"})
     assert totals["csat"] == {"4": 1} and totals["nps"] == {"10": 1} and totals["ces"] == {"2": 1}
     assert totals["funnel"]["complete"] == 1 and totals["funnel"]["offered"] == 1
@@ -92,6 +94,8 @@ def test_database_down_when_the_call_starts_still_runs_the_survey(own_server, tm
     db = mongo.get_client(own_server.uri, 800)["outage_ivr2"]
     doc = db.responses.find_one({"interaction_id": "CA0001"})
     assert doc["answers"] == {"csat": 5, "nps": 9}
+    c.hang_up()
     app.extensions["ivr_spool"].drain(lambda record: apply(db, record))
+    roll_up(db)
     totals = db.rollups.find_one({"dim": "all"})
     assert totals["csat"] == {"5": 1} and totals["funnel"]["offered"] == 1
