@@ -4,8 +4,8 @@ import pytest
 from pymongo.errors import DuplicateKeyError
 
 from survey_core.demo import load_demo
-from survey_core.roller import roll_up
 from survey_core.indexes import INDEXES, ensure_indexes
+from survey_core.roller import roll_up
 from survey_core.settings import Settings
 from survey_core.surveys import DEFAULT_IVR_SURVEY, get_survey, publish_survey
 
