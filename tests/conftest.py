@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -24,7 +25,8 @@ def db_server() -> Iterator[SecantusServer]:
 
 @pytest.fixture
 def db_name(request: pytest.FixtureRequest) -> str:
-    return f"t_{request.node.name[:40]}_{uuid.uuid4().hex[:8]}".replace("[", "_").replace("]", "_")
+    safe = re.sub(r"[^A-Za-z0-9_]", "_", request.node.name)[:40]
+    return f"t_{safe}_{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture

@@ -1,7 +1,74 @@
-"""HTTP endpoints of the aggregator service."""
+"""Reporting API: monthly metrics, breakdowns and the funnel (JSON, or CSV on request)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
 
-bp = Blueprint("aggregator", __name__)
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from aggregator import reports
+from aggregator.csv_export import csv_response, wants_csv
+from aggregator.schemas import (
+    BreakdownQuery,
+    BreakdownReport,
+    FunnelQuery,
+    FunnelReport,
+    MonthlyQuery,
+    MonthlyReport,
+)
+from survey_core.apikeys import require_api_key
+from survey_core.mongo import get_db
+from survey_core.months import month_range
+
+bp = Blueprint(
+    "metrics",
+    __name__,
+    url_prefix="/api/v1",
+    description="Monthly CSAT, NPS and CES with n and 95% intervals (read scope).",
+)
+
+
+def _csv_requested(args: dict[str, Any]) -> bool:
+    return wants_csv(args.get("format"), request.headers.get("Accept", ""))
+
+
+@bp.route("/metrics/monthly")
+class Monthly(MethodView):
+    @require_api_key("read")
+    @bp.arguments(MonthlyQuery, location="query")
+    @bp.response(200, MonthlyReport)
+    def get(self, args: dict[str, Any]) -> Any:
+        """One row per month from `from` to `to`, optionally filtered by dimensions."""
+        filters = {dim: args.get(dim) for dim in reports.FILTER_DIMS}
+        months = month_range(args["from_"], args["to"])
+        rows = reports.monthly(get_db(), months, filters, args["interval"])
+        if _csv_requested(args):
+            return csv_response(rows, "month", f"metrics-{args['from_']}-{args['to']}.csv")
+        return {"filters": {k: v for k, v in filters.items() if v}, "rows": rows}
+
+
+@bp.route("/metrics/breakdown")
+class Breakdown(MethodView):
+    @require_api_key("read")
+    @bp.arguments(BreakdownQuery, location="query")
+    @bp.response(200, BreakdownReport)
+    def get(self, args: dict[str, Any]) -> Any:
+        """One row per agent, team, channel, reason or survey in a month, best CSAT first."""
+        rows = reports.breakdown(
+            get_db(), args["month"], args["by"], args["min_n"], args["interval"]
+        )
+        if _csv_requested(args):
+            return csv_response(rows, "value", f"breakdown-{args['by']}-{args['month']}.csv")
+        return {"month": args["month"], "by": args["by"], "rows": rows}
+
+
+@bp.route("/funnel")
+class Funnel(MethodView):
+    @require_api_key("read")
+    @bp.arguments(FunnelQuery, location="query")
+    @bp.response(200, FunnelReport)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Offered, left out, started, completed and partial by the question reached."""
+        return reports.funnel(get_db(), args["month"], args["channel"])

@@ -99,6 +99,64 @@ def demo_load(count: int) -> None:
     click.echo(f"demo data: {created} new response(s), {count - created} already there")
 
 
+@main.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--survey", default="imported", show_default=True, help="Survey name to file under.")
+def import_csv(csv_file: str, survey: str) -> None:
+    """Load past survey results from CSV (idempotent: same interaction id, same response).
+
+    Columns: interaction_id, datetime, channel, agent, team, reason, csat, nps, ces.
+    """
+    from survey_core.importer import count_rows, import_rows
+
+    database = _db()
+    with open(csv_file, encoding="utf-8-sig", newline="") as handle:
+        total = count_rows(handle)
+    with open(csv_file, encoding="utf-8-sig", newline="") as handle:
+        with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+            try:
+                summary = import_rows(database, handle, _settings().tz, survey, progress=bar.update)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"rows: {summary.rows}, loaded: {summary.loaded}, "
+        f"already present: {summary.already_present}, "
+        f"skipped: {sum(summary.skipped.values())}"
+    )
+    for reason, count in summary.skipped.most_common():
+        click.echo(f"  skipped {count}: {reason}")
+    for example in summary.examples:
+        click.echo(f"  {example}", err=True)
+
+
+@main.group()
+def rollups() -> None:
+    """Monthly rollups."""
+
+
+@rollups.command("rebuild")
+@click.option("--month", default=None, help="YYYY-MM; all months when omitted.")
+@click.option("--check", is_flag=True, help="Report drift without repairing it.")
+def rollups_rebuild(month: str | None, check: bool) -> None:
+    """Recompute rollups from responses, report any drift and repair it."""
+    from survey_core.months import parse_month
+    from survey_core.rebuild import rebuild
+
+    if month:
+        try:
+            parse_month(month)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--month") from None
+    click.echo("rebuilding rollups...", err=True)
+    result = rebuild(_db(), month, repair=not check)
+    for item in result["drift"]:
+        click.echo(f"drift {item['rollup']}: {json.dumps(item['delta'])}")
+    state = "repaired" if result["repaired"] else ("found" if result["drift"] else "none")
+    click.echo(
+        f"{result['documents']} rollup document(s) checked; drift: {len(result['drift'])} ({state})"
+    )
+
+
 @main.command("run")
 def run() -> None:
     """Run the whole stack locally (what `make run` calls)."""

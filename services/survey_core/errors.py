@@ -47,11 +47,28 @@ def _code_for(exc: HTTPException) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_")
 
 
+def _field_errors(exc: HTTPException) -> dict[str, Any] | None:
+    """webargs (flask-smorest) puts field errors under data.messages, keyed by location."""
+    messages = (getattr(exc, "data", None) or {}).get("messages")
+    if isinstance(messages, dict) and len(messages) == 1:
+        ((location, inner),) = messages.items()
+        if location in ("query", "json", "form", "view_args", "headers") and isinstance(
+            inner, dict
+        ):
+            return inner
+    return messages
+
+
 def handle_http_exception(exc: HTTPException) -> Response:
     """404, 405, 413, 400 (malformed JSON) and friends as JSON, keeping Allow on 405."""
     status = exc.code or 500
-    errors = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
-    response = error_response(status, _code_for(exc), exc.description or exc.name, errors)
+    errors = _field_errors(exc)
+    if status == 422:
+        response = error_response(
+            422, "validation_error", "The request has invalid fields.", errors
+        )
+    else:
+        response = error_response(status, _code_for(exc), exc.description or exc.name, errors)
     for name, value in exc.get_headers():
         if name.lower() in ("allow", "www-authenticate", "retry-after"):
             response.headers[name] = value

@@ -1,0 +1,134 @@
+"""marshmallow schemas of the reporting API: query parameters in, report rows out (OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from aggregator.reports import FILTER_DIMS
+from survey_core.months import MONTH_RE, month_range
+
+MAX_MONTHS = 36
+Month = lambda **kw: fields.String(  # noqa: E731 - a field factory
+    validate=validate.Regexp(MONTH_RE, error="Not a month in YYYY-MM form."), **kw
+)
+
+
+class FormatMixin(Schema):
+    format = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "csv for a spreadsheet (or Accept: text/csv)"},
+    )
+    interval = fields.String(
+        load_default="adjusted",
+        validate=validate.OneOf(["adjusted", "wald"]),
+        metadata={"description": "NPS interval: Rocks' adjusted Wald or Wald"},
+    )
+
+
+class FilterMixin(Schema):
+    channel = fields.String(load_default=None, validate=validate.Length(1, 128))
+    agent = fields.String(load_default=None, validate=validate.Length(1, 128))
+    team = fields.String(load_default=None, validate=validate.Length(1, 128))
+    reason = fields.String(load_default=None, validate=validate.Length(1, 128))
+    survey = fields.String(load_default=None, validate=validate.Length(1, 128))
+
+
+class MonthlyQuery(FormatMixin, FilterMixin):
+    from_ = Month(data_key="from", required=True)
+    to = Month(required=True)
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        if "from_" not in data or "to" not in data:
+            return
+        if data["from_"] > data["to"]:
+            raise ValidationError("from must not be after to.", "from")
+        if len(month_range(data["from_"], data["to"])) > MAX_MONTHS:
+            raise ValidationError(f"At most {MAX_MONTHS} months per request.", "to")
+
+
+class BreakdownQuery(FormatMixin):
+    month = Month(required=True)
+    by = fields.String(required=True, validate=validate.OneOf(FILTER_DIMS))
+    min_n = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
+
+
+class FunnelQuery(Schema):
+    month = Month(required=True)
+    channel = fields.String(load_default=None, validate=validate.Length(1, 128))
+
+
+Interval = lambda: fields.List(fields.Float(), allow_none=True)  # noqa: E731
+
+
+class CsatSchema(Schema):
+    value = fields.Float(allow_none=True, metadata={"description": "% of answers 4 or 5"})
+    mean = fields.Float(allow_none=True)
+    n = fields.Integer()
+    ci = Interval()
+    mean_ci = Interval()
+
+
+class NpsSchema(Schema):
+    value = fields.Float(allow_none=True, metadata={"description": "-100..100"})
+    n = fields.Integer()
+    se = fields.Float(allow_none=True)
+    ci = Interval()
+    promoters = fields.Integer()
+    passives = fields.Integer()
+    detractors = fields.Integer()
+    promoters_pct = fields.Float(allow_none=True)
+    passives_pct = fields.Float(allow_none=True)
+    detractors_pct = fields.Float(allow_none=True)
+
+
+class CesSchema(Schema):
+    value = fields.Float(allow_none=True, metadata={"description": "mean 1-5, lower is better"})
+    n = fields.Integer()
+    ci = Interval()
+    low_effort_pct = fields.Float(allow_none=True)
+
+
+class MetricsMixin(Schema):
+    responses = fields.Integer()
+    csat = fields.Nested(CsatSchema)
+    nps = fields.Nested(NpsSchema)
+    ces = fields.Nested(CesSchema)
+
+
+class MonthlyRow(MetricsMixin):
+    month = fields.String()
+
+
+class BreakdownRow(MetricsMixin):
+    value = fields.String()
+
+
+class MonthlyReport(Schema):
+    filters = fields.Dict()
+    rows = fields.List(fields.Nested(MonthlyRow))
+
+
+class BreakdownReport(Schema):
+    month = fields.String()
+    by = fields.String()
+    rows = fields.List(fields.Nested(BreakdownRow))
+
+
+class FunnelReport(Schema):
+    month = fields.String()
+    channel = fields.String(allow_none=True)
+    offered = fields.Integer()
+    not_sampled = fields.Integer()
+    suppressed = fields.Integer()
+    not_reached = fields.Integer()
+    started = fields.Integer()
+    complete = fields.Integer()
+    partial = fields.Integer()
+    abandoned = fields.Integer()
+    partial_at = fields.Dict(keys=fields.String(), values=fields.Integer())
+    response_rate = fields.Float(allow_none=True)
+    completion_rate = fields.Float(allow_none=True)

@@ -1,0 +1,169 @@
+"""Historical survey results from CSV: bulk upserts, idempotent on re-run, rollups updated."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from pymongo import UpdateOne
+from pymongo.database import Database
+
+from survey_core.months import month_of
+from survey_core.responses import response_id
+from survey_core.roller import roll_up
+from survey_core.surveys import CHANNELS, SCALES
+
+COLUMNS = ("interaction_id", "datetime", "channel", "agent", "team", "reason", "csat", "nps", "ces")
+ALIASES = {
+    "interaction": "interaction_id",
+    "date_time": "datetime",
+    "date-time": "datetime",
+    "date": "datetime",
+    "agent_id": "agent",
+}
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    loaded: int = 0
+    already_present: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    examples: list[str] = field(default_factory=list)
+
+    def skip(self, line: int, reason: str) -> None:
+        self.skipped[reason] += 1
+        if len(self.examples) < 20:
+            self.examples.append(f"line {line}: {reason}")
+
+
+def _score(raw: str, metric: str) -> int | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    value = float(raw)
+    low, high = SCALES[metric]
+    if not value.is_integer() or not low <= value <= high:
+        raise ValueError(f"{metric} {raw!r} is not a whole number from {low} to {high}")
+    return int(value)
+
+
+def parse_datetime(raw: str, tz: ZoneInfo) -> datetime:
+    """ISO 8601; without an offset it is read in the contact centre's time zone."""
+    moment = datetime.fromisoformat(raw.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+def row_to_doc(row: dict[str, str], tz: ZoneInfo, survey: str) -> dict[str, Any]:
+    """The response document of one CSV row; ValueError says why a row is unusable."""
+    interaction = (row.get("interaction_id") or "").strip()
+    if not interaction:
+        raise ValueError("no interaction id")
+    if len(interaction) > 128:
+        raise ValueError("interaction id longer than 128 characters")
+    channel = (row.get("channel") or "").strip().lower()
+    if channel not in CHANNELS:
+        raise ValueError(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
+    try:
+        moment = parse_datetime(row.get("datetime") or "", tz)
+    except ValueError:
+        raise ValueError(f"date-time {row.get('datetime')!r} is not ISO 8601") from None
+    scores = {m: _score(row.get(m, ""), m) for m in ("csat", "nps", "ces")}
+    scores = {m: v for m, v in scores.items() if v is not None}
+    if not scores:
+        raise ValueError("no score")
+    return {
+        "_id": response_id(channel, interaction),
+        "channel": channel,
+        "interaction_id": interaction,
+        "survey": survey,
+        "version": 0,
+        "agent_id": (row.get("agent") or "").strip() or None,
+        "team": (row.get("team") or "").strip() or None,
+        "reason": (row.get("reason") or "").strip() or None,
+        "language": None,
+        "month": month_of(moment, tz),
+        "started_at": moment,
+        "submitted_at": moment,
+        "status": "complete",
+        "answers": dict(scores),
+        "scores": scores,
+        "skipped": [],
+        "reached": 0,
+        "rev": 0,
+        "counted": [],
+        "dirty": True,
+        "imported": True,
+    }
+
+
+def _rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(handle)
+    if reader.fieldnames is None:
+        return
+    names = [
+        ALIASES.get(n.strip().lower().lstrip("\ufeff"), n.strip().lower().lstrip("\ufeff"))
+        for n in reader.fieldnames
+    ]
+    missing = [c for c in ("interaction_id", "datetime", "channel") if c not in names]
+    if missing:
+        raise ValueError(f"the CSV has no column {', '.join(missing)}")
+    reader.fieldnames = names
+    for row in reader:
+        yield reader.line_num, row
+
+
+def import_rows(
+    db: Database,
+    handle: TextIO,
+    tz: ZoneInfo,
+    survey: str = "imported",
+    batch: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Load a CSV of past results; a re-run (same interaction ids) adds nothing."""
+    summary = ImportSummary()
+    seen: set[str] = set()
+    pending: list[UpdateOne] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        result = db.responses.bulk_write(pending, ordered=False)
+        summary.loaded += result.upserted_count
+        summary.already_present += len(pending) - result.upserted_count
+        if progress:
+            progress(len(pending))
+        pending.clear()
+
+    for line, row in _rows(handle):
+        summary.rows += 1
+        try:
+            doc = row_to_doc(row, tz, survey)
+        except ValueError as exc:
+            summary.skip(line, str(exc))
+            if progress:
+                progress(1)
+            continue
+        if doc["_id"] in seen:
+            summary.skip(line, "interaction id repeated in the file")
+            continue
+        seen.add(doc["_id"])
+        pending.append(UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True))
+        if len(pending) >= batch:
+            flush()
+    flush()
+    roll_up(db, limit=2000, attempts=10_000)
+    return summary
+
+
+def count_rows(lines: Iterable[str]) -> int:
+    """Data rows in a CSV file (for the progress bar)."""
+    return max(0, sum(1 for _ in lines) - 1)

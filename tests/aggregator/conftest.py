@@ -1,0 +1,59 @@
+"""Fixtures for the aggregator: the app, a read key, and responses stored the real way."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+import aggregator
+from survey_core.responses import record_complete_response
+
+QTYPES = {"csat": "csat", "nps": "nps", "ces": "ces"}
+
+
+@pytest.fixture
+def client(config):
+    return aggregator.create_app(config).test_client()
+
+
+@pytest.fixture
+def read_key(api_key):
+    return api_key("read")
+
+
+@pytest.fixture
+def add(db):
+    """Store one complete response with the given scores and dimensions."""
+    counter = iter(range(1, 10**6))
+
+    def store(
+        month="2026-10",
+        channel="web",
+        agent="A1",
+        team="north",
+        reason="billing",
+        survey="post-contact",
+        **scores,
+    ):
+        i = next(counter)
+        year, mon = map(int, month.split("-"))
+        meta = {
+            "channel": channel,
+            "interaction_id": f"T{i}",
+            "survey": survey,
+            "version": 1,
+            "agent_id": agent,
+            "team": team,
+            "reason": reason,
+            "month": month,
+            "started_at": datetime(year, mon, 10, tzinfo=UTC),
+        }
+        answers = {k: v for k, v in scores.items() if v is not None}
+        assert record_complete_response(db, meta, answers, QTYPES)
+
+    return store
+
+
+def add_many(add, hist, metric, **dims):
+    for score, count in hist.items():
+        for _ in range(count):
+            add(**{metric: int(score)}, **dims)
