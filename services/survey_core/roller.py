@@ -78,6 +78,16 @@ def _increments(docs: Iterable[Mapping[str, Any]]) -> list[UpdateOne]:
     ]
 
 
+def count_new(docs: list[dict[str, Any]]) -> list[UpdateOne]:
+    """For responses about to be inserted already counted (bulk import): mark each one's
+    counters as counted and return the rollup increments to write in the same transaction."""
+    increments = _increments(docs)
+    for doc in docs:
+        doc["counted"] = sorted(expected_counters(doc))
+        doc.pop("dirty", None)
+    return increments
+
+
 def roll_batch(db: Database, limit: int = 500) -> int:
     """Fold up to `limit` dirty settled responses into the rollups; returns how many."""
     docs = [d for d in db.responses.find(DIRTY).limit(limit) if d.get("status") != "in_progress"]
