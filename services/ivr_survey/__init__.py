@@ -13,7 +13,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the IVR service; `config` overrides environment settings (tests)."""
     from ivr_survey import api, views
     from ivr_survey.spool import Spool, start_flusher
-    from ivr_survey.store import apply
+    from ivr_survey.store import apply, close_stale
     from survey_core.app import create_service_app
     from survey_core.mongo import database
 
@@ -23,5 +23,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["ivr_spool"] = spool
     if settings.env != "test":
         every = float(os.environ.get("SPOOL_FLUSH_SECONDS", "10"))
-        start_flusher(spool, lambda record: apply(database(settings), record), every)
+        idle = float(os.environ.get("IVR_CALL_TIMEOUT_MINUTES", "30"))
+        start_flusher(
+            spool,
+            lambda record: apply(database(settings), record),
+            every,
+            housekeeping=lambda: close_stale(database(settings), idle),
+        )
     return app

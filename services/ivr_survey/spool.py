@@ -72,17 +72,28 @@ class Spool:
             return written, len(self.pending())
 
 
-def start_flusher(spool: Spool, apply: Callable[[dict[str, Any]], Any], every_s: float) -> None:
-    """Drain the spool at start-up and then every `every_s` seconds, in a daemon thread."""
+def start_flusher(
+    spool: Spool,
+    apply: Callable[[dict[str, Any]], Any],
+    every_s: float,
+    housekeeping: Callable[[], Any] | None = None,
+    housekeeping_every_s: float = 60.0,
+) -> None:
+    """Drain the spool at start-up and then every `every_s` seconds, in a daemon thread;
+    run `housekeeping` every `housekeeping_every_s` seconds."""
 
     def loop() -> None:
+        last_housekeeping = 0.0
         while True:
             try:
                 written, left = spool.drain(apply)
                 if written:
                     log.info("spool: wrote %d held write(s), %d left", written, left)
-            except Exception:  # noqa: BLE001 - the flusher must outlive any one failure
-                log.exception("spool flush failed")
+                if housekeeping and time.monotonic() - last_housekeeping > housekeeping_every_s:
+                    last_housekeeping = time.monotonic()
+                    housekeeping()
+            except Exception as exc:  # noqa: BLE001 - the flusher must outlive any failure
+                log.warning("spool flush deferred: %s", type(exc).__name__)
             time.sleep(every_s)
 
     threading.Thread(target=loop, name="spool-flusher", daemon=True).start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.database import Database
@@ -130,6 +130,22 @@ def close_call(db: Database, meta: dict[str, Any], call_sid: str, call_status: s
     last = question_key_at(survey, doc.get("reached", 0)) if status == "partial" else None
     responses.close_response(db, doc_meta, status, last_question=last)
     return status
+
+
+def close_stale(db: Database, idle_minutes: float, now: datetime | None = None) -> int:
+    """Settle calls with no news for `idle_minutes` (their status callback never came)."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(minutes=idle_minutes)
+    closed = 0
+    for doc in db.responses.find(
+        {"status": responses.OPEN},
+        {"channel": 1, "updated_at": 1, "started_at": 1, "call_sid": 1, "interaction_id": 1},
+    ):
+        if doc["channel"] != "ivr" or (doc.get("updated_at") or doc["started_at"]) > cutoff:
+            continue
+        meta = {"channel": "ivr", "interaction_id": doc["interaction_id"]}
+        if close_call(db, meta, doc.get("call_sid") or "", "completed") in ("complete", "partial"):
+            closed += 1
+    return closed
 
 
 def persist(db: Database, spool: Spool, records: list[dict[str, Any]]) -> list[Any] | None:

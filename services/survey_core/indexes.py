@@ -19,6 +19,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="channel_interaction",
         ),
         IndexModel([("month", ASCENDING), ("status", ASCENDING)], name="month_status"),
+        # Open calls, for the sweeper that settles calls whose status callback never came.
+        IndexModel([("status", ASCENDING)], name="status"),
         IndexModel([("caller_hash", ASCENDING), ("started_at", DESCENDING)], name="caller_recent"),
         IndexModel([("survey", ASCENDING), ("month", ASCENDING)], name="survey_month"),
         IndexModel([("call_sid", ASCENDING)], name="call_sid", sparse=True),

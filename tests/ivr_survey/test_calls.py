@@ -186,3 +186,21 @@ def test_caller_number_is_stored_hashed_and_never_logged(call, db, capsys):
     stored = json.dumps(doc, default=str)
     assert "13912345678" not in stored and len(doc["caller_hash"]) == 64
     assert "13912345678" not in capsys.readouterr().out
+
+
+def test_call_without_a_status_callback_is_settled_after_it_goes_idle(call, db):
+    from datetime import UTC, datetime, timedelta
+
+    from ivr_survey.store import close_stale
+
+    c = call()
+    c.start()
+    c.press("4")
+    assert close_stale(db, idle_minutes=30) == 0
+    later = datetime.now(UTC) + timedelta(minutes=31)
+    assert close_stale(db, idle_minutes=30, now=later) == 1
+    doc = response_of(db, "CA0001")
+    assert doc["status"] == "partial" and doc["last_question_reached"] == "nps"
+    assert rollup(db)["csat"] == {"4": 1}
+    c.hang_up()  # a late status callback changes nothing
+    assert rollup(db)["funnel"]["partial"] == 1
