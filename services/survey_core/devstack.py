@@ -133,7 +133,7 @@ def main() -> int:
         _say("ready:")
         for package, port in SERVICES:
             _say(f"  {package:16s} http://127.0.0.1:{port}/healthz")
-        _say("  dashboard        http://127.0.0.1:8004/dashboard")
+        _say("  API docs         http://127.0.0.1:8004/docs")
         _say("Ctrl-C stops everything started here.")
         db_reported = False
         while True:
