@@ -137,7 +137,7 @@ def close_stale(db: Database, idle_minutes: float, now: datetime | None = None) 
     cutoff = (now or datetime.now(UTC)) - timedelta(minutes=idle_minutes)
     closed = 0
     for doc in db.responses.find(
-        {"status": responses.OPEN},
+        {"open": True},
         {"channel": 1, "updated_at": 1, "started_at": 1, "call_sid": 1, "interaction_id": 1},
     ):
         if doc["channel"] != "ivr" or (doc.get("updated_at") or doc["started_at"]) > cutoff:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -10,14 +11,13 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from pymongo.client_session import ClientSession
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 
 from survey_core.months import month_of
 from survey_core.responses import response_id
-from survey_core.roller import count_new
+from survey_core.roller import expected_counters, increments_for
 from survey_core.surveys import CHANNELS, SCALES
-from survey_core.transactions import in_transaction
 
 COLUMNS = ("interaction_id", "datetime", "channel", "agent", "team", "reason", "csat", "nps", "ces")
 ALIASES = {
@@ -121,41 +121,92 @@ def _rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
         yield reader.line_num, row
 
 
+def _batch_id(ids: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:24]
+
+
+def _apply_batch(db: Database, batch: str, docs: list[dict[str, Any]]) -> None:
+    """Add a batch's rollup increments, each rollup document at most once per batch.
+
+    A rollup document records the batches it has taken (`imports`); the upsert matches only
+    documents without this batch, and a duplicate-key answer means "already added".
+    """
+    ops = increments_for([{**doc, "counted": []} for doc in docs], guard=batch)
+    if not ops:
+        return
+    try:
+        db.rollups.bulk_write(ops, ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+            raise
+
+
+def _finish_batch(db: Database, batch: str, docs: list[dict[str, Any]] | None = None) -> None:
+    """Add a batch's increments (again, harmlessly) and mark it done."""
+    if docs is None:
+        docs = list(db.responses.find({"import_batch": batch}))
+    _apply_batch(db, batch, docs)
+    db.import_batches.update_one({"_id": batch}, {"$set": {"done": True}})
+
+
 def import_rows(
     db: Database,
     handle: TextIO,
     tz: ZoneInfo,
     survey: str = "imported",
-    batch: int = 5000,
+    batch: int = 20000,
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Load a CSV of past results; a re-run (same interaction ids) adds nothing.
 
-    Each batch is one transaction: the new responses go in already counted, together with
-    their rollup increments (summed per rollup document), so a crash loses or doubles nothing.
+    Per batch of rows: the new responses are inserted already counted, tagged with the batch's
+    id, then the batch's rollup increments are added under a per-batch guard, then the batch is
+    marked done. A crash anywhere in between is repaired by the next run: a batch that is not
+    done gets its increments added (the guard keeps them from being added twice).
     """
     summary = ImportSummary()
     seen: set[str] = set()
     pending: list[dict[str, Any]] = []
 
-    def work(s: ClientSession) -> int:
-        ids = [doc["_id"] for doc in pending]
-        present = {
-            d["_id"] for d in db.responses.find({"_id": {"$in": ids}}, {"_id": 1}, session=s)
-        }
-        new = [dict(doc) for doc in pending if doc["_id"] not in present]
-        if new:
-            increments = count_new(new)  # inserted already counted, with their increments
-            db.responses.insert_many(new, ordered=False, session=s)
-            db.rollups.bulk_write(increments, ordered=False, session=s)
-        return len(new)
-
     def flush() -> None:
         if not pending:
             return
-        loaded = in_transaction(db, work, budget_s=60.0)
-        summary.loaded += loaded
-        summary.already_present += len(pending) - loaded
+        ids = [doc["_id"] for doc in pending]
+        present = {
+            d["_id"]: d.get("import_batch")
+            for d in db.responses.find({"_id": {"$in": ids}}, {"import_batch": 1})
+        }
+        for earlier in {b for b in present.values() if b}:
+            if not (db.import_batches.find_one({"_id": earlier}) or {}).get("done"):
+                _finish_batch(db, earlier)  # an interrupted run's batch
+        new = [dict(doc) for doc in pending if doc["_id"] not in present]
+        if new:
+            batch_id = _batch_id([doc["_id"] for doc in new])
+            db.import_batches.update_one(
+                {"_id": batch_id},
+                {
+                    "$setOnInsert": {
+                        "done": False,
+                        "rows": len(new),
+                        "created_at": datetime.now(UTC),
+                    }
+                },
+                upsert=True,
+            )
+            for doc in new:
+                doc["import_batch"] = batch_id
+                doc["counted"] = sorted(expected_counters(doc))
+                doc.pop("dirty", None)
+            raced = False
+            try:
+                db.responses.insert_many(new, ordered=False)
+            except BulkWriteError as exc:  # a concurrent run inserted some: theirs count
+                if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                    raise
+                raced = True
+            _finish_batch(db, batch_id, None if raced else new)
+        summary.loaded += len(new)
+        summary.already_present += len(pending) - len(new)
         if progress:
             progress(len(pending))
         pending.clear()

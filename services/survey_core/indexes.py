@@ -12,20 +12,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
     ],
     "responses": [
-        # A replayed webhook or a double submit updates this document, never adds a second one.
-        IndexModel(
-            [("channel", ASCENDING), ("interaction_id", ASCENDING)],
-            unique=True,
-            name="channel_interaction",
-        ),
-        IndexModel([("month", ASCENDING), ("status", ASCENDING)], name="month_status"),
-        # Open calls, for the sweeper that settles calls whose status callback never came.
-        IndexModel([("status", ASCENDING)], name="status"),
-        IndexModel([("caller_hash", ASCENDING), ("started_at", DESCENDING)], name="caller_recent"),
-        IndexModel([("survey", ASCENDING), ("month", ASCENDING)], name="survey_month"),
+        # `_id` is "<channel>:<interaction_id>": the unique key of DESIGN.md's data model, so a
+        # replayed webhook or a double submit updates one document, never adds a second. Every
+        # other index is sparse: a bulk import writes only `_id` and `import_batch` entries.
+        IndexModel([("caller_hash", ASCENDING)], name="caller_hash", sparse=True),
         IndexModel([("call_sid", ASCENDING)], name="call_sid", sparse=True),
         # The roller's queue: only documents with something not yet counted carry `dirty`.
         IndexModel([("dirty", ASCENDING)], name="dirty", sparse=True),
+        # Calls still on the line, for the sweeper that settles those never called back.
+        IndexModel([("open", ASCENDING)], name="open", sparse=True),
+        IndexModel([("import_batch", ASCENDING)], name="import_batch", sparse=True),
     ],
     "rollups": [
         IndexModel(

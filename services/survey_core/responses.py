@@ -54,8 +54,14 @@ def _new_doc(meta: Mapping[str, Any], status: str) -> dict[str, Any]:
     doc["channel"], doc["interaction_id"] = meta["channel"], meta["interaction_id"]
     doc["started_at"] = doc.get("started_at") or datetime.now(UTC)
     doc.update(status=status, answers={}, scores={}, skipped=[], reached=0, rev=0, counted=[])
-    if status != OPEN:
+    if status == OPEN:
+        doc["open"] = True  # the sweeper's sparse index of calls still on the line
+    else:
         doc["dirty"] = True  # settled at birth: the roller counts it
+    if not doc.get("caller_hash"):
+        doc.pop("caller_hash", None)  # sparse indexes skip what is absent
+    if not doc.get("call_sid"):
+        doc.pop("call_sid", None)
     return doc
 
 
@@ -163,9 +169,8 @@ def close_response(
     fields: dict[str, Any] = {"status": status, "submitted_at": datetime.now(UTC), **(extra or {})}
     if last_question is not None and status == "partial":
         fields["last_question_reached"] = last_question
-    result = db.responses.update_one(
-        {**key_of(meta), "status": OPEN}, _touch({"$set": fields}, dirty=True)
-    )
+    update = _touch({"$set": fields, "$unset": {"open": ""}}, dirty=True)
+    result = db.responses.update_one({**key_of(meta), "status": OPEN}, update)
     return result.modified_count == 1
 
 

@@ -51,8 +51,13 @@ def expected_counters(doc: Mapping[str, Any]) -> set[str]:
     return counters
 
 
-def _increments(docs: Iterable[Mapping[str, Any]]) -> list[UpdateOne]:
-    """Sum each document's new counters into one upsert per rollup document."""
+def increments_for(docs: Iterable[Mapping[str, Any]], guard: str | None = None) -> list[UpdateOne]:
+    """Sum each document's new counters into one upsert per rollup document.
+
+    With `guard` (an import batch id) each rollup document takes the increments at most once:
+    the upsert matches only a document that has not recorded the batch in `imports`, and a
+    duplicate-key answer then means "already added".
+    """
     totals: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
     cells: dict[tuple[str, str, str], dict[str, str]] = {}
     for doc in docs:
@@ -65,27 +70,18 @@ def _increments(docs: Iterable[Mapping[str, Any]]) -> list[UpdateOne]:
             bucket = totals[key]
             for counter in new:
                 bucket[counter] = bucket.get(counter, 0) + 1
-    return [
-        UpdateOne(
-            {"_id": rollups.rollup_id(*key)},
-            {
-                "$inc": counters,
-                "$setOnInsert": {"month": key[0], "dim": key[1], "value": key[2], **cells[key]},
-            },
-            upsert=True,
-        )
-        for key, counters in sorted(totals.items())
-    ]
-
-
-def count_new(docs: list[dict[str, Any]]) -> list[UpdateOne]:
-    """For responses about to be inserted already counted (bulk import): mark each one's
-    counters as counted and return the rollup increments to write in the same transaction."""
-    increments = _increments(docs)
-    for doc in docs:
-        doc["counted"] = sorted(expected_counters(doc))
-        doc.pop("dirty", None)
-    return increments
+    ops = []
+    for key, counters in sorted(totals.items()):
+        query: dict[str, Any] = {"_id": rollups.rollup_id(*key)}
+        update: dict[str, Any] = {
+            "$inc": counters,
+            "$setOnInsert": {"month": key[0], "dim": key[1], "value": key[2], **cells[key]},
+        }
+        if guard:
+            query["imports"] = {"$ne": guard}
+            update["$addToSet"] = {"imports": guard}
+        ops.append(UpdateOne(query, update, upsert=True))
+    return ops
 
 
 def roll_batch(db: Database, limit: int = 500) -> int:
@@ -105,7 +101,7 @@ def roll_batch(db: Database, limit: int = 500) -> int:
         result = db.responses.bulk_write(marks, ordered=False, session=s)
         if result.matched_count != len(marks):
             raise BatchRaced
-        increments = _increments(docs)
+        increments = increments_for(docs)
         if increments:
             db.rollups.bulk_write(increments, ordered=False, session=s)
         return len(docs)

@@ -102,3 +102,38 @@ def test_import_command_prints_a_summary(config, db, tmp_path):
     assert result.exit_code == 0
     assert "loaded: 1" in result.stdout and "skipped 1: date-time 'bad'" in result.stdout
     assert db.rollups.find_one({"_id": "2026-10|agent|李娜"})["nps"] == {"9": 1}
+
+
+def test_an_interrupted_import_is_completed_once_by_the_next_run(db, monkeypatch):
+    import survey_core.importer as importer
+
+    rows = (
+        "C1,2026-10-05T10:00:00Z,ivr,A1,north,billing,5,10,2\n"
+        "C2,2026-10-05T11:00:00Z,ivr,A2,north,billing,4,,\n"
+    )
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(importer, "_apply_batch", crash)
+    with pytest.raises(RuntimeError):
+        load(db, rows)
+    assert db.responses.count_documents({}) == 2 and not all_doc(db, "2026-10")
+    monkeypatch.undo()
+    again = load(db, rows)
+    assert again.loaded == 0 and again.already_present == 2
+    assert all_doc(db, "2026-10")["csat"] == {"5": 1, "4": 1}
+    load(db, rows)
+    assert all_doc(db, "2026-10")["csat"] == {"5": 1, "4": 1}
+    from survey_core.rebuild import rebuild
+
+    assert rebuild(db, repair=False)["drift"] == []
+
+
+def test_a_batch_applied_twice_counts_once(db):
+    import survey_core.importer as importer
+
+    load(db, "C1,2026-10-05T10:00:00Z,ivr,A1,north,billing,5,,\n")
+    batch = db.responses.find_one()["import_batch"]
+    importer._finish_batch(db, batch)
+    assert all_doc(db, "2026-10")["csat"] == {"5": 1}

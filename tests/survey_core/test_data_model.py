@@ -20,10 +20,15 @@ def test_ensure_indexes_is_idempotent(db):
 
 
 def test_one_response_per_channel_and_interaction(db):
-    db.responses.insert_one({"channel": "ivr", "interaction_id": "CA1"})
+    from survey_core.responses import open_response
+
+    meta = {"channel": "ivr", "interaction_id": "CA1", "month": "2026-10"}
+    assert open_response(db, meta) is True
+    assert open_response(db, meta) is False
+    assert open_response(db, dict(meta, channel="web")) is True
     with pytest.raises(DuplicateKeyError):
-        db.responses.insert_one({"channel": "ivr", "interaction_id": "CA1"})
-    db.responses.insert_one({"channel": "web", "interaction_id": "CA1"})
+        db.responses.insert_one({"_id": "ivr:CA1", "channel": "ivr", "interaction_id": "CA1"})
+    assert db.responses.count_documents({}) == 2
 
 
 def test_one_evaluation_per_trainee_per_session(db):
