@@ -63,3 +63,11 @@ def api_key(db: Database):
         return {"Authorization": f"Bearer {key}"}
 
     return make
+
+
+@pytest.fixture
+def own_server() -> Iterator[SecantusServer]:
+    """A SecantusDB server of this test's own, for tests that stop and restart it."""
+    server = SecantusServer(test_commands=False).start()
+    yield server
+    server.stop()

@@ -78,7 +78,7 @@ def parse_digits(question: dict[str, Any], digits: str) -> int | None:
     return value if low <= value <= high else None
 
 
-def _next(state: CallState, questions: list[dict[str, Any]], **changes: Any) -> CallState:
+def _next(state: CallState, **changes: Any) -> CallState:
     return replace(state, q=state.q + 1, tries=0, silent=0, **changes)
 
 
@@ -90,16 +90,30 @@ def advance(survey: dict[str, Any], state: CallState, digits: str | None) -> Ste
     if not digits:
         if state.silent < MAX_SILENT_RETRIES:
             return Step("silence", key, None, replace(state, silent=state.silent + 1))
-        nxt = _next(state, questions, skipped=[*state.skipped, key])
+        nxt = _next(state, skipped=[*state.skipped, key])
         return Step("skip", key, None, nxt, done=nxt.q >= len(questions))
     value = parse_digits(question, digits)
     if value is None:
         if state.tries < MAX_INVALID_RETRIES:
             return Step("invalid", key, None, replace(state, tries=state.tries + 1))
-        nxt = _next(state, questions, skipped=[*state.skipped, key])
+        nxt = _next(state, skipped=[*state.skipped, key])
         return Step("skip", key, None, nxt, done=nxt.q >= len(questions))
-    nxt = _next(state, questions, answers={**state.answers, key: value})
+    nxt = _next(state, answers={**state.answers, key: value})
     return Step("answer", key, value, nxt, done=nxt.q >= len(questions))
+
+
+def recorded(
+    survey: dict[str, Any], state: CallState, url: str | None, seconds: int | None
+) -> Step:
+    """A <Record> finished: the comment is the answer, or the question is skipped if empty."""
+    key = survey["questions"][state.q]["key"]
+    done = state.q + 1 >= len(survey["questions"])
+    if url and (seconds or 0) > 0:
+        value = {"url": url, "duration": seconds}
+        return Step(
+            "answer", key, value, _next(state, answers={**state.answers, key: value}), done=done
+        )
+    return Step("skip", key, None, _next(state, skipped=[*state.skipped, key]), done=done)
 
 
 def final_status(survey: dict[str, Any], reached: int) -> str:

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ivr_survey import twiml
 from ivr_survey.callers import caller_hash, in_sample, recently_surveyed
-from ivr_survey.flow import CallState, Step, advance
+from ivr_survey.flow import CallState, Step, advance, recorded
 from ivr_survey.prompts import localised
 from ivr_survey.schemas import (
     OptionalStateQuerySchema,
@@ -176,22 +176,28 @@ def _resume(doc: dict[str, Any]) -> Response:
     return _ask(response, survey, state)
 
 
-@bp.post("/answer")
-@twilio_signed
-def answer() -> Response:
-    """The caller pressed keys (or nothing) for the current question."""
+def _in_call() -> tuple[CallState, dict[str, Any], dict[str, Any] | None]:
+    """The call's state, Twilio's form, and the survey (None once the call is past its end)."""
     state = _state()
     call = TwilioCallSchema().load(request.form)
     survey = catalog.version(get_db(), state.survey, state.version)
     if survey is None or state.q >= len(survey["questions"]):
+        return state, call, None
+    return state, call, survey
+
+
+@bp.post("/answer")
+@twilio_signed
+def answer() -> Response:
+    """The caller pressed keys (or nothing) for the current question."""
+    state, call, survey = _in_call()
+    if survey is None:
         return _xml(twiml.goodbye(state.lang, "trouble"))
     step = advance(survey, state, call["Digits"])
     after = _save(survey, state, step, call["CallSid"])
     response = VoiceResponse()
-    if step.kind == "invalid":
-        twiml.say(response, "invalid", state.lang)
-    elif step.kind == "silence":
-        twiml.say(response, "silence", state.lang)
+    if step.kind in ("invalid", "silence"):
+        twiml.say(response, step.kind, state.lang)
     return _ask(response, survey, after)
 
 
@@ -199,20 +205,10 @@ def answer() -> Response:
 @twilio_signed
 def record() -> Response:
     """A spoken comment was recorded: keep its URL and duration."""
-    state = _state()
-    call = TwilioCallSchema().load(request.form)
-    survey = catalog.version(get_db(), state.survey, state.version)
-    if survey is None or state.q >= len(survey["questions"]):
+    state, call, survey = _in_call()
+    if survey is None:
         return _xml(twiml.goodbye(state.lang, "trouble"))
-    key = survey["questions"][state.q]["key"]
-    nxt = state.q + 1
-    if call["RecordingUrl"] and (call["RecordingDuration"] or 0) > 0:
-        value = {"url": call["RecordingUrl"], "duration": call["RecordingDuration"]}
-        after = replace(state, q=nxt, tries=0, silent=0, answers={**state.answers, key: value})
-        step = Step("answer", key, value, after, done=nxt >= len(survey["questions"]))
-    else:
-        after = replace(state, q=nxt, tries=0, silent=0, skipped=[*state.skipped, key])
-        step = Step("skip", key, None, after, done=nxt >= len(survey["questions"]))
+    step = recorded(survey, state, call["RecordingUrl"], call["RecordingDuration"])
     return _ask(VoiceResponse(), survey, _save(survey, state, step, call["CallSid"]))
 
 

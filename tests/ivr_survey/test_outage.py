@@ -7,15 +7,25 @@ from ivr_survey.store import apply, breaker, catalog
 from survey_core import mongo
 from survey_core.indexes import ensure_indexes
 from survey_core.roller import roll_up
-from tests.dbserver import SecantusServer
 from tests.ivr_survey.twilio_sim import Call
 
 
-@pytest.fixture
-def own_server():
-    server = SecantusServer(test_commands=False).start()
-    yield server
-    server.stop()
+def outage_app(server, tmp_path, name):
+    """An IVR app on `server` with a short database timeout, and its database."""
+    breaker.reset()
+    catalog._latest.clear()
+    config = {
+        "VOC_ENV": "test",
+        "MONGO_URI": server.uri,
+        "MONGO_DB": name,
+        "DB_TIMEOUT_MS": "800",
+        "SPOOL_DIR": str(tmp_path / "spool"),
+        "PUBLIC_BASE_URL": "https://voc.example.com",
+        "TWILIO_AUTH_TOKEN": "test-auth-token",
+    }
+    db = mongo.get_client(server.uri, 800)[name]
+    ensure_indexes(db)
+    return ivr_survey.create_app(config), db
 
 
 @pytest.mark.slow

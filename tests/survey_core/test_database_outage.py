@@ -7,14 +7,6 @@ import pytest
 import aggregator
 import ivr_survey
 from survey_core import mongo
-from tests.dbserver import SecantusServer
-
-
-@pytest.fixture
-def own_server():
-    server = SecantusServer(test_commands=False).start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.slow
