@@ -23,13 +23,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("open", ASCENDING)], name="open", sparse=True),
         IndexModel([("import_batch", ASCENDING)], name="import_batch", sparse=True),
     ],
-    "rollups": [
-        IndexModel(
-            [("month", ASCENDING), ("dim", ASCENDING), ("value", ASCENDING)],
-            unique=True,
-            name="month_dim_value",
-        ),
-    ],
+    # rollups: `_id` is "<month>|<dim>|<value>" (unique per month, dimension and value); each
+    # month's "all" document lists the values seen per dimension, so reads go by `_id` and the
+    # hot write path maintains no second index.
+    "rollups": [],
     "training_sessions": [
         IndexModel([("session_id", ASCENDING)], unique=True, name="session_id"),
         IndexModel([("trainer_id", ASCENDING), ("month", ASCENDING)], name="trainer_month"),
@@ -59,6 +56,7 @@ def ensure_indexes(db: Database) -> list[str]:
 
     created = []
     for collection, models in INDEXES.items():
-        created += db[collection].create_indexes(models)
+        if models:
+            created += db[collection].create_indexes(models)
     seed_default_surveys(db)
     return created

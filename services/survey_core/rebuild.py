@@ -11,7 +11,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from survey_core import rollups
-from survey_core.roller import expected_counters, roll_up
+from survey_core.roller import directory_update, expected_counters, roll_up
 from survey_core.transactions import in_transaction
 
 # Settled responses grouped by everything their counters depend on: few groups, many docs.
@@ -86,6 +86,21 @@ def expected_rollups(
     return expected
 
 
+def _directories(expected: Mapping[str, Mapping[str, Any]]) -> list[UpdateOne]:
+    """Make each month's directory of values list every value the rebuild found."""
+    values: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for entry in expected.values():
+        values[entry["month"]][entry["dim"]].add(entry["value"])
+    return [
+        UpdateOne(
+            {"_id": rollups.rollup_id(month, *rollups.ALL)},
+            {"$addToSet": directory_update(dims)},
+            upsert=True,
+        )
+        for month, dims in values.items()
+    ]
+
+
 def rebuild(db: Database, month: str | None = None, repair: bool = True) -> dict[str, Any]:
     """Compare the rollups with the responses; with `repair`, make them equal. Returns drift."""
     roll_up(db)
@@ -121,7 +136,7 @@ def rebuild(db: Database, month: str | None = None, repair: bool = True) -> dict
                 )
             )
         if repair and fixes:
-            db.rollups.bulk_write(fixes, ordered=False, session=s)
+            db.rollups.bulk_write(fixes + _directories(expected), ordered=False, session=s)
         return {
             "documents": len(set(expected) | set(stored)),
             "drift": drift,

@@ -60,6 +60,7 @@ def increments_for(docs: Iterable[Mapping[str, Any]], guard: str | None = None) 
     """
     totals: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
     cells: dict[tuple[str, str, str], dict[str, str]] = {}
+    seen: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for doc in docs:
         new = expected_counters(doc) - set(doc.get("counted") or [])
         if not new:
@@ -67,6 +68,7 @@ def increments_for(docs: Iterable[Mapping[str, Any]], guard: str | None = None) 
         for dim, value, cell in rollups.targets(doc):
             key = (doc["month"], dim, value)
             cells[key] = cell
+            seen[doc["month"]][dim].add(value)
             bucket = totals[key]
             for counter in new:
                 bucket[counter] = bucket.get(counter, 0) + 1
@@ -77,11 +79,25 @@ def increments_for(docs: Iterable[Mapping[str, Any]], guard: str | None = None) 
             "$inc": counters,
             "$setOnInsert": {"month": key[0], "dim": key[1], "value": key[2], **cells[key]},
         }
+        add_to_set: dict[str, Any] = {}
+        if key[1:] == rollups.ALL:  # the month's directory of values, for reads by `_id`
+            add_to_set = directory_update(seen[key[0]])
         if guard:
             query["imports"] = {"$ne": guard}
-            update["$addToSet"] = {"imports": guard}
+            add_to_set["imports"] = guard
+        if add_to_set:
+            update["$addToSet"] = add_to_set
         ops.append(UpdateOne(query, update, upsert=True))
     return ops
+
+
+def directory_update(values: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+    """$addToSet clauses recording the values seen per dimension in a month's "all" document."""
+    return {
+        f"values.{dim}": {"$each": sorted(vals)}
+        for dim, vals in values.items()
+        if dim != rollups.ALL[0] and vals
+    }
 
 
 def roll_batch(db: Database, limit: int = 500) -> int:
