@@ -59,16 +59,11 @@ def monthly_docs(
         ids = [rollups.rollup_id(m, dim, value) for m in months]
         for doc in db.rollups.find({"_id": {"$in": ids}}):
             by_month[doc["month"]].append(doc)
-    else:  # combined filters: the month's matching cells, found in its directory
-        all_ids = [rollups.rollup_id(m, *rollups.ALL) for m in months]
-        ids = []
-        for month_doc in db.rollups.find({"_id": {"$in": all_ids}}, {"month": 1, "values": 1}):
-            for cell in rollups.directory_of(month_doc, "cell"):
-                fields = rollups.cell_of(cell)
-                if all(fields.get(dim) == value for dim, value in active.items()):
-                    ids.append(rollups.rollup_id(month_doc["month"], "cell", cell))
-        for doc in db.rollups.find({"_id": {"$in": ids}}) if ids else []:
-            by_month[doc["month"]].append(doc)
+    else:  # combined filters: the month's finest cells, matched here
+        for month in months:
+            for doc in db.rollups.find({"cell_month": month}):
+                if all(doc.get(dim) == value for dim, value in active.items()):
+                    by_month[month].append(doc)
     return {month: _merge_docs(docs) for month, docs in by_month.items()}
 
 
@@ -104,8 +99,8 @@ def breakdown(db: Database, month: str, by: str, min_n: int, interval: str) -> l
     """One row per value of dimension `by`, best CSAT first; rows under `min_n` left out."""
     catch_up(db)
     rows = []
-    month_doc = db.rollups.find_one({"_id": rollups.rollup_id(month, *rollups.ALL)}, {"values": 1})
-    ids = [rollups.rollup_id(month, by, v) for v in rollups.directory_of(month_doc, by)]
+    directory = db.rollups.find_one({"_id": rollups.directory_id(month, by)}) or {}
+    ids = [rollups.rollup_id(month, by, value) for value in directory.get("values", [])]
     for doc in db.rollups.find({"_id": {"$in": ids}}) if ids else []:
         counters = _merge_docs([doc])
         row = {"value": doc["value"], **metric_row(counters, interval)}

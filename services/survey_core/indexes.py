@@ -23,10 +23,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("open", ASCENDING)], name="open", sparse=True),
         IndexModel([("import_batch", ASCENDING)], name="import_batch", sparse=True),
     ],
-    # rollups: `_id` is "<month>|<dim>|<value>" (unique per month, dimension and value); each
-    # month's "all" document lists the values seen per dimension, so reads go by `_id` and the
-    # hot write path maintains no second index.
-    "rollups": [],
+    # rollups: `_id` is "<month>|<dim>|<value>", unique per month, dimension and value. Reads go
+    # by `_id` (a "<month>|dir|<dim>" document lists each dimension's values), so the hot write
+    # path keeps no second index but this sparse one, on the finest cells only.
+    "rollups": [IndexModel([("cell_month", ASCENDING)], name="cell_month", sparse=True)],
     "training_sessions": [
         IndexModel([("session_id", ASCENDING)], unique=True, name="session_id"),
         IndexModel([("trainer_id", ASCENDING), ("month", ASCENDING)], name="trainer_month"),

@@ -11,7 +11,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from survey_core import rollups
-from survey_core.roller import directory_update, expected_counters, roll_up
+from survey_core.roller import directory_updates, expected_counters, roll_up
 from survey_core.transactions import in_transaction
 
 # Settled responses grouped by everything their counters depend on: few groups, many docs.
@@ -87,18 +87,11 @@ def expected_rollups(
 
 
 def _directories(expected: Mapping[str, Mapping[str, Any]]) -> list[UpdateOne]:
-    """Make each month's directory of values list every value the rebuild found."""
+    """Make each month's directories list every value the rebuild found."""
     values: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for entry in expected.values():
         values[entry["month"]][entry["dim"]].add(entry["value"])
-    return [
-        UpdateOne(
-            {"_id": rollups.rollup_id(month, *rollups.ALL)},
-            {"$addToSet": directory_update(dims)},
-            upsert=True,
-        )
-        for month, dims in values.items()
-    ]
+    return directory_updates(values)
 
 
 def rebuild(db: Database, month: str | None = None, repair: bool = True) -> dict[str, Any]:
@@ -130,6 +123,7 @@ def rebuild(db: Database, month: str | None = None, repair: bool = True) -> dict
                             "dim": meta["dim"],
                             "value": meta["value"],
                             **meta.get("cell", {}),
+                            **({"cell_month": meta["month"]} if meta["dim"] == "cell" else {}),
                         },
                     },
                     upsert=True,

@@ -79,25 +79,30 @@ def increments_for(docs: Iterable[Mapping[str, Any]], guard: str | None = None) 
             "$inc": counters,
             "$setOnInsert": {"month": key[0], "dim": key[1], "value": key[2], **cells[key]},
         }
-        add_to_set: dict[str, Any] = {}
-        if key[1:] == rollups.ALL:  # the month's directory of values, for reads by `_id`
-            add_to_set = directory_update(seen[key[0]])
+        if key[1] == "cell":
+            update["$setOnInsert"]["cell_month"] = key[0]  # the sparse index of cells
         if guard:
             query["imports"] = {"$ne": guard}
-            add_to_set["imports"] = guard
-        if add_to_set:
-            update["$addToSet"] = add_to_set
+            update["$addToSet"] = {"imports": guard}
         ops.append(UpdateOne(query, update, upsert=True))
-    return ops
+    return ops + directory_updates(seen)
 
 
-def directory_update(values: Mapping[str, Iterable[str]]) -> dict[str, Any]:
-    """$addToSet clauses recording the values seen per dimension in a month's "all" document."""
-    return {
-        f"values.{dim}": {"$each": sorted(vals)}
-        for dim, vals in values.items()
-        if dim != rollups.ALL[0] and vals
-    }
+def directory_updates(seen: Mapping[str, Mapping[str, Iterable[str]]]) -> list[UpdateOne]:
+    """Record the values seen per (month, dimension) in the directory documents (idempotent)."""
+    return [
+        UpdateOne(
+            {"_id": rollups.directory_id(month, dim)},
+            {
+                "$addToSet": {"values": {"$each": sorted(values)}},
+                "$setOnInsert": {"month": month, "dim": rollups.DIRECTORY, "value": dim},
+            },
+            upsert=True,
+        )
+        for month, dims in sorted(seen.items())
+        for dim, values in sorted(dims.items())
+        if dim in rollups.DIMENSIONS and values
+    ]
 
 
 def roll_batch(db: Database, limit: int = 500) -> int:

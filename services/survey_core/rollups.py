@@ -40,11 +40,9 @@ def rollup_id(month: str, dim: str, value: str) -> str:
     return f"{month}|{dim}|{value}"
 
 
-def directory_of(month_doc: Mapping[str, Any] | None, dim: str) -> list[str]:
-    """The values of `dim` seen in a month, from the month's "all" document."""
-    return sorted(((month_doc or {}).get("values") or {}).get(dim) or [])
+DIRECTORY = "dir"
 
 
-def cell_of(value: str) -> dict[str, str]:
-    """The dimension fields of a cell value (in DIMENSIONS order, joined by "|")."""
-    return dict(zip(DIMENSIONS, value.split("|"), strict=False))
+def directory_id(month: str, dim: str) -> str:
+    """The document listing the values of `dim` seen in `month`."""
+    return rollup_id(month, DIRECTORY, dim)
