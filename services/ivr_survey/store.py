@@ -58,7 +58,9 @@ def meta_for(state: CallState, call_sid: str | None = None) -> dict:
         "month": state.month,
         "started_at": state.started,
     }
-    if call_sid:
+    if call_sid and call_sid != state.interaction:
+        # Only when it differs: a call's _id already names its CallSid by default, and every
+        # indexed field costs on each write.
         meta["call_sid"] = call_sid
     if state.caller:
         meta["caller_hash"] = state.caller
@@ -112,9 +114,13 @@ def apply(db: Database, record: dict[str, Any]) -> Any:
 
 def close_call(db: Database, meta: dict[str, Any], call_sid: str, call_status: str) -> str:
     """End of call: complete, partial at the question reached, or not reached at all."""
-    doc = db.responses.find_one({"call_sid": call_sid}) if call_sid else None
-    if doc is None and meta.get("interaction_id"):
+    doc = None
+    if meta.get("interaction_id"):
         doc = responses.find_response(db, meta)
+    elif call_sid:
+        doc = responses.find_response(db, {"channel": "ivr", "interaction_id": call_sid})
+        if doc is None:
+            doc = db.responses.find_one({"call_sid": call_sid})
     if doc is None:
         if call_status in NOT_REACHED and meta.get("interaction_id"):
             responses.open_response(db, meta, "not_reached")
