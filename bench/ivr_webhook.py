@@ -48,7 +48,7 @@ def survey_worker(port, seconds, seed, out):
     conn = http.client.HTTPConnection("127.0.0.1", port)
     rng = random.Random()
     run_id = uuid.uuid4().hex[:8]
-    latencies, calls = [], 0
+    latencies, calls, by_step = [], 0, {}
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         sid = f"CA{run_id}{seed:04d}{calls:08d}"
@@ -60,6 +60,7 @@ def survey_worker(port, seconds, seed, out):
         }
         data, t = _post(conn, base, "/ivr/voice?agent=A1&team=t&reason=billing&lang=en-US", common)
         latencies.append(t)
+        by_step.setdefault("voice", []).append(t)
         for digits in ("5", "10", "2"):
             gather = ET.fromstring(data).find("Gather")
             if gather is None:
@@ -67,15 +68,18 @@ def survey_worker(port, seconds, seed, out):
             action = gather.get("action")
             data, t = _post(conn, base, action, {**common, "Digits": digits})
             latencies.append(t)
+            by_step.setdefault("answer", []).append(t)
         action = ET.fromstring(data).find("Record").get("action")
         data, t = _post(
             conn, base, action, {**common, "RecordingUrl": "https://r/1", "RecordingDuration": "5"}
         )
         latencies.append(t)
+        by_step.setdefault("record", []).append(t)
         _, t = _post(conn, base, "/ivr/status", {**common, "CallStatus": "completed"})
         latencies.append(t)
+        by_step.setdefault("status", []).append(t)
         calls += 1
-    out.put((latencies, calls))
+    out.put((latencies, calls, by_step))
 
 
 def minimal_worker(port, seconds, seed, out):
@@ -88,7 +92,7 @@ def minimal_worker(port, seconds, seed, out):
         _, t = _post(conn, "", "/hit", params, sign=False)
         latencies.append(t)
         i += 1
-    out.put((latencies, 0))
+    out.put((latencies, 0, {}))
 
 
 def run(worker, port, seconds, clients):
@@ -101,9 +105,14 @@ def run(worker, port, seconds, clients):
     for p in procs:
         p.join()
     wall = time.perf_counter() - started
-    latencies = [t for lat, _ in results for t in lat]
-    calls = sum(c for _, c in results)
+    latencies = [t for lat, _, _ in results for t in lat]
+    calls = sum(c for _, c, _ in results)
+    steps: dict[str, list[float]] = {}
+    for _, _, by_step in results:
+        for step, values in by_step.items():
+            steps.setdefault(step, []).extend(values)
     return {
+        "steps": {k: percentile(v, 0.5) * 1000 for k, v in steps.items()},
         "rps": len(latencies) / wall,
         "p50": percentile(latencies, 0.5) * 1000,
         "p99": percentile(latencies, 0.99) * 1000,
@@ -154,6 +163,7 @@ def main() -> None:
         f"p99 {ivr['p99']:6.2f} ms  ({ivr['requests']} requests, {ivr['calls']} full calls, "
         f"{ivr['calls'] / ivr['wall']:.1f} calls/s)"
     )
+    print("IVR p50 by webhook: " + ", ".join(f"{k} {v:.2f} ms" for k, v in ivr["steps"].items()))
     print(
         f"ratio (IVR / minimal, requests per second): {ivr['rps'] / base['rps']:.2f}  "
         f"(target >= 0.80)"

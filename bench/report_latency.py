@@ -87,8 +87,9 @@ def main() -> None:
             if label == "large":
                 import_rate = rows / elapsed
             key, _ = create_key(db, "bench", "read")
-            app = aggregator.create_app({"VOC_ENV": "test", "MONGO_URI": uri,
-                                         "MONGO_DB": db.name, "LOG_LEVEL": "WARNING"})
+            app = aggregator.create_app(
+                {"VOC_ENV": "test", "MONGO_URI": uri, "MONGO_DB": db.name, "LOG_LEVEL": "WARNING"}
+            )
             http = app.test_client()
             headers = {"Authorization": f"Bearer {key}"}
 
@@ -97,8 +98,7 @@ def main() -> None:
                 assert r.status_code == 200
 
             def breakdown(http=http, headers=headers):
-                r = http.get("/api/v1/metrics/breakdown?month=2026-05&by=agent",
-                             headers=headers)
+                r = http.get("/api/v1/metrics/breakdown?month=2026-05&by=agent", headers=headers)
                 assert r.status_code == 200 and r.get_json()["rows"]
 
             latencies[label] = (timed(monthly, args.repeat), timed(breakdown, args.repeat))
@@ -110,16 +110,26 @@ def main() -> None:
         breaker.reset()
         replay_db = client["bench_replay"]
         ensure_indexes(replay_db)
-        ivr = ivr_survey.create_app({"VOC_ENV": "test", "MONGO_URI": uri,
-                                     "MONGO_DB": replay_db.name, "LOG_LEVEL": "WARNING",
-                                     "PUBLIC_BASE_URL": "https://voc.example.com",
-                                     "TWILIO_AUTH_TOKEN": "test-auth-token",
-                                     "SPOOL_DIR": "/tmp/bench-spool"}).test_client()
+        ivr = ivr_survey.create_app(
+            {
+                "VOC_ENV": "test",
+                "MONGO_URI": uri,
+                "MONGO_DB": replay_db.name,
+                "LOG_LEVEL": "WARNING",
+                "PUBLIC_BASE_URL": "https://voc.example.com",
+                "TWILIO_AUTH_TOKEN": "test-auth-token",
+                "SPOOL_DIR": "/tmp/bench-spool",
+            }
+        ).test_client()
         rng = random.Random(1)
         started = time.perf_counter()
         for i in range(args.replay):
-            c = Call(ivr, sid=f"CA{i:06d}", caller=f"+86137{i:08d}",
-                     query=f"agent=A{rng.randrange(60):02d}&reason=R{rng.randrange(8)}")
+            c = Call(
+                ivr,
+                sid=f"CA{i:06d}",
+                caller=f"+86137{i:08d}",
+                query=f"agent=A{rng.randrange(60):02d}&reason=R{rng.randrange(8)}",
+            )
             c.start()
             c.press(str(rng.randint(1, 5)))
             c.press(str(rng.randint(0, 10)))
@@ -130,14 +140,20 @@ def main() -> None:
         stop(db_proc)
 
     (m_small, b_small), (m_large, b_large) = latencies["small"], latencies["large"]
-    print(f"monthly report (12 months): {args.small:>7} responses {m_small * 1000:7.2f} ms   "
-          f"{args.large:>7} responses {m_large * 1000:7.2f} ms   ratio {m_large / m_small:.2f} "
-          f"(target <= 1.5)")
-    print(f"breakdown by agent (60)   : {args.small:>7} responses {b_small * 1000:7.2f} ms   "
-          f"{args.large:>7} responses {b_large * 1000:7.2f} ms   ratio {b_large / b_small:.2f} "
-          f"(target <= 1.5)")
-    print(f"import: {import_rate:.0f} rows/s; webhook replay: {replay_rate:.1f} rows/s; "
-          f"ratio {import_rate / replay_rate:.1f}x (target >= 20x)")
+    print(
+        f"monthly report (12 months): {args.small:>7} responses {m_small * 1000:7.2f} ms   "
+        f"{args.large:>7} responses {m_large * 1000:7.2f} ms   ratio {m_large / m_small:.2f} "
+        f"(target <= 1.5)"
+    )
+    print(
+        f"breakdown by agent (60)   : {args.small:>7} responses {b_small * 1000:7.2f} ms   "
+        f"{args.large:>7} responses {b_large * 1000:7.2f} ms   ratio {b_large / b_small:.2f} "
+        f"(target <= 1.5)"
+    )
+    print(
+        f"import: {import_rate:.0f} rows/s; webhook replay: {replay_rate:.1f} rows/s; "
+        f"ratio {import_rate / replay_rate:.1f}x (target >= 20x)"
+    )
 
 
 if __name__ == "__main__":

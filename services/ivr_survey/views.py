@@ -32,6 +32,11 @@ from survey_core.responses import OPEN, find_response
 from survey_core.surveys import DEFAULT_IVR_SURVEY
 
 log = logging.getLogger("voc.ivr")
+# Schema instances are reusable and thread-safe for load; building one costs per request.
+STATE_QUERY = StateQuerySchema()
+VOICE_QUERY = VoiceQuerySchema()
+TWILIO_CALL = TwilioCallSchema()
+OPTIONAL_STATE_QUERY = OptionalStateQuerySchema()
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 
@@ -45,7 +50,7 @@ def _spool() -> Spool:
 
 
 def _state() -> CallState:
-    token = StateQuerySchema().load(request.args)["state"]
+    token = STATE_QUERY.load(request.args)["state"]
     try:
         return CallState.decode(token)
     except ValueError:
@@ -99,8 +104,8 @@ def _save(survey: dict[str, Any], before: CallState, step: Step, call_sid: str) 
 @twilio_signed
 def voice() -> Response:
     """A call enters the survey: sampling, suppression, greeting and the first question."""
-    query = VoiceQuerySchema().load(request.args)
-    call = TwilioCallSchema().load(request.form)
+    query = VOICE_QUERY.load(request.args)
+    call = TWILIO_CALL.load(request.form)
     settings = current_app.config["SETTINGS"]
     db = get_db()
     survey = catalog.latest(db, query["survey"] or DEFAULT_IVR_SURVEY)
@@ -179,7 +184,7 @@ def _resume(doc: dict[str, Any]) -> Response:
 def _in_call() -> tuple[CallState, dict[str, Any], dict[str, Any] | None]:
     """The call's state, Twilio's form, and the survey (None once the call is past its end)."""
     state = _state()
-    call = TwilioCallSchema().load(request.form)
+    call = TWILIO_CALL.load(request.form)
     survey = catalog.version(get_db(), state.survey, state.version)
     if survey is None or state.q >= len(survey["questions"]):
         return state, call, None
@@ -217,7 +222,7 @@ def record() -> Response:
 def transcription() -> Response:
     """Twilio's transcription of a spoken comment, when it has one."""
     state = _state()
-    call = TwilioCallSchema().load(request.form)
+    call = TWILIO_CALL.load(request.form)
     if call["TranscriptionStatus"] == "completed" and call["TranscriptionText"]:
         survey = catalog.version(get_db(), state.survey, state.version)
         key = next(
@@ -243,8 +248,8 @@ def transcription() -> Response:
 @twilio_signed
 def status() -> Response:
     """Twilio's call status callback: complete, partial, or not reached."""
-    query = OptionalStateQuerySchema().load(request.args)
-    call = TwilioCallSchema().load(request.form)
+    query = OPTIONAL_STATE_QUERY.load(request.args)
+    call = TWILIO_CALL.load(request.form)
     if call["CallStatus"] in FINAL_CALL_STATUSES:
         meta: dict[str, Any] = {}
         if query["state"]:
