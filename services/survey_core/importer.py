@@ -154,7 +154,7 @@ def import_rows(
     handle: TextIO,
     tz: ZoneInfo,
     survey: str = "imported",
-    batch: int = 20000,
+    batch: int = 50000,
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Load a CSV of past results; a re-run (same interaction ids) adds nothing.
