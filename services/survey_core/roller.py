@@ -106,21 +106,34 @@ def directory_updates(seen: Mapping[str, Mapping[str, Iterable[str]]]) -> list[U
 
 
 def roll_batch(db: Database, limit: int = 500) -> int:
-    """Fold up to `limit` dirty settled responses into the rollups; returns how many."""
-    docs = [d for d in db.responses.find(DIRTY).limit(limit) if d.get("status") != "in_progress"]
-    if not docs:
-        return 0
+    """Fold up to `limit` dirty settled responses into the rollups; returns how many.
+
+    The batch is read inside the transaction and every mark bumps the response's `rev`: two
+    rollers on the same responses write the same documents, so one of them meets a write
+    conflict and retries on a fresh read, where the responses are no longer dirty.
+    """
 
     def work(s: ClientSession) -> int:
+        docs = [
+            d
+            for d in db.responses.find(DIRTY, session=s).limit(limit)
+            if d.get("status") != "in_progress"
+        ]
+        if not docs:
+            return 0
         marks = [
             UpdateOne(
                 {"_id": d["_id"], "rev": d.get("rev", 0)},
-                {"$set": {"counted": sorted(expected_counters(d))}, "$unset": {"dirty": ""}},
+                {
+                    "$set": {"counted": sorted(expected_counters(d))},
+                    "$unset": {"dirty": ""},
+                    "$inc": {"rev": 1},
+                },
             )
             for d in docs
         ]
         result = db.responses.bulk_write(marks, ordered=False, session=s)
-        if result.matched_count != len(marks):
+        if result.modified_count != len(marks):
             raise BatchRaced
         increments = increments_for(docs)
         if increments:
