@@ -116,9 +116,10 @@ def funnel(db: Database, month: str, channel: str | None) -> dict[str, Any]:
     counters = monthly_docs(db, [month], {"channel": channel})[month]["funnel"]
     result: dict[str, Any] = {"month": month, "channel": channel}
     result.update({key: int(counters.get(key, 0)) for key in FUNNEL_KEYS})
+    result["completed"] = result.pop("complete")  # the reporting contract's word
     result["partial_at"] = dict(sorted(counters.get("partial_at", {}).items()))
     offered, started = result["offered"], result["started"]
-    taken = result["complete"] + result["partial"]
+    taken = result["completed"] + result["partial"]
     result["response_rate"] = taken / offered if offered else None
-    result["completion_rate"] = result["complete"] / started if started else None
+    result["completion_rate"] = result["completed"] / started if started else None
     return result

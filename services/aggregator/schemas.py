@@ -126,7 +126,7 @@ class FunnelReport(Schema):
     suppressed = fields.Integer()
     not_reached = fields.Integer()
     started = fields.Integer()
-    complete = fields.Integer()
+    completed = fields.Integer()
     partial = fields.Integer()
     abandoned = fields.Integer()
     partial_at = fields.Dict(keys=fields.String(), values=fields.Integer())

@@ -99,7 +99,7 @@ def test_funnel_counts_and_rates(client, read_key, db, add):
     open_response(db, {**base, "interaction_id": "O1"})  # still on the phone: not counted yet
     body = get(client, read_key, "/api/v1/funnel", month="2026-10", channel="ivr").get_json()
     assert body["offered"] == 3 and body["suppressed"] == 1 and body["started"] == 2
-    assert body["complete"] == 1 and body["partial"] == 1 and body["partial_at"] == {"nps": 1}
+    assert body["completed"] == 1 and body["partial"] == 1 and body["partial_at"] == {"nps": 1}
     assert body["response_rate"] == pytest.approx(2 / 3)
     assert body["completion_rate"] == pytest.approx(1 / 2)
 
