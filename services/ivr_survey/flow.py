@@ -66,6 +66,7 @@ class Step:
 
 def parse_digits(question: dict[str, Any], digits: str) -> int | None:
     """The answer a caller's digits mean for `question`, or None if out of range."""
+    digits = (digits or "").strip().rstrip("#")
     if not digits or not digits.isdigit() or len(digits) > 2:
         return None
     value = int(digits)
@@ -87,7 +88,7 @@ def advance(survey: dict[str, Any], state: CallState, digits: str | None) -> Ste
     questions = survey["questions"]
     question = questions[state.q]
     key = question["key"]
-    if not digits:
+    if not (digits or "").strip().rstrip("#"):
         if state.silent < MAX_SILENT_RETRIES:
             return Step("silence", key, None, replace(state, silent=state.silent + 1))
         nxt = _next(state, skipped=[*state.skipped, key])

@@ -52,6 +52,9 @@ def question(
         gather_options.update(num_digits=1, timeout=SCORE_TIMEOUT_S)
     gather = response.gather(**gather_options)
     gather.say(prompt, language=language)
+    # Reached only if a Gather ends without calling its action (no actionOnEmptyResult): the
+    # same action then hears about the silence.
+    response.redirect(action, method="POST")
     return response
 
 

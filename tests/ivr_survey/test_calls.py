@@ -204,3 +204,20 @@ def test_call_without_a_status_callback_is_settled_after_it_goes_idle(call, db):
     assert rollup(db)["csat"] == {"4": 1}
     c.hang_up()  # a late status callback changes nothing
     assert rollup(db)["funnel"]["partial"] == 1
+
+
+def test_silence_without_action_on_empty_result_follows_the_redirect(call, db):
+    c = call(query="lang=en-US")
+    c.start()
+    redirect = c.twiml.find("Redirect")
+    assert redirect is not None and redirect.text == c.gather_action()
+    c.post(redirect.text, {})  # a Redirect carries no Digits
+    assert "did not hear" in c.says()[0]
+
+
+def test_digits_ending_with_the_pound_key_still_count(call, db):
+    c = call()
+    c.start()
+    c.press("4")
+    c.press("10#")
+    assert response_of(db, "CA0001")["answers"]["nps"] == 10
