@@ -179,11 +179,6 @@ def get_survey(db: Database, slug: str, version: int | None = None) -> dict[str,
     return db.surveys.find_one(query, {"_id": 0}, sort=[("version", DESCENDING)])
 
 
-def question(survey: dict[str, Any], key: str) -> dict[str, Any] | None:
-    """The question with `key`, or None."""
-    return next((q for q in survey["questions"] if q["key"] == key), None)
-
-
 class SurveyCatalog:
     """Survey definitions cached in the process, so a database outage does not silence a call.
 
