@@ -94,7 +94,13 @@ def apply(db: Database, record: dict[str, Any]) -> Any:
         return responses.open_response(db, meta, record["status"])
     if op == "answer":
         outcome = responses.record_answer(
-            db, meta, record["key"], record["qtype"], record["value"], record.get("reached")
+            db,
+            meta,
+            record["key"],
+            record["qtype"],
+            record["value"],
+            record.get("reached"),
+            settle=record.get("settle", False),
         )
         if outcome == "conflict":
             log.warning(
@@ -104,7 +110,9 @@ def apply(db: Database, record: dict[str, Any]) -> Any:
             )
         return outcome
     if op == "skip":
-        return responses.record_skip(db, meta, record["key"], record.get("reached"))
+        return responses.record_skip(
+            db, meta, record["key"], record.get("reached"), settle=record.get("settle", False)
+        )
     if op == "transcription":
         return responses.set_fields(db, meta, {f"transcripts.{record['key']}": record["text"]})
     if op == "close":

@@ -92,10 +92,8 @@ def _save(survey: dict[str, Any], before: CallState, step: Step, call_sid: str) 
     records = [
         {**answer_record(after, key, _qtype(survey, key), after.q), "meta": meta} for key in keys
     ]
-    if step.done:
-        records.append(
-            {"op": "close", "meta": meta, "call_sid": call_sid, "call_status": "completed"}
-        )
+    if step.done:  # the last question: its write also completes the response
+        records[-1]["settle"] = True
     written = persist(get_db(), _spool(), records)
     return replace(after, pending=[] if written else sorted(set(keys)))
 

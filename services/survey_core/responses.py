@@ -102,14 +102,25 @@ def _change_once(
     update: dict[str, Any],
     reached: int | None,
     value: Any = None,
+    settle: bool = False,
 ) -> Outcome:
-    """Apply `update` if question `key` has no answer or skip yet."""
+    """Apply `update` if question `key` has no answer or skip yet.
+
+    With `settle` (the survey's last question) the same write completes the response.
+    """
     if reached is not None:
         update = {**update, "$max": {"reached": reached}}
+    in_call = update
+    if settle:
+        in_call = {
+            **update,
+            "$set": {**update["$set"], "status": "complete", "submitted_at": datetime.now(UTC)},
+            "$unset": {"open": ""},
+        }
     for _attempt in range(2):
         # The usual case, one round trip: the call is still open.
         open_call = {**_unanswered(meta, key), "status": OPEN}
-        if db.responses.update_one(open_call, _touch(update, dirty=False)).matched_count:
+        if db.responses.update_one(open_call, _touch(in_call, dirty=settle)).matched_count:
             return "stored"
         # A late write (a spool replay after the call ended) re-queues the settled response.
         if db.responses.update_one(
@@ -135,20 +146,25 @@ def record_answer(
     qtype: str,
     value: Any,
     reached: int | None = None,
+    settle: bool = False,
 ) -> Outcome:
     """Store one answer once; a second, different answer to the question is a "conflict"."""
     fields: dict[str, Any] = {f"answers.{key}": value, "last_question": key}
     if qtype in SCALES:
         fields[f"scores.{qtype}"] = int(value)  # what the rollups count, by metric
-    return _change_once(db, meta, key, {"$set": fields}, reached, value)
+    return _change_once(db, meta, key, {"$set": fields}, reached, value, settle)
 
 
 def record_skip(
-    db: Database, meta: Mapping[str, Any], key: str, reached: int | None = None
+    db: Database,
+    meta: Mapping[str, Any],
+    key: str,
+    reached: int | None = None,
+    settle: bool = False,
 ) -> Outcome:
     """Mark question `key` skipped (invalid keys, silence); idempotent."""
     update = {"$push": {"skipped": key}, "$set": {"last_question": key}}
-    return _change_once(db, meta, key, update, reached)
+    return _change_once(db, meta, key, update, reached, settle=settle)
 
 
 def set_fields(db: Database, meta: Mapping[str, Any], fields: Mapping[str, Any]) -> None:
