@@ -75,7 +75,24 @@ def test_callback_places_a_call_with_voice_and_status_urls(api_client, api_key):
     voice = form["Url"][0]
     assert voice.startswith("https://voc.example.com/ivr/voice?")
     assert "agent=A17" in voice and "interaction=TICKET-42" in voice and "lang=zh-CN" in voice
-    assert form["StatusCallback"] == ["https://voc.example.com/ivr/status"]
+    assert form["StatusCallback"][0].startswith("https://voc.example.com/ivr/status?state=")
+
+
+def test_callback_nobody_answers_is_recorded_as_not_reached(api_client, api_key, db):
+    from tests.ivr_survey.conftest import rollup
+    from tests.ivr_survey.twilio_sim import Call
+
+    api_client.post(
+        "/api/v1/callbacks",
+        headers=api_key("admin"),
+        json={"to": "+8613800138000", "agent": "A17", "interaction": "TICKET-43"},
+    )
+    status_url = FakeTwilioApi.received[-1][1]["StatusCallback"][0]
+    call = Call(api_client, sid="CA" + "f" * 32, caller="+8613800138000", direction="outbound-api")
+    call.post(status_url, {"CallStatus": "no-answer"})
+    doc = db.responses.find_one({"interaction_id": "TICKET-43"})
+    assert doc["status"] == "not_reached" and doc["agent_id"] == "A17"
+    assert rollup(db)["funnel"] == {"offered": 1, "not_reached": 1}
 
 
 @pytest.mark.parametrize(
