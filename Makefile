@@ -22,6 +22,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check services tests bench
 	$(VENV)/bin/ruff format --check services tests bench
+	$(VENV)/bin/mypy services/survey_core
 
 bench: install
 	$(PY) bench/ivr_webhook.py

@@ -86,8 +86,12 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    signal.signal(signal.SIGINT, lambda *a: (stop(), sys.exit(0)))
-    signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+    def on_signal(*_: object) -> None:
+        stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         if not env.get("MONGO_URI"):
             db_port = int(env.get("MONGO_PORT", "27017"))
