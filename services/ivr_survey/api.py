@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
@@ -11,13 +10,12 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from ivr_survey.callers import caller_hash, recently_surveyed
-from ivr_survey.flow import CallState
+from ivr_survey.entry import begin
 from ivr_survey.schemas import CallbackRequestSchema, CallbackResponseSchema
 from ivr_survey.signature import public_base
 from survey_core.apikeys import require_api_key
 from survey_core.errors import APIError
 from survey_core.mongo import get_db
-from survey_core.months import month_of
 from survey_core.settings import Settings
 from survey_core.surveys import DEFAULT_IVR_SURVEY, get_survey
 
@@ -70,20 +68,17 @@ def create_callback() -> tuple[dict[str, Any], int]:
     }
     base = public_base()
     voice_url = base + url_for("ivr.voice", **params)
-    now = datetime.now(UTC)
     # The status callback carries the call's identity, so a call nobody answers is still
     # recorded (as not reached) although it never reached /ivr/voice.
-    state = CallState(
-        survey=slug,
-        version=survey["version"],
-        lang=body["language"] or survey["default_language"],
-        interaction=body["interaction"],
-        month=month_of(now, settings.tz),
-        started=now.timestamp(),
-        agent=body["agent"],
-        team=body["team"],
-        reason=body["reason"],
-        caller=hashed,
+    state = begin(
+        survey,
+        settings,
+        body["interaction"],
+        body["language"],
+        hashed,
+        body["agent"],
+        body["team"],
+        body["reason"],
     )
     status_url = base + url_for("ivr.status", state=state.encode())
     if not settings.twilio_from_number:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
@@ -13,7 +12,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from ivr_survey import twiml
-from ivr_survey.callers import caller_hash, in_sample, recently_surveyed
+from ivr_survey.callers import caller_hash
+from ivr_survey.entry import admission, begin, resumed
 from ivr_survey.flow import CallState, Step, advance, recorded
 from ivr_survey.prompts import localised
 from ivr_survey.schemas import (
@@ -24,10 +24,9 @@ from ivr_survey.schemas import (
 )
 from ivr_survey.signature import twilio_signed
 from ivr_survey.spool import Spool
-from ivr_survey.store import answer_record, breaker, catalog, meta_for, persist
-from survey_core.errors import DATABASE_DOWN, APIError, handle_unexpected
+from ivr_survey.store import answer_record, catalog, meta_for, persist
+from survey_core.errors import APIError, handle_unexpected
 from survey_core.mongo import get_db
-from survey_core.months import month_of
 from survey_core.responses import OPEN, find_response
 from survey_core.surveys import DEFAULT_IVR_SURVEY
 
@@ -110,72 +109,42 @@ def voice() -> Response:
     if survey is None:
         log.error("unknown survey %r in the voice URL", query["survey"])
         return _xml(twiml.goodbye(query["lang"] or "en-US", "trouble"))
-    lang = query["lang"] if query["lang"] in survey["languages"] else survey["default_language"]
-    interaction = query["interaction"] or call["CallSid"]
     outbound = call["Direction"].startswith("outbound")
-    hashed = caller_hash(call["To"] if outbound else call["From"], settings.phone_hash_key)
-    now = datetime.now(UTC)
-    state = CallState(
-        survey=survey["slug"],
-        version=survey["version"],
-        lang=lang,
-        interaction=interaction,
-        month=month_of(now, settings.tz),
-        started=now.timestamp(),
-        agent=query["agent"],
-        team=query["team"],
-        reason=query["reason"],
-        caller=hashed,
+    caller = caller_hash(call["To"] if outbound else call["From"], settings.phone_hash_key)
+    state = begin(
+        survey,
+        settings,
+        query["interaction"] or call["CallSid"],
+        query["lang"],
+        caller,
+        query["agent"],
+        query["team"],
+        query["reason"],
     )
-    status = OPEN
-    if not in_sample(call["CallSid"], survey["sample_rate"]):
-        status = "not_sampled"
-    elif not breaker.is_open():
-        try:
-            if recently_surveyed(db, hashed, survey["suppress_days"], interaction, now):
-                status = "suppressed"
-        except DATABASE_DOWN:
-            breaker.trip()  # rather survey a caller twice than lose today's call
+    status = admission(db, survey, state, call["CallSid"])
     record = {"op": "open", "meta": meta_for(state, call["CallSid"]), "status": status}
-    created = persist(db, _spool(), [record])
-    if created == [False]:  # a retried webhook or a call re-entering: carry on where it stands
-        existing = find_response(db, {"channel": "ivr", "interaction_id": interaction})
+    if persist(db, _spool(), [record]) == [False]:  # a retry, or the call re-entering
+        existing = find_response(db, {"channel": "ivr", "interaction_id": state.interaction})
         if existing is not None:
             return _resume(existing)
     if status != OPEN:
-        return _xml(twiml.goodbye(lang))
+        return _xml(twiml.goodbye(state.lang))
     response = VoiceResponse()
-    response.say(localised(survey["greeting"], lang), language=lang)
+    response.say(localised(survey["greeting"], state.lang), language=state.lang)
     return _ask(response, survey, state)
 
 
 def _resume(doc: dict[str, Any]) -> Response:
-    """A retried /ivr/voice, or a call re-entering: carry on where the call stands."""
-    lang = doc.get("language") or "en-US"
+    """Carry on where the call stands (or say goodbye if its survey is over)."""
+    state = resumed(doc)
     if doc["status"] != OPEN:
-        return _xml(twiml.goodbye(lang))
-    survey = catalog.version(get_db(), doc["survey"], doc["version"])
+        return _xml(twiml.goodbye(state.lang))
+    survey = catalog.version(get_db(), state.survey, state.version)
     if survey is None:
-        return _xml(twiml.goodbye(lang, "trouble"))
-    started = doc["started_at"]
-    state = CallState(
-        survey=doc["survey"],
-        version=doc["version"],
-        lang=lang,
-        interaction=doc["interaction_id"],
-        month=doc["month"],
-        started=started.timestamp(),
-        agent=doc.get("agent_id"),
-        team=doc.get("team"),
-        reason=doc.get("reason"),
-        caller=doc.get("caller_hash"),
-        q=doc.get("reached", 0),
-        answers=dict(doc.get("answers", {})),
-        skipped=list(doc.get("skipped", [])),
-    )
+        return _xml(twiml.goodbye(state.lang, "trouble"))
     response = VoiceResponse()
     if state.q == 0:
-        response.say(localised(survey["greeting"], lang), language=lang)
+        response.say(localised(survey["greeting"], state.lang), language=state.lang)
     return _ask(response, survey, state)
 
 
