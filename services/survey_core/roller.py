@@ -10,8 +10,11 @@ neither skip nor double a count. Batching turns many responses' increments into 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from survey_core import rollups
 from survey_core.transactions import in_transaction
@@ -157,13 +161,34 @@ def roll_up(db: Database, limit: int = 500, attempts: int = 20) -> int:
     return total
 
 
+def hold_lease(db: Database, owner: str, seconds: float, now: float | None = None) -> bool:
+    """Take or renew the roller lease for `owner`; False while another owner holds it.
+
+    Any number of rollers would be correct (the transactions see to that), but one at a time
+    wastes no work on conflicting batches.
+    """
+    now = time.time() if now is None else now
+    try:
+        result = db.locks.update_one(
+            {"_id": "roller", "$or": [{"until": {"$lt": now}}, {"owner": owner}]},
+            {"$set": {"owner": owner, "until": now + seconds}},
+            upsert=True,
+        )
+    except DuplicateKeyError:  # held by someone else: the upsert's insert collided
+        return False
+    return bool(result.matched_count or result.upserted_id)
+
+
 def start_roller(get_db: Callable[[], Database], every_s: float = 1.0) -> None:
-    """Roll up in a daemon thread every `every_s` seconds (every service process runs one)."""
+    """Roll up in a daemon thread every `every_s` seconds; the process holding the lease does."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     def loop() -> None:
         while True:
             try:
-                roll_up(get_db())
+                db = get_db()
+                if hold_lease(db, owner, seconds=5 * every_s):
+                    roll_up(db)
             except Exception as exc:  # noqa: BLE001 - outlive database outages
                 log.warning("roll-up deferred: %s", type(exc).__name__)
             time.sleep(every_s)

@@ -54,3 +54,13 @@ def test_roll_up_is_idempotent(db):
     assert roll_up(db) == 10
     assert roll_up(db) == 0
     assert sum(db.rollups.find_one({"_id": "2026-10|all|*"})["csat"].values()) == 10
+
+
+def test_one_process_holds_the_roller_lease_until_it_lapses(db):
+    from survey_core.roller import hold_lease
+
+    assert hold_lease(db, "a", seconds=5, now=1000)
+    assert not hold_lease(db, "b", seconds=5, now=1001)
+    assert hold_lease(db, "a", seconds=5, now=1002)  # renewal
+    assert hold_lease(db, "b", seconds=5, now=1008)  # a's lease lapsed at 1007
+    assert not hold_lease(db, "a", seconds=5, now=1009)
