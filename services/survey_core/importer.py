@@ -20,6 +20,16 @@ from survey_core.roller import expected_counters, increments_for
 from survey_core.surveys import CHANNELS, SCALES
 
 COLUMNS = ("interaction_id", "datetime", "channel", "agent", "team", "reason", "csat", "nps", "ces")
+CHANNEL_ALIASES = {
+    "phone": "ivr",
+    "voice": "ivr",
+    "call": "ivr",
+    "telephone": "ivr",
+    "e-mail": "email",
+    "mail": "email",
+    "webchat": "chat",
+    "text": "sms",
+}
 ALIASES = {
     "interaction": "interaction_id",
     "date_time": "datetime",
@@ -70,6 +80,7 @@ def row_to_doc(row: dict[str, str], tz: ZoneInfo, survey: str) -> dict[str, Any]
     if len(interaction) > 128:
         raise ValueError("interaction id longer than 128 characters")
     channel = (row.get("channel") or "").strip().lower()
+    channel = CHANNEL_ALIASES.get(channel, channel)
     if channel not in CHANNELS:
         raise ValueError(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
     try:

@@ -137,3 +137,11 @@ def test_a_batch_applied_twice_counts_once(db):
     batch = db.responses.find_one()["import_batch"]
     importer._finish_batch(db, batch)
     assert all_doc(db, "2026-10")["csat"] == {"5": 1}
+
+
+def test_common_channel_names_are_understood(db):
+    summary = load(
+        db, "C1,2026-10-05T10:00:00Z,Phone,A1,,,5,,\nC2,2026-10-05T10:00:00Z,E-mail,A1,,,4,,\n"
+    )
+    assert summary.loaded == 2
+    assert {d["channel"] for d in db.responses.find()} == {"ivr", "email"}
