@@ -122,13 +122,10 @@ def apply(db: Database, record: dict[str, Any]) -> Any:
 
 def close_call(db: Database, meta: dict[str, Any], call_sid: str, call_status: str) -> str:
     """End of call: complete, partial at the question reached, or not reached at all."""
-    doc = None
     if meta.get("interaction_id"):
         doc = responses.find_response(db, meta)
-    elif call_sid:
-        doc = responses.find_response(db, {"channel": "ivr", "interaction_id": call_sid})
-        if doc is None:
-            doc = db.responses.find_one({"call_sid": call_sid})
+    else:
+        doc = responses.find_by_call_sid(db, "ivr", call_sid) if call_sid else None
     if doc is None:
         if call_status in NOT_REACHED and meta.get("interaction_id"):
             responses.open_response(db, meta, "not_reached")
@@ -151,7 +148,7 @@ def close_stale(db: Database, idle_minutes: float, now: datetime | None = None) 
     cutoff = (now or datetime.now(UTC)) - timedelta(minutes=idle_minutes)
     closed = 0
     for doc in db.responses.find(
-        {"open": True},
+        {"dirty": responses.DIRTY_OPEN},
         {"channel": 1, "updated_at": 1, "started_at": 1, "call_sid": 1, "interaction_id": 1},
     ):
         if doc["channel"] != "ivr" or (doc.get("updated_at") or doc["started_at"]) > cutoff:

@@ -155,7 +155,10 @@ def _apply_batch(db: Database, batch: str, docs: list[dict[str, Any]]) -> None:
 def _finish_batch(db: Database, batch: str, docs: list[dict[str, Any]] | None = None) -> None:
     """Add a batch's increments (again, harmlessly) and mark it done."""
     if docs is None:
-        docs = list(db.responses.find({"import_batch": batch}))
+        ids = (db.import_batches.find_one({"_id": batch}) or {}).get("ids", [])
+        docs = [
+            d for d in db.responses.find({"_id": {"$in": ids}}) if d.get("import_batch") == batch
+        ]
     _apply_batch(db, batch, docs)
     db.import_batches.update_one({"_id": batch}, {"$set": {"done": True}})
 
@@ -199,6 +202,7 @@ def import_rows(
                     "$setOnInsert": {
                         "done": False,
                         "rows": len(new),
+                        "ids": [doc["_id"] for doc in new],  # for an interrupted run's repair
                         "created_at": datetime.now(UTC),
                     }
                 },

@@ -14,14 +14,11 @@ INDEXES: dict[str, list[IndexModel]] = {
     "responses": [
         # `_id` is "<channel>:<interaction_id>": the unique key of DESIGN.md's data model, so a
         # replayed webhook or a double submit updates one document, never adds a second. Every
-        # other index is sparse: a bulk import writes only `_id` and `import_batch` entries.
+        # index costs on every update (SecantusDB), so there are two, both sparse.
         IndexModel([("caller_hash", ASCENDING)], name="caller_hash", sparse=True),
-        IndexModel([("call_sid", ASCENDING)], name="call_sid", sparse=True),
-        # The roller's queue: only documents with something not yet counted carry `dirty`.
+        # "open" while a call is on the line (the sweeper's queue); True once settled with
+        # something not yet counted (the roller's queue); absent once counted.
         IndexModel([("dirty", ASCENDING)], name="dirty", sparse=True),
-        # Calls still on the line, for the sweeper that settles those never called back.
-        IndexModel([("open", ASCENDING)], name="open", sparse=True),
-        IndexModel([("import_batch", ASCENDING)], name="import_batch", sparse=True),
     ],
     # rollups: `_id` is "<month>|<dim>|<value>", unique per month, dimension and value. Reads go
     # by `_id` (a "<month>|dir|<dim>" document lists each dimension's values), so the hot write

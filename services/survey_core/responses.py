@@ -30,6 +30,7 @@ META_FIELDS = (
     "call_sid",
 )
 OPEN = "in_progress"
+DIRTY_OPEN = "open"
 # Statuses a response is created in; only in_progress goes on to take answers.
 OPENING_STATUSES = (OPEN, "suppressed", "not_sampled", "not_reached")
 FINAL_STATUSES = ("complete", "partial", "abandoned")
@@ -54,10 +55,9 @@ def _new_doc(meta: Mapping[str, Any], status: str) -> dict[str, Any]:
     doc["channel"], doc["interaction_id"] = meta["channel"], meta["interaction_id"]
     doc["started_at"] = doc.get("started_at") or datetime.now(UTC)
     doc.update(status=status, answers={}, scores={}, skipped=[], reached=0, rev=0, counted=[])
-    if status == OPEN:
-        doc["open"] = True  # the sweeper's sparse index of calls still on the line
-    else:
-        doc["dirty"] = True  # settled at birth: the roller counts it
+    # `dirty` is the one index of the write path: "open" while the call is on the line (the
+    # sweeper's queue), True once settled with something not yet counted (the roller's queue).
+    doc["dirty"] = DIRTY_OPEN if status == OPEN else True
     if not doc.get("caller_hash"):
         doc.pop("caller_hash", None)  # sparse indexes skip what is absent
     if not doc.get("call_sid"):
@@ -84,7 +84,29 @@ def open_response(db: Database, meta: Mapping[str, Any], status: str = OPEN) -> 
         )
     except DuplicateKeyError:  # a concurrent retry of the same request created it first
         return False
+    if result.upserted_id is not None and meta.get("call_sid"):
+        # The call's id differs from the interaction's: keep the way back for status callbacks.
+        db.call_sids.update_one(
+            {"_id": meta["call_sid"]},
+            {
+                "$setOnInsert": {
+                    "channel": meta["channel"],
+                    "interaction_id": meta["interaction_id"],
+                }
+            },
+            upsert=True,
+        )
     return result.upserted_id is not None
+
+
+def find_by_call_sid(db: Database, channel: str, call_sid: str) -> dict[str, Any] | None:
+    """The response of a telephony call: `_id` by default, else through the call_sids map."""
+    doc = db.responses.find_one({"_id": response_id(channel, call_sid)})
+    if doc is None:
+        link = db.call_sids.find_one({"_id": call_sid})
+        if link is not None:
+            doc = db.responses.find_one({"_id": response_id(channel, link["interaction_id"])})
+    return doc
 
 
 def find_response(db: Database, meta: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -115,7 +137,6 @@ def _change_once(
         in_call = {
             **update,
             "$set": {**update["$set"], "status": "complete", "submitted_at": datetime.now(UTC)},
-            "$unset": {"open": ""},
         }
     for _attempt in range(2):
         # The usual case, one round trip: the call is still open.
@@ -185,7 +206,7 @@ def close_response(
     fields: dict[str, Any] = {"status": status, "submitted_at": datetime.now(UTC), **(extra or {})}
     if last_question is not None and status == "partial":
         fields["last_question_reached"] = last_question
-    update = _touch({"$set": fields, "$unset": {"open": ""}}, dirty=True)
+    update = _touch({"$set": fields}, dirty=True)
     result = db.responses.update_one({**key_of(meta), "status": OPEN}, update)
     return result.modified_count == 1
 
