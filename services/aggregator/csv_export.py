@@ -65,6 +65,20 @@ def csv_response(rows: Iterable[Mapping[str, Any]], key: str, filename: str) -> 
     return response
 
 
+def funnel_csv(funnel: Mapping[str, Any], filename: str) -> Response:
+    """The funnel as a one-row CSV; partial_at becomes one column per question."""
+    row = {k: v for k, v in funnel.items() if k != "partial_at"}
+    row.update({f"partial_at_{q}": n for q, n in funnel.get("partial_at", {}).items()})
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(list(row))
+    writer.writerow([_cell(v) for v in row.values()])
+    response = Response(out.getvalue().encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def wants_csv(fmt: str | None, accept: str) -> bool:
     if fmt:
         return fmt == "csv"

@@ -58,6 +58,7 @@ class BreakdownQuery(FormatMixin):
 
 class FunnelQuery(Schema):
     month = Month(required=True)
+    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
     channel = fields.String(load_default=None, validate=validate.Length(1, 128))
 
 

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from aggregator import reports
-from aggregator.csv_export import csv_response, wants_csv
+from aggregator.csv_export import csv_response, funnel_csv, wants_csv
 from aggregator.schemas import (
     BreakdownQuery,
     BreakdownReport,
@@ -71,4 +71,7 @@ class Funnel(MethodView):
     @bp.response(200, FunnelReport)
     def get(self, args: dict[str, Any]) -> Any:
         """Offered, left out, started, completed and partial by the question reached."""
-        return reports.funnel(get_db(), args["month"], args["channel"])
+        result = reports.funnel(get_db(), args["month"], args["channel"])
+        if _csv_requested(args):
+            return funnel_csv(result, f"funnel-{args['month']}.csv")
+        return result

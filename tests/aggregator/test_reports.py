@@ -190,3 +190,17 @@ def test_wrong_method_keeps_allow_header(client):
     response = client.post("/api/v1/funnel")
     assert response.status_code == 405 and "GET" in response.headers["Allow"]
     assert response.get_json()["code"] == "method_not_allowed"
+
+
+def test_funnel_as_csv(client, read_key, db, add):
+    from survey_core.responses import close_response, open_response
+
+    add(channel="ivr", csat=5)
+    base = {"channel": "ivr", "survey": "post-call", "version": 1, "month": "2026-10"}
+    open_response(db, {**base, "interaction_id": "P1"})
+    close_response(db, {**base, "interaction_id": "P1"}, "partial", last_question="nps")
+    response = get(client, read_key, "/api/v1/funnel", month="2026-10", format="csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert rows[0]["offered"] == "2" and rows[0]["completed"] == "1"
+    assert rows[0]["partial_at_nps"] == "1" and rows[0]["response_rate"] == "1.00"
