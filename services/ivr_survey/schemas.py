@@ -49,13 +49,6 @@ class StateQuerySchema(Schema):
     state = fields.String(required=True, validate=validate.Length(min=8, max=4000))
 
 
-class OptionalStateQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    state = fields.String(load_default=None, validate=validate.Length(min=8, max=4000))
-
-
 class CallbackRequestSchema(Schema):
     """POST /api/v1/callbacks: call a customer back for a survey."""
 

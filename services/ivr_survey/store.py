@@ -133,13 +133,12 @@ def close_call(db: Database, meta: dict[str, Any], call_sid: str, call_status: s
         return "unknown_call"
     if doc["status"] != responses.OPEN:
         return doc["status"]
-    doc_meta = {**doc, "channel": doc["channel"], "interaction_id": doc["interaction_id"]}
     survey = catalog.version(db, doc["survey"], doc["version"])
     if survey is None:
         return "unknown_survey"
     status = final_status(survey, doc.get("reached", 0))
     last = question_key_at(survey, doc.get("reached", 0)) if status == "partial" else None
-    responses.close_response(db, doc_meta, status, last_question=last)
+    responses.close_response(db, doc, status, last_question=last)
     return status
 
 

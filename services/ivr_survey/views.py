@@ -7,9 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
-from marshmallow import ValidationError
 from twilio.twiml.voice_response import VoiceResponse
-from werkzeug.exceptions import HTTPException
 
 from ivr_survey import twiml
 from ivr_survey.callers import caller_hash
@@ -17,7 +15,6 @@ from ivr_survey.entry import admission, begin, resumed
 from ivr_survey.flow import CallState, Step, advance, recorded
 from ivr_survey.prompts import localised
 from ivr_survey.schemas import (
-    OptionalStateQuerySchema,
     StateQuerySchema,
     TwilioCallSchema,
     VoiceQuerySchema,
@@ -25,7 +22,7 @@ from ivr_survey.schemas import (
 from ivr_survey.signature import twilio_signed
 from ivr_survey.spool import Spool
 from ivr_survey.store import answer_record, catalog, meta_for, persist
-from survey_core.errors import APIError, handle_unexpected
+from survey_core.errors import CLIENT_ERRORS, APIError, json_error
 from survey_core.mongo import get_db
 from survey_core.responses import OPEN, find_response
 from survey_core.surveys import DEFAULT_IVR_SURVEY
@@ -35,7 +32,7 @@ log = logging.getLogger("voc.ivr")
 STATE_QUERY = StateQuerySchema()
 VOICE_QUERY = VoiceQuerySchema()
 TWILIO_CALL = TwilioCallSchema()
-OPTIONAL_STATE_QUERY = OptionalStateQuerySchema()
+OPTIONAL_STATE_QUERY = StateQuerySchema(partial=("state",))
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 
@@ -215,13 +212,13 @@ def transcription() -> Response:
 @twilio_signed
 def status() -> Response:
     """Twilio's call status callback: complete, partial, or not reached."""
-    query = OPTIONAL_STATE_QUERY.load(request.args)
+    token = OPTIONAL_STATE_QUERY.load(request.args).get("state")
     call = TWILIO_CALL.load(request.form)
     if call["CallStatus"] in FINAL_CALL_STATUSES:
         meta: dict[str, Any] = {}
-        if query["state"]:
+        if token:
             try:
-                meta = meta_for(CallState.decode(query["state"]), call["CallSid"])
+                meta = meta_for(CallState.decode(token), call["CallSid"])
             except ValueError:
                 raise APIError(400, "bad_state", "The call state is malformed.") from None
         persist(
@@ -242,17 +239,7 @@ def status() -> Response:
 @bp.errorhandler(Exception)
 def _webhook_error(exc: Exception) -> Response:
     """Client errors stay JSON; anything else still gives the caller a polite goodbye."""
-    if isinstance(exc, APIError | HTTPException | ValidationError):
-        from survey_core.errors import (
-            handle_api_error,
-            handle_http_exception,
-            handle_validation_error,
-        )
-
-        if isinstance(exc, APIError):
-            return handle_api_error(exc)
-        if isinstance(exc, ValidationError):
-            return handle_validation_error(exc)
-        return handle_http_exception(exc)
-    handle_unexpected(exc)  # logs it with the request id
+    response = json_error(exc)  # logs server-side failures with the request id
+    if isinstance(exc, CLIENT_ERRORS):
+        return response
     return _xml(twiml.goodbye(request.args.get("lang") or "en-US", "trouble"))

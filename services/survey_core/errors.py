@@ -105,6 +105,21 @@ def handle_unexpected(exc: Exception) -> Response:
     return error_response(500, "internal_error", "An unexpected error occurred.")
 
 
+# Errors the client caused: answered as JSON even where other errors are answered otherwise.
+CLIENT_ERRORS = (APIError, ValidationError, HTTPException)
+
+
+def json_error(exc: Exception) -> Response:
+    """The JSON error response of any exception: what the handlers below answer."""
+    if isinstance(exc, APIError):
+        return handle_api_error(exc)
+    if isinstance(exc, ValidationError):
+        return handle_validation_error(exc)
+    if isinstance(exc, PyMongoError):
+        return handle_database_error(exc)
+    return handle_unexpected(exc)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Route every error of the app to the JSON shape above."""
     app.register_error_handler(HTTPException, handle_http_exception)

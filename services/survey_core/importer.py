@@ -15,11 +15,13 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from survey_core.months import month_of
-from survey_core.responses import response_id
+from survey_core.responses import complete_doc, key_of
 from survey_core.roller import expected_counters, increments_for
 from survey_core.surveys import CHANNELS, SCALES
 
 COLUMNS = ("interaction_id", "datetime", "channel", "agent", "team", "reason", "csat", "nps", "ces")
+# An imported response answered these questions, keyed (as in the rollups) by metric.
+IMPORTED_QUESTIONS = {metric: metric for metric in ("csat", "nps", "ces")}
 CHANNEL_ALIASES = {
     "phone": "ivr",
     "voice": "ivr",
@@ -91,8 +93,7 @@ def row_to_doc(row: dict[str, str], tz: ZoneInfo, survey: str) -> dict[str, Any]
     scores = {m: v for m, v in scores.items() if v is not None}
     if not scores:
         raise ValueError("no score")
-    return {
-        "_id": response_id(channel, interaction),
+    meta = {
         "channel": channel,
         "interaction_id": interaction,
         "survey": survey,
@@ -100,20 +101,13 @@ def row_to_doc(row: dict[str, str], tz: ZoneInfo, survey: str) -> dict[str, Any]
         "agent_id": (row.get("agent") or "").strip() or None,
         "team": (row.get("team") or "").strip() or None,
         "reason": (row.get("reason") or "").strip() or None,
-        "language": None,
         "month": month_of(moment, tz),
         "started_at": moment,
         "submitted_at": moment,
-        "status": "complete",
-        "answers": dict(scores),
-        "scores": scores,
-        "skipped": [],
-        "reached": 0,
-        "rev": 0,
-        "counted": [],
-        "dirty": True,
-        "imported": True,
     }
+    doc = {**key_of(meta), **complete_doc(meta, scores, IMPORTED_QUESTIONS)}
+    doc["imported"] = True
+    return doc
 
 
 def _rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str]]]:

@@ -211,19 +211,26 @@ def close_response(
     return result.modified_count == 1
 
 
-def record_complete_response(
-    db: Database, meta: Mapping[str, Any], answers: Mapping[str, Any], qtypes: Mapping[str, str]
-) -> bool:
-    """Store a whole response at once (web form, demo data); False if it was already stored."""
+def complete_doc(
+    meta: Mapping[str, Any], answers: Mapping[str, Any], qtypes: Mapping[str, str]
+) -> dict[str, Any]:
+    """A whole, complete response document (without `_id`; see key_of)."""
     scores = {
         qtypes[k]: int(v) for k, v in answers.items() if qtypes.get(k) in SCALES and v is not None
     }
-    doc = _new_doc(meta, "complete") | {
+    return _new_doc(meta, "complete") | {
         "answers": dict(answers),
         "scores": scores,
         "submitted_at": meta.get("submitted_at") or datetime.now(UTC),
         "reached": len(qtypes),
     }
+
+
+def record_complete_response(
+    db: Database, meta: Mapping[str, Any], answers: Mapping[str, Any], qtypes: Mapping[str, str]
+) -> bool:
+    """Store a whole response at once (web form, demo data); False if it was already stored."""
+    doc = complete_doc(meta, answers, qtypes)
     try:
         result = db.responses.update_one(key_of(meta), {"$setOnInsert": doc}, upsert=True)
     except DuplicateKeyError:

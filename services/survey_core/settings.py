@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,10 +49,6 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    @property
-    def is_production(self) -> bool:
-        return self.env == "production"
 
     @classmethod
     def from_env(
@@ -123,9 +119,3 @@ class Settings:
             link_ttl_hours=integer("LINK_TTL_HOURS", 72, minimum=1),
             min_trainer_sample=integer("MIN_TRAINER_SAMPLE", 5, minimum=1),
         )
-
-    def replace(self, **changes: Any) -> Settings:
-        """A copy with some fields changed."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return Settings(**values)

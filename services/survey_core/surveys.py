@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from pymongo import DESCENDING
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 LANGUAGES = ("zh-CN", "en-US")
 QUESTION_TYPES = ("csat", "nps", "ces", "choice", "text", "recording")
@@ -193,10 +194,6 @@ class SurveyCatalog:
         self._latest: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def latest(self, db: Database, slug: str) -> dict[str, Any] | None:
-        import time
-
-        from pymongo.errors import PyMongoError
-
         cached = self._latest.get(slug)
         if cached and time.monotonic() - cached[0] < self.ttl:
             return cached[1]
@@ -215,8 +212,6 @@ class SurveyCatalog:
     def version(self, db: Database, slug: str, version: int) -> dict[str, Any] | None:
         survey = self._versions.get((slug, version))
         if survey is None:
-            from pymongo.errors import PyMongoError
-
             try:
                 survey = get_survey(db, slug, version)
             except PyMongoError:
