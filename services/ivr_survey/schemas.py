@@ -10,16 +10,21 @@ from survey_core.surveys import LANGUAGES
 _ID = validate.Length(min=1, max=128)
 
 
-class VoiceQuerySchema(Schema):
-    """Query parameters of /ivr/voice (set by whoever routes the call to us)."""
-
-    class Meta:
-        unknown = EXCLUDE
+class CallContextSchema(Schema):
+    """The survey and the reporting dimensions a call is filed under."""
 
     survey = fields.String(load_default=None, validate=validate.Length(min=1, max=48))
     agent = fields.String(load_default=None, validate=_ID)
     team = fields.String(load_default=None, validate=_ID)
     reason = fields.String(load_default=None, validate=_ID)
+
+
+class VoiceQuerySchema(CallContextSchema):
+    """Query parameters of /ivr/voice (set by whoever routes the call to us)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
     lang = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
     interaction = fields.String(load_default=None, validate=_ID)
 
@@ -49,14 +54,10 @@ class StateQuerySchema(Schema):
     state = fields.String(required=True, validate=validate.Length(min=8, max=4000))
 
 
-class CallbackRequestSchema(Schema):
+class CallbackRequestSchema(CallContextSchema):
     """POST /api/v1/callbacks: call a customer back for a survey."""
 
     to = fields.String(required=True)
-    survey = fields.String(load_default=None, validate=validate.Length(min=1, max=48))
-    agent = fields.String(load_default=None, validate=_ID)
-    team = fields.String(load_default=None, validate=_ID)
-    reason = fields.String(load_default=None, validate=_ID)
     language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
     interaction = fields.String(required=True, validate=_ID)
 
