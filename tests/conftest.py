@@ -10,8 +10,8 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from survey_core import mongo
-from survey_core.indexes import ensure_indexes
+from ops.database import init_database
+from survey_core.storage import client as mongo
 from tests.dbserver import SecantusServer
 
 
@@ -31,9 +31,12 @@ def db_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def db(db_server: SecantusServer, db_name: str) -> Iterator[Database]:
+    from survey_core.storage.breaker import breaker
+
+    breaker.reset()
     client: MongoClient = mongo.get_client(db_server.uri)
     database = client[db_name]
-    ensure_indexes(database)
+    init_database(database)
     yield database
     client.drop_database(db_name)
 
@@ -56,7 +59,7 @@ def config(db_server: SecantusServer, db: Database, tmp_path) -> dict[str, objec
 @pytest.fixture
 def api_key(db: Database):
     """Make a key of a given scope in this test's database."""
-    from survey_core.apikeys import create_key
+    from survey_core.web.auth import create_key
 
     def make(scope: str = "read") -> dict[str, str]:
         key, _ = create_key(db, f"test-{scope}", scope)

@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from survey_core.devstack import secantus_command, wait_for_port
+from ops.devstack import secantus_command, wait_for_port
 
 
 def free_port() -> int:

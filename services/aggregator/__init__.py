@@ -13,8 +13,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from flask_smorest import Api
 
     from aggregator import views
-    from survey_core import errors
-    from survey_core.app import create_service_app
+    from survey_core.web import errors
+    from survey_core.web.app import create_service_app
 
     app = create_service_app("aggregator", __name__, [], config)
     app.config.update(

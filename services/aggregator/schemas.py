@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from aggregator.reports import FILTER_DIMS
 from survey_core.months import MONTH_RE, month_range
+from survey_core.rollups.queries import FILTER_DIMS
 
 MAX_MONTHS = 36
 Month = lambda **kw: fields.String(  # noqa: E731 - a field factory

@@ -7,8 +7,8 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from pymongo.database import Database
 
-from aggregator import reports
 from aggregator.csv_export import csv_response, funnel_csv, wants_csv
 from aggregator.schemas import (
     BreakdownQuery,
@@ -18,9 +18,11 @@ from aggregator.schemas import (
     MonthlyQuery,
     MonthlyReport,
 )
-from survey_core.apikeys import require_api_key
-from survey_core.mongo import get_db
 from survey_core.months import month_range
+from survey_core.rollups import queries
+from survey_core.storage.client import get_db
+from survey_core.surveys.catalog import SurveyCatalog
+from survey_core.web.auth import require_api_key
 
 bp = Blueprint(
     "metrics",
@@ -28,6 +30,14 @@ bp = Blueprint(
     url_prefix="/api/v1",
     description="Monthly CSAT, NPS and CES with n and 95% intervals (read scope).",
 )
+
+
+# Definitions of the surveys whose unfolded events a report folds in memory (cached).
+catalog = SurveyCatalog()
+
+
+def _survey_of(db: Database) -> queries.SurveyOf:
+    return lambda slug, version: catalog.version(db, slug, version)
 
 
 def _csv_requested(args: dict[str, Any]) -> bool:
@@ -41,9 +51,10 @@ class Monthly(MethodView):
     @bp.response(200, MonthlyReport)
     def get(self, args: dict[str, Any]) -> Any:
         """One row per month from `from` to `to`, optionally filtered by dimensions."""
-        filters = {dim: args.get(dim) for dim in reports.FILTER_DIMS}
+        filters = {dim: args.get(dim) for dim in queries.FILTER_DIMS}
         months = month_range(args["from_"], args["to"])
-        rows = reports.monthly(get_db(), months, filters, args["interval"])
+        db = get_db()
+        rows = queries.monthly(db, _survey_of(db), months, filters, args["interval"])
         if _csv_requested(args):
             return csv_response(rows, "month", f"metrics-{args['from_']}-{args['to']}.csv")
         return {"filters": {k: v for k, v in filters.items() if v}, "rows": rows}
@@ -56,8 +67,9 @@ class Breakdown(MethodView):
     @bp.response(200, BreakdownReport)
     def get(self, args: dict[str, Any]) -> Any:
         """One row per agent, team, channel, reason or survey in a month, best CSAT first."""
-        rows = reports.breakdown(
-            get_db(), args["month"], args["by"], args["min_n"], args["interval"]
+        db = get_db()
+        rows = queries.breakdown(
+            db, _survey_of(db), args["month"], args["by"], args["min_n"], args["interval"]
         )
         if _csv_requested(args):
             return csv_response(rows, "value", f"breakdown-{args['by']}-{args['month']}.csv")
@@ -71,7 +83,8 @@ class Funnel(MethodView):
     @bp.response(200, FunnelReport)
     def get(self, args: dict[str, Any]) -> Any:
         """Offered, left out, started, completed and partial by the question reached."""
-        result = reports.funnel(get_db(), args["month"], args["channel"])
+        db = get_db()
+        result = queries.funnel(db, _survey_of(db), args["month"], args["channel"])
         if _csv_requested(args):
             return funnel_csv(result, f"funnel-{args['month']}.csv")
         return result

@@ -5,25 +5,27 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, Flask, current_app, request, url_for
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from ivr_survey.callers import caller_hash, recently_surveyed
+from ivr_survey.default_survey import DEFAULT_IVR_SURVEY
 from ivr_survey.entry import begin
 from ivr_survey.schemas import CallbackRequestSchema, CallbackResponseSchema
+from ivr_survey.settings import IvrSettings
 from ivr_survey.signature import public_base
-from survey_core.apikeys import require_api_key
-from survey_core.errors import APIError
-from survey_core.mongo import get_db
-from survey_core.settings import Settings
-from survey_core.surveys import DEFAULT_IVR_SURVEY, get_survey
+from survey_core.responses.admission import recently_surveyed
+from survey_core.responses.hashing import caller_hash
+from survey_core.storage.client import get_db
+from survey_core.surveys.definitions import get_survey
+from survey_core.web.auth import require_api_key
+from survey_core.web.errors import APIError
 
 log = logging.getLogger("voc.ivr.callbacks")
 bp = Blueprint("ivr_api", __name__, url_prefix="/api/v1")
 
 
-def twilio_client(settings: Settings) -> Client:
+def twilio_client(settings: IvrSettings) -> Client:
     """The real twilio REST client; TWILIO_API_BASE_URL points it elsewhere (tests)."""
     client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
     if settings.twilio_api_base_url:
@@ -36,7 +38,7 @@ def twilio_client(settings: Settings) -> Client:
 def create_callback() -> tuple[dict[str, Any], int]:
     """Call a customer back for the post-call survey (places a real Twilio call)."""
     body = CallbackRequestSchema().load(request.get_json(silent=False) or {})
-    settings: Settings = current_app.config["SETTINGS"]
+    settings: IvrSettings = current_app.config["SETTINGS"]
     db = get_db()
     slug = body["survey"] or DEFAULT_IVR_SURVEY
     survey = get_survey(db, slug)
@@ -100,3 +102,8 @@ def create_callback() -> tuple[dict[str, Any], int]:
         raise APIError(502, "twilio_unreachable", f"Twilio could not be reached: {exc}") from None
     result = {"call_sid": call.sid, "status": call.status, "interaction": body["interaction"]}
     return CallbackResponseSchema().dump(result), 202
+
+
+def init_app(app: Flask) -> None:
+    """Register the call-back API."""
+    app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""How a call enters the survey: its starting state, sampling and suppression, or resumption."""
+"""How a call enters the survey: its starting state, or where a re-entering call stands."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from typing import Any
 
 from pymongo.database import Database
 
-from ivr_survey.callers import in_sample, recently_surveyed
+from ivr_survey.calls import CHANNEL
 from ivr_survey.flow import CallState
-from ivr_survey.store import breaker
-from survey_core.errors import DATABASE_DOWN
 from survey_core.months import month_of
-from survey_core.responses import OPEN
+from survey_core.responses import events, folding
 from survey_core.settings import Settings
 
 
@@ -42,35 +40,30 @@ def begin(
     )
 
 
-def admission(db: Database, survey: dict[str, Any], state: CallState, call_sid: str) -> str:
-    """in_progress, or why the caller is left out: not_sampled or suppressed."""
-    if not in_sample(call_sid, survey["sample_rate"]):
-        return "not_sampled"
-    if breaker.is_open():
-        return OPEN
-    started = datetime.fromtimestamp(state.started, UTC)
-    try:
-        if recently_surveyed(db, state.caller, survey["suppress_days"], state.interaction, started):
-            return "suppressed"
-    except DATABASE_DOWN:
-        breaker.trip()  # rather survey a caller twice than lose today's call
-    return OPEN
-
-
-def resumed(doc: dict[str, Any]) -> CallState:
-    """The state of a call re-entering /ivr/voice (a retry, or a transfer back)."""
-    return CallState(
+def where_it_stands(
+    db: Database, survey: dict[str, Any], interaction: str
+) -> tuple[dict[str, Any], CallState] | None:
+    """The call's record folded from its stored events (the worker may not have yet), and the
+    state to carry on from; None if the call never opened."""
+    rid = events.response_id(CHANNEL, interaction)
+    subjects = ["open"] + [f"q:{q['key']}" for q in survey["questions"]]
+    stored = events.of_response(db, rid, subjects)
+    if not any(ev["kind"] == events.Kind.OPEN for ev in stored):
+        return None
+    doc = folding.settle(folding.fold(folding.blank(rid), stored), survey)
+    state = CallState(
         survey=doc["survey"],
         version=doc["version"],
-        lang=doc.get("language") or "en-US",
-        interaction=doc["interaction_id"],
+        lang=doc.get("language") or survey["default_language"],
+        interaction=interaction,
         month=doc["month"],
         started=doc["started_at"].timestamp(),
         agent=doc.get("agent_id"),
         team=doc.get("team"),
         reason=doc.get("reason"),
         caller=doc.get("caller_hash"),
-        q=doc.get("reached", 0),
-        answers=dict(doc.get("answers", {})),
-        skipped=list(doc.get("skipped", [])),
+        q=doc["reached"],
+        answers=dict(doc["answers"]),
+        skipped=list(doc["skipped"]),
     )
+    return doc, state

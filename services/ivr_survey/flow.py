@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from survey_core.surveys import SCALES
+from survey_core.surveys.definitions import SCALES
 
 MAX_INVALID_RETRIES = 2  # after two retries an invalid answer skips the question
 MAX_SILENT_RETRIES = 1  # silence: asked once more, then skipped
@@ -115,16 +115,3 @@ def recorded(
             "answer", key, value, _next(state, answers={**state.answers, key: value}), done=done
         )
     return Step("skip", key, None, _next(state, skipped=[*state.skipped, key]), done=done)
-
-
-def final_status(survey: dict[str, Any], reached: int) -> str:
-    """complete once every required question was put to the caller and passed; else partial."""
-    required = [i for i, q in enumerate(survey["questions"]) if q.get("required", True)]
-    last_required = required[-1] if required else -1
-    return "complete" if reached > last_required else "partial"
-
-
-def question_key_at(survey: dict[str, Any], index: int) -> str:
-    """The key of the question at `index` (the last one when past the end)."""
-    questions = survey["questions"]
-    return questions[min(index, len(questions) - 1)]["key"]

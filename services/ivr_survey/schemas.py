@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
-from ivr_survey.callers import E164
-from survey_core.surveys import LANGUAGES
+from survey_core.responses.hashing import E164
+from survey_core.surveys.definitions import LANGUAGES
 
 _ID = validate.Length(min=1, max=128)
 

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
+from pymongo.database import Database
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr_survey import twiml
-from ivr_survey.callers import caller_hash
-from ivr_survey.entry import admission, begin, resumed
+from ivr_survey.calls import CHANNEL, catalog, meta_for, question_event, store
+from ivr_survey.default_survey import DEFAULT_IVR_SURVEY
+from ivr_survey.entry import begin, where_it_stands
 from ivr_survey.flow import CallState, Step, advance, recorded
 from ivr_survey.prompts import localised
-from ivr_survey.schemas import (
-    StateQuerySchema,
-    TwilioCallSchema,
-    VoiceQuerySchema,
-)
+from ivr_survey.schemas import StateQuerySchema, TwilioCallSchema, VoiceQuerySchema
 from ivr_survey.signature import twilio_signed
-from ivr_survey.spool import Spool
-from ivr_survey.store import answer_record, catalog, meta_for, persist
-from survey_core.errors import CLIENT_ERRORS, APIError, json_error
-from survey_core.mongo import get_db
-from survey_core.responses import OPEN, find_response
-from survey_core.surveys import DEFAULT_IVR_SURVEY
+from survey_core.responses import events
+from survey_core.responses.admission import admission
+from survey_core.responses.events import Kind
+from survey_core.responses.hashing import caller_hash
+from survey_core.responses.statuses import Status
+from survey_core.storage.client import get_db
+from survey_core.web.errors import CLIENT_ERRORS, APIError, json_error
 
 log = logging.getLogger("voc.ivr")
 # Schema instances are reusable and thread-safe for load; building one costs per request.
@@ -37,12 +37,13 @@ bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 
 
+def _db() -> Database:
+    """The database, even while the breaker is open: the call goes on without it."""
+    return get_db(fail_fast=False)
+
+
 def _xml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
-
-
-def _spool() -> Spool:
-    return current_app.extensions["ivr_spool"]
 
 
 def _state() -> CallState:
@@ -76,22 +77,17 @@ def _qtype(survey: dict[str, Any], key: str) -> str:
     return next(q["type"] for q in survey["questions"] if q["key"] == key)
 
 
-def _save(survey: dict[str, Any], before: CallState, step: Step, call_sid: str) -> CallState:
-    """Write what this step decided plus anything an outage held back; carry the rest along."""
+def _save(survey: dict[str, Any], before: CallState, step: Step) -> CallState:
+    """Store what this step decided plus anything an outage held back; carry the rest along."""
     after = step.state
     keys = list(before.pending)
     if step.kind in ("answer", "skip"):
         keys.append(step.key)
     if not keys:
         return after
-    meta = meta_for(after, call_sid)
-    records = [
-        {**answer_record(after, key, _qtype(survey, key), after.q), "meta": meta} for key in keys
-    ]
-    if step.done:  # the last question: its write also completes the response
-        records[-1]["settle"] = True
-    written = persist(get_db(), _spool(), records)
-    return replace(after, pending=[] if written else sorted(set(keys)))
+    evs = [question_event(after, key, _qtype(survey, key), done=step.done) for key in keys]
+    written = store(_db(), evs)
+    return replace(after, pending=[] if written is not None else sorted(set(keys)))
 
 
 @bp.post("/voice")
@@ -101,7 +97,7 @@ def voice() -> Response:
     query = VOICE_QUERY.load(request.args)
     call = TWILIO_CALL.load(request.form)
     settings = current_app.config["SETTINGS"]
-    db = get_db()
+    db = _db()
     survey = catalog.latest(db, query["survey"] or DEFAULT_IVR_SURVEY)
     if survey is None:
         log.error("unknown survey %r in the voice URL", query["survey"])
@@ -118,27 +114,32 @@ def voice() -> Response:
         query["team"],
         query["reason"],
     )
-    status = admission(db, survey, state, call["CallSid"])
-    record = {"op": "open", "meta": meta_for(state, call["CallSid"]), "status": status}
-    if persist(db, _spool(), [record]) == [False]:  # a retry, or the call re-entering
-        existing = find_response(db, {"channel": "ivr", "interaction_id": state.interaction})
-        if existing is not None:
-            return _resume(existing)
-    if status != OPEN:
+    started = datetime.fromtimestamp(state.started, UTC)
+    status = admission(db, survey, call["CallSid"], caller, state.interaction, started)
+    meta = {**meta_for(state, call["CallSid"]), "caller_hash": caller}
+    if store(db, [events.event(Kind.OPEN, meta, status=status)]) == ["duplicate"]:
+        return _resume(survey, state.interaction)  # a retry, or the call re-entering
+    if status is not Status.IN_PROGRESS:
         return _xml(twiml.goodbye(state.lang))
     response = VoiceResponse()
     response.say(localised(survey["greeting"], state.lang), language=state.lang)
     return _ask(response, survey, state)
 
 
-def _resume(doc: dict[str, Any]) -> Response:
+def _resume(latest: dict[str, Any], interaction: str) -> Response:
     """Carry on where the call stands (or say goodbye if its survey is over)."""
-    state = resumed(doc)
-    if doc["status"] != OPEN:
+    db = _db()
+    found = where_it_stands(db, latest, interaction)
+    if found is not None and found[1].version != latest["version"]:
+        survey = catalog.version(db, found[1].survey, found[1].version)
+        found = where_it_stands(db, survey, interaction) if survey else None
+    else:
+        survey = latest
+    if found is None or survey is None:
+        return _xml(twiml.goodbye(latest["default_language"], "trouble"))
+    doc, state = found
+    if doc["status"] != Status.IN_PROGRESS:
         return _xml(twiml.goodbye(state.lang))
-    survey = catalog.version(get_db(), state.survey, state.version)
-    if survey is None:
-        return _xml(twiml.goodbye(state.lang, "trouble"))
     response = VoiceResponse()
     if state.q == 0:
         response.say(localised(survey["greeting"], state.lang), language=state.lang)
@@ -149,7 +150,7 @@ def _in_call() -> tuple[CallState, dict[str, Any], dict[str, Any] | None]:
     """The call's state, Twilio's form, and the survey (None once the call is past its end)."""
     state = _state()
     call = TWILIO_CALL.load(request.form)
-    survey = catalog.version(get_db(), state.survey, state.version)
+    survey = catalog.version(_db(), state.survey, state.version)
     if survey is None or state.q >= len(survey["questions"]):
         return state, call, None
     return state, call, survey
@@ -163,7 +164,7 @@ def answer() -> Response:
     if survey is None:
         return _xml(twiml.goodbye(state.lang, "trouble"))
     step = advance(survey, state, call["Digits"])
-    after = _save(survey, state, step, call["CallSid"])
+    after = _save(survey, state, step)
     response = VoiceResponse()
     if step.kind in ("invalid", "silence"):
         twiml.say(response, step.kind, state.lang)
@@ -178,7 +179,7 @@ def record() -> Response:
     if survey is None:
         return _xml(twiml.goodbye(state.lang, "trouble"))
     step = recorded(survey, state, call["RecordingUrl"], call["RecordingDuration"])
-    return _ask(VoiceResponse(), survey, _save(survey, state, step, call["CallSid"]))
+    return _ask(VoiceResponse(), survey, _save(survey, state, step))
 
 
 @bp.post("/transcription")
@@ -188,51 +189,33 @@ def transcription() -> Response:
     state = _state()
     call = TWILIO_CALL.load(request.form)
     if call["TranscriptionStatus"] == "completed" and call["TranscriptionText"]:
-        survey = catalog.version(get_db(), state.survey, state.version)
+        survey = catalog.version(_db(), state.survey, state.version)
         key = next(
             (q["key"] for q in (survey or {}).get("questions", []) if q["type"] == "recording"),
             "comment",
         )
-        persist(
-            get_db(),
-            _spool(),
-            [
-                {
-                    "op": "transcription",
-                    "meta": meta_for(state),
-                    "key": key,
-                    "text": call["TranscriptionText"],
-                }
-            ],
-        )
+        text = call["TranscriptionText"]
+        store(_db(), [events.event(Kind.TRANSCRIPT, meta_for(state), key, text=text)])
     return _xml(VoiceResponse())
 
 
 @bp.post("/status")
 @twilio_signed
 def status() -> Response:
-    """Twilio's call status callback: complete, partial, or not reached."""
+    """Twilio's call status callback: the call ended (answered, or never reached)."""
     token = OPTIONAL_STATE_QUERY.load(request.args).get("state")
     call = TWILIO_CALL.load(request.form)
     if call["CallStatus"] in FINAL_CALL_STATUSES:
-        meta: dict[str, Any] = {}
+        # A call-back's URL carries its state; an inbound call is known by its CallSid (the
+        # worker joins it to the contact the call was about).
+        meta: dict[str, Any] = {"channel": CHANNEL, "interaction_id": call["CallSid"]}
         if token:
             try:
                 meta = meta_for(CallState.decode(token), call["CallSid"])
             except ValueError:
                 raise APIError(400, "bad_state", "The call state is malformed.") from None
-        persist(
-            get_db(),
-            _spool(),
-            [
-                {
-                    "op": "close",
-                    "meta": meta,
-                    "call_sid": call["CallSid"],
-                    "call_status": call["CallStatus"],
-                }
-            ],
-        )
+        close = events.event(Kind.CLOSE, meta, reason=call["CallStatus"])
+        store(_db(), [close])
     return _xml(VoiceResponse())
 
 

@@ -1,17 +1,17 @@
-"""Settings read from environment variables (overridable per app for tests)."""
+"""Settings read from environment variables: what every process needs; services add their own."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENVIRONMENTS = ("development", "test", "production")
 
 # Values used only when VOC_ENV is development or test; production must set every secret.
-_DEV_SECRETS = {
+DEV_SECRETS = {
     "SECRET_KEY": "dev-secret-key-not-for-production",
     "PHONE_HASH_KEY": "dev-phone-hash-key-not-for-production",
     "TWILIO_AUTH_TOKEN": "dev-twilio-auth-token",
@@ -22,29 +22,77 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+class Source:
+    """Typed reads of environment variables, each failing with a message naming the variable."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+        env = str(values.get("VOC_ENV", "production"))
+        if env not in ENVIRONMENTS:
+            raise ConfigError(f"VOC_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+        self.env = env
+        self.dev = env != "production"
+
+    def text(self, name: str, default: str = "") -> str:
+        return str(self.values.get(name, default))
+
+    def optional(self, name: str) -> str | None:
+        return str(self.values.get(name) or "") or None
+
+    def secret(self, name: str) -> str:
+        value = self.values.get(name) or (DEV_SECRETS.get(name, "") if self.dev else "")
+        if not value:
+            raise ConfigError(f"{name} is not set: it is required when VOC_ENV=production")
+        return str(value)
+
+    def integer(self, name: str, default: int, minimum: int = 0) -> int:
+        raw = self.values.get(name, default)
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+        return value
+
+    def number(self, name: str, default: float, minimum: float = 0.0) -> float:
+        raw = self.values.get(name, default)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = str(self.values.get(name, default)).strip().lower()
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every setting of every service; see the README's settings table."""
+    """What every process needs (database, time zone, logging); see the README's table.
+
+    A service that needs more (secrets included) subclasses this and extends `read`, so the
+    aggregator does not need the IVR's Twilio token, and the IVR does not need the link key.
+    """
 
     env: str
     mongo_uri: str
     mongo_db: str
     db_timeout_ms: int
-    secret_key: str
-    phone_hash_key: str
-    twilio_auth_token: str
-    twilio_account_sid: str
-    twilio_api_base_url: str | None
-    twilio_validate: bool
-    twilio_from_number: str
-    public_base_url: str | None
-    trusted_proxies: int
+    mongo_retry_writes: bool
     timezone: str
     max_content_length: int
     log_level: str
     spool_dir: str
-    link_ttl_hours: int
-    min_trainer_sample: int
+    public_base_url: str | None
+    trusted_proxies: int
 
     @property
     def tz(self) -> ZoneInfo:
@@ -53,69 +101,52 @@ class Settings:
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
-    ) -> Settings:
+    ) -> Self:
         """Build settings from `environ` (default os.environ) with `overrides` on top."""
-        src: dict[str, Any] = dict(os.environ if environ is None else environ)
-        src.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        env = str(src.get("VOC_ENV", "production"))
-        if env not in ENVIRONMENTS:
-            raise ConfigError(f"VOC_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
-        dev = env != "production"
+        values: dict[str, Any] = dict(os.environ if environ is None else environ)
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        return cls(**cls.read(Source(values)))
 
-        def secret(name: str) -> str:
-            value = src.get(name) or (_DEV_SECRETS[name] if dev else "")
-            if not value:
-                raise ConfigError(f"{name} is not set: it is required when VOC_ENV=production")
-            return str(value)
-
-        def integer(name: str, default: int, minimum: int = 0) -> int:
-            raw = src.get(name, default)
-            try:
-                value = int(raw)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
-            if value < minimum:
-                raise ConfigError(f"{name} must be at least {minimum}, not {value}")
-            return value
-
-        def boolean(name: str, default: bool) -> bool:
-            raw = str(src.get(name, default)).strip().lower()
-            if raw in ("1", "true", "yes", "on"):
-                return True
-            if raw in ("0", "false", "no", "off"):
-                return False
-            raise ConfigError(f"{name} must be true or false, not {raw!r}")
-
-        mongo_uri = src.get("MONGO_URI") or ("mongodb://127.0.0.1:27017" if dev else "")
+    @classmethod
+    def read(cls, src: Source) -> dict[str, Any]:
+        """The field values of this class from `src`; subclasses add theirs."""
+        mongo_uri = src.text("MONGO_URI") or ("mongodb://127.0.0.1:27017" if src.dev else "")
         if not mongo_uri:
             raise ConfigError("MONGO_URI is not set: it is required when VOC_ENV=production")
-        timezone = str(src.get("TIMEZONE", "Asia/Shanghai"))
+        timezone = src.text("TIMEZONE", "Asia/Shanghai")
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"TIMEZONE {timezone!r} is not an IANA time zone") from None
-        validate = boolean("TWILIO_VALIDATE_SIGNATURES", True)
-        if not validate and not dev:
-            raise ConfigError("TWILIO_VALIDATE_SIGNATURES=false is refused when VOC_ENV=production")
-        public_base_url = src.get("PUBLIC_BASE_URL") or None
-        return cls(
-            env=env,
-            mongo_uri=str(mongo_uri),
-            mongo_db=str(src.get("MONGO_DB", "voc")),
-            db_timeout_ms=integer("DB_TIMEOUT_MS", 2500, minimum=100),
-            secret_key=secret("SECRET_KEY"),
-            phone_hash_key=secret("PHONE_HASH_KEY"),
-            twilio_auth_token=secret("TWILIO_AUTH_TOKEN"),
-            twilio_account_sid=str(src.get("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)),
-            twilio_api_base_url=src.get("TWILIO_API_BASE_URL") or None,
-            twilio_validate=validate,
-            twilio_from_number=str(src.get("TWILIO_FROM_NUMBER", "")),
-            public_base_url=public_base_url.rstrip("/") if public_base_url else None,
-            trusted_proxies=integer("TRUSTED_PROXIES", 0),
-            timezone=timezone,
-            max_content_length=integer("MAX_CONTENT_LENGTH", 64 * 1024, minimum=1024),
-            log_level=str(src.get("LOG_LEVEL", "INFO")).upper(),
-            spool_dir=str(src.get("SPOOL_DIR", "var/spool")),
-            link_ttl_hours=integer("LINK_TTL_HOURS", 72, minimum=1),
-            min_trainer_sample=integer("MIN_TRAINER_SAMPLE", 5, minimum=1),
-        )
+        return {
+            "env": src.env,
+            "mongo_uri": mongo_uri,
+            "mongo_db": src.text("MONGO_DB", "voc"),
+            "db_timeout_ms": src.integer("DB_TIMEOUT_MS", 2500, minimum=100),
+            "mongo_retry_writes": src.boolean("MONGO_RETRY_WRITES", False),
+            "timezone": timezone,
+            "max_content_length": src.integer("MAX_CONTENT_LENGTH", 64 * 1024, minimum=1024),
+            "log_level": src.text("LOG_LEVEL", "INFO").upper(),
+            "spool_dir": src.text("SPOOL_DIR", "var/spool"),
+            "public_base_url": (src.optional("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            "trusted_proxies": src.integer("TRUSTED_PROXIES", 0),
+        }
+
+
+@dataclass(frozen=True)
+class WorkerSettings(Settings):
+    """The folding worker's settings (`surveyctl worker`)."""
+
+    fold_lag_seconds: float
+    fold_batch: int
+    worker_interval_seconds: float
+    call_timeout_minutes: float
+
+    @classmethod
+    def read(cls, src: Source) -> dict[str, Any]:
+        return super().read(src) | {
+            "fold_lag_seconds": src.number("FOLD_LAG_SECONDS", 5.0),
+            "fold_batch": src.integer("FOLD_BATCH", 2000, minimum=1),
+            "worker_interval_seconds": src.number("WORKER_INTERVAL_SECONDS", 1.0, minimum=0.05),
+            "call_timeout_minutes": src.number("IVR_CALL_TIMEOUT_MINUTES", 30.0, minimum=0.0),
+        }

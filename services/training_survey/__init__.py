@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the training service; `config` overrides environment settings (tests)."""
-    from survey_core.app import create_service_app
+    from survey_core.web.app import create_service_app
     from training_survey.views import bp
 
     return create_service_app("training_survey", __name__, [bp], config)

@@ -5,9 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 import aggregator
-from survey_core.responses import record_complete_response
-
-QTYPES = {"csat": "csat", "nps": "nps", "ces": "ces"}
+from tests.pipeline import submit
 
 
 @pytest.fixture
@@ -22,7 +20,8 @@ def read_key(api_key):
 
 @pytest.fixture
 def add(db):
-    """Store one complete response with the given scores and dimensions."""
+    """Submit one whole questionnaire with the given scores and dimensions (not folded yet:
+    reports fold it in memory)."""
     counter = iter(range(1, 10**6))
 
     def store(
@@ -48,7 +47,7 @@ def add(db):
             "started_at": datetime(year, mon, 10, tzinfo=UTC),
         }
         answers = {k: v for k, v in scores.items() if v is not None}
-        assert record_complete_response(db, meta, answers, QTYPES)
+        assert submit(db, meta, answers) == "stored"
 
     return store
 

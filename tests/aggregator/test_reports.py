@@ -6,6 +6,7 @@ import io
 import pytest
 
 from tests.aggregator.conftest import add_many
+from tests.pipeline import answered, closed, fold, opened
 
 CSAT_HIST = {"5": 40, "4": 30, "3": 10, "2": 5, "1": 15}
 
@@ -89,19 +90,21 @@ def test_breakdown_sorted_by_csat_with_n_and_min_n(client, read_key, add):
 
 
 def test_funnel_counts_and_rates(client, read_key, db, add):
-    from survey_core.responses import close_response, open_response
-
     add(channel="ivr", csat=5)
     base = {"channel": "ivr", "survey": "post-call", "version": 1, "month": "2026-10"}
-    open_response(db, {**base, "interaction_id": "S1"}, "suppressed")
-    open_response(db, {**base, "interaction_id": "P1"})
-    close_response(db, {**base, "interaction_id": "P1"}, "partial", last_question="nps")
-    open_response(db, {**base, "interaction_id": "O1"})  # still on the phone: not counted yet
+    opened(db, {**base, "interaction_id": "S1"}, "suppressed")
+    opened(db, {**base, "interaction_id": "P1"})
+    answered(db, {**base, "interaction_id": "P1"}, "csat", 3, reached=1)
+    closed(db, {**base, "interaction_id": "P1"})  # hung up before the second question
+    opened(db, {**base, "interaction_id": "O1"})  # still on the phone: started, not ended
     body = get(client, read_key, "/api/v1/funnel", month="2026-10", channel="ivr").get_json()
-    assert body["offered"] == 3 and body["suppressed"] == 1 and body["started"] == 2
+    assert body["offered"] == 4 and body["suppressed"] == 1 and body["started"] == 3
     assert body["completed"] == 1 and body["partial"] == 1 and body["partial_at"] == {"nps": 1}
-    assert body["response_rate"] == pytest.approx(2 / 3)
-    assert body["completion_rate"] == pytest.approx(1 / 2)
+    assert body["response_rate"] == pytest.approx(2 / 4)
+    assert body["completion_rate"] == pytest.approx(1 / 3)
+    fold(db)  # the worker folds; the report does not change
+    again = get(client, read_key, "/api/v1/funnel", month="2026-10", channel="ivr").get_json()
+    assert again == body
 
 
 def test_csv_has_a_bom_two_decimals_and_chinese_names(client, read_key, add):
@@ -193,12 +196,11 @@ def test_wrong_method_keeps_allow_header(client):
 
 
 def test_funnel_as_csv(client, read_key, db, add):
-    from survey_core.responses import close_response, open_response
-
     add(channel="ivr", csat=5)
     base = {"channel": "ivr", "survey": "post-call", "version": 1, "month": "2026-10"}
-    open_response(db, {**base, "interaction_id": "P1"})
-    close_response(db, {**base, "interaction_id": "P1"}, "partial", last_question="nps")
+    opened(db, {**base, "interaction_id": "P1"})
+    answered(db, {**base, "interaction_id": "P1"}, "csat", 3, reached=1)
+    closed(db, {**base, "interaction_id": "P1"})
     response = get(client, read_key, "/api/v1/funnel", month="2026-10", format="csv")
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))

@@ -3,16 +3,16 @@
 import pytest
 
 import ivr_survey
-from ivr_survey.store import breaker, catalog
-from survey_core.roller import roll_up
+from ivr_survey.calls import catalog
+from survey_core.storage.breaker import breaker
 from tests.ivr_survey.twilio_sim import Call
+from tests.pipeline import fold, rollup  # noqa: F401 - the tests' helpers
 
 
 @pytest.fixture
 def app(config):
     breaker.reset()
-    catalog._latest.clear()
-    catalog._versions.clear()
+    catalog.clear()
     return ivr_survey.create_app(config)
 
 
@@ -29,11 +29,7 @@ def call(client):
     return make
 
 
-def rollup(db, dim="all", value="*"):
-    """The rollup document after the roller has folded in every settled response."""
-    roll_up(db)
-    return db.rollups.find_one({"dim": dim, "value": value}) or {}
-
-
 def response_of(db, interaction):
-    return db.responses.find_one({"channel": "ivr", "interaction_id": interaction})
+    """The call's record once the worker has folded every event."""
+    fold(db)
+    return db.responses.find_one({"_id": f"ivr:{interaction}"})

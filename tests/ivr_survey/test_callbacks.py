@@ -79,7 +79,7 @@ def test_callback_places_a_call_with_voice_and_status_urls(api_client, api_key):
 
 
 def test_callback_nobody_answers_is_recorded_as_not_reached(api_client, api_key, db):
-    from tests.ivr_survey.conftest import rollup
+    from tests.ivr_survey.conftest import response_of, rollup
     from tests.ivr_survey.twilio_sim import Call
 
     api_client.post(
@@ -90,7 +90,7 @@ def test_callback_nobody_answers_is_recorded_as_not_reached(api_client, api_key,
     status_url = FakeTwilioApi.received[-1][1]["StatusCallback"][0]
     call = Call(api_client, sid="CA" + "f" * 32, caller="+8613800138000", direction="outbound-api")
     call.post(status_url, {"CallStatus": "no-answer"})
-    doc = db.responses.find_one({"interaction_id": "TICKET-43"})
+    doc = response_of(db, "TICKET-43")
     assert doc["status"] == "not_reached" and doc["agent_id"] == "A17"
     assert rollup(db)["funnel"] == {"offered": 1, "not_reached": 1}
 

@@ -2,8 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from survey_core.surveys import get_survey, publish_survey
+from survey_core.surveys.definitions import get_survey, publish_survey
 from tests.ivr_survey.conftest import response_of, rollup
+from tests.pipeline import fold
 
 
 def test_sampled_out_caller_hears_a_goodbye_and_is_counted(call, db, app):
@@ -21,6 +22,7 @@ def test_same_caller_within_thirty_days_is_suppressed(call, db):
     first.start()
     first.press("5")
     first.hang_up()
+    fold(db)  # suppression reads the records the worker keeps
     again = call(sid="CA2", caller="+8613800000001")
     again.start()
     assert again.hung_up() and again.twiml.find("Gather") is None

@@ -3,17 +3,19 @@
 import pytest
 
 import ivr_survey
-from ivr_survey.store import apply, breaker, catalog
-from survey_core import mongo
-from survey_core.indexes import ensure_indexes
-from survey_core.roller import roll_up
+from ivr_survey.calls import catalog
+from ops.database import init_database
+from survey_core.responses import events
+from survey_core.storage import client
+from survey_core.storage.breaker import breaker
 from tests.ivr_survey.twilio_sim import Call
+from tests.pipeline import fold
 
 
 def outage_app(server, tmp_path, name):
     """An IVR app on `server` with a short database timeout, and its database."""
     breaker.reset()
-    catalog._latest.clear()
+    catalog.clear()
     config = {
         "VOC_ENV": "test",
         "MONGO_URI": server.uri,
@@ -23,27 +25,19 @@ def outage_app(server, tmp_path, name):
         "PUBLIC_BASE_URL": "https://voc.example.com",
         "TWILIO_AUTH_TOKEN": "test-auth-token",
     }
-    db = mongo.get_client(server.uri, 800)[name]
-    ensure_indexes(db)
+    db = client.get_client(server.uri, 800)[name]
+    init_database(db)
     return ivr_survey.create_app(config), db
+
+
+def replay(app, db):
+    """What the worker does first: replay the spool."""
+    return app.extensions["ivr_spool"].drain(lambda ev: events.insert(db, ev))
 
 
 @pytest.mark.slow
 def test_database_down_mid_call_loses_nothing_and_counts_once(own_server, tmp_path):
-    breaker.reset()
-    catalog._latest.clear()
-    config = {
-        "VOC_ENV": "test",
-        "MONGO_URI": own_server.uri,
-        "MONGO_DB": "outage_ivr",
-        "DB_TIMEOUT_MS": "800",
-        "SPOOL_DIR": str(tmp_path / "spool"),
-        "PUBLIC_BASE_URL": "https://voc.example.com",
-        "TWILIO_AUTH_TOKEN": "test-auth-token",
-    }
-    app = ivr_survey.create_app(config)
-    db = mongo.get_client(own_server.uri, 800)["outage_ivr"]
-    ensure_indexes(db)
+    app, db = outage_app(own_server, tmp_path, "outage_ivr")
     c = Call(app.test_client(), query="lang=en-US")
     c.start()
     c.press("4")
@@ -58,20 +52,18 @@ def test_database_down_mid_call_loses_nothing_and_counts_once(own_server, tmp_pa
     assert c.hung_up() and "Thank you" in c.says()[-1]
     c.hang_up()
     c.hang_up()  # Twilio's retry lands in the spool too
-    spool = app.extensions["ivr_spool"]
-    assert len(spool.pending()) >= 4
+    assert len(app.extensions["ivr_spool"].pending()) >= 4
 
     own_server.start()
     breaker.reset()
-    db = mongo.get_client(own_server.uri, 800)["outage_ivr"]
-    written, left = spool.drain(lambda record: apply(db, record))
+    written, left = replay(app, db)
     assert left == 0 and written >= 4
-    spool.drain(lambda record: apply(db, record))
-    doc = db.responses.find_one({"interaction_id": "CA0001"})
+    replay(app, db)
+    fold(db)
+    doc = db.responses.find_one({"_id": "ivr:CA0001"})
     assert doc["answers"]["csat"] == 4 and doc["answers"]["nps"] == 10
     assert doc["answers"]["ces"] == 2 and doc["answers"]["comment"]["duration"] == 7
     assert doc["status"] == "complete"
-    roll_up(db)
     totals = db.rollups.find_one({"dim": "all"})
     assert totals["csat"] == {"4": 1} and totals["nps"] == {"10": 1} and totals["ces"] == {"2": 1}
     assert totals["funnel"]["complete"] == 1 and totals["funnel"]["offered"] == 1
@@ -79,20 +71,7 @@ def test_database_down_mid_call_loses_nothing_and_counts_once(own_server, tmp_pa
 
 @pytest.mark.slow
 def test_database_down_when_the_call_starts_still_runs_the_survey(own_server, tmp_path):
-    breaker.reset()
-    catalog._latest.clear()
-    config = {
-        "VOC_ENV": "test",
-        "MONGO_URI": own_server.uri,
-        "MONGO_DB": "outage_ivr2",
-        "DB_TIMEOUT_MS": "800",
-        "SPOOL_DIR": str(tmp_path / "spool"),
-        "PUBLIC_BASE_URL": "https://voc.example.com",
-        "TWILIO_AUTH_TOKEN": "test-auth-token",
-    }
-    app = ivr_survey.create_app(config)
-    db = mongo.get_client(own_server.uri, 800)["outage_ivr2"]
-    ensure_indexes(db)
+    app, db = outage_app(own_server, tmp_path, "outage_ivr2")
     own_server.stop()
     c = Call(app.test_client(), query="lang=en-US")
     assert c.start().status_code == 200
@@ -101,11 +80,42 @@ def test_database_down_when_the_call_starts_still_runs_the_survey(own_server, tm
     own_server.start()
     breaker.reset()
     c.press("9")  # the first write after the outage also writes what the call carried
-    db = mongo.get_client(own_server.uri, 800)["outage_ivr2"]
-    doc = db.responses.find_one({"interaction_id": "CA0001"})
+    fold(db)
+    doc = db.responses.find_one({"_id": "ivr:CA0001"})
     assert doc["answers"] == {"csat": 5, "nps": 9}
     c.hang_up()
-    app.extensions["ivr_spool"].drain(lambda record: apply(db, record))
-    roll_up(db)
+    replay(app, db)
+    fold(db)
     totals = db.rollups.find_one({"dim": "all"})
     assert totals["csat"] == {"5": 1} and totals["funnel"]["offered"] == 1
+
+
+def test_status_callback_before_the_spooled_last_answer_ends_complete(call, db, app):
+    """The fault of the old plumbing: the status callback reached the database while the
+    call's last answers were still spooled. Folding in any order gives the same record."""
+    c = call()
+    c.start()
+    c.press("4")
+    spool = app.extensions["ivr_spool"]
+    breaker.trip()  # the database "fails": the next answers go to the spool
+    c.press("9")
+    c.press("2")
+    c.record()
+    breaker.reset()
+    c.hang_up()  # the status callback lands first ...
+    fold(db)
+    early = db.responses.find_one({"_id": "ivr:CA0001"})
+    assert early["status"] == "partial" and early["last_question_reached"] == "nps"
+    spool.drain(lambda ev: events.insert(db, ev))  # ... then the worker replays the spool
+    fold(db)
+    doc = db.responses.find_one({"_id": "ivr:CA0001"})
+    assert doc["status"] == "complete" and "last_question_reached" not in doc
+    totals = db.rollups.find_one({"_id": f"{doc['month']}|all|*"})
+    assert totals["funnel"] == {
+        "offered": 1,
+        "started": 1,
+        "complete": 1,
+        "partial": 0,
+        "partial_at": {"nps": 0},
+    }
+    assert totals["csat"] == {"4": 1} and totals["nps"] == {"9": 1} and totals["ces"] == {"2": 1}

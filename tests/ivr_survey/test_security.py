@@ -3,6 +3,7 @@
 import pytest
 
 import ivr_survey
+from tests.ivr_survey.conftest import response_of
 from tests.ivr_survey.twilio_sim import Call, sign
 
 
@@ -28,7 +29,7 @@ def test_tampered_state_is_refused(call, db):
     signature = sign("https://voc.example.com" + action, {"CallSid": "CA0001", "Digits": "5"})
     response = c.post(tampered, {"Digits": "5"}, signature=signature)
     assert response.status_code == 403
-    assert "csat" not in db.responses.find_one()["answers"]
+    assert "csat" not in response_of(db, "CA0001")["answers"]
 
 
 def test_signature_for_another_host_is_refused(call, db):

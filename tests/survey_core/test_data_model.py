@@ -3,16 +3,18 @@
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from survey_core.demo import load_demo
-from survey_core.indexes import INDEXES, ensure_indexes
-from survey_core.roller import roll_up
+from ivr_survey.default_survey import DEFAULT_IVR_SURVEY
+from ops.database import init_database
+from ops.demo import load_demo
 from survey_core.settings import Settings
-from survey_core.surveys import DEFAULT_IVR_SURVEY, get_survey, publish_survey
+from survey_core.storage.indexes import INDEXES
+from survey_core.surveys.definitions import get_survey, publish_survey
+from tests.pipeline import fold, opened
 
 
 def test_ensure_indexes_is_idempotent(db):
-    ensure_indexes(db)
-    ensure_indexes(db)
+    init_database(db)
+    init_database(db)
     for collection, models in INDEXES.items():
         names = set(db[collection].index_information())
         assert {m.document["name"] for m in models} <= names
@@ -20,12 +22,11 @@ def test_ensure_indexes_is_idempotent(db):
 
 
 def test_one_response_per_channel_and_interaction(db):
-    from survey_core.responses import open_response
-
     meta = {"channel": "ivr", "interaction_id": "CA1", "month": "2026-10"}
-    assert open_response(db, meta) is True
-    assert open_response(db, meta) is False
-    assert open_response(db, dict(meta, channel="web")) is True
+    assert opened(db, meta) == "stored"
+    assert opened(db, meta) == "duplicate"
+    assert opened(db, dict(meta, channel="web")) == "stored"
+    fold(db)
     with pytest.raises(DuplicateKeyError):
         db.responses.insert_one({"_id": "ivr:CA1", "channel": "ivr", "interaction_id": "CA1"})
     assert db.responses.count_documents({}) == 2
@@ -67,7 +68,7 @@ def test_demo_load_twice_does_not_double(db):
     tz = Settings.from_env({"VOC_ENV": "test"}).tz
     assert load_demo(db, tz, count=20) == 20
     assert load_demo(db, tz, count=20) == 0
+    fold(db)
     assert db.responses.count_documents({}) == 20
-    roll_up(db)
     months = list(db.rollups.find({"dim": "all"}))
     assert sum(m["funnel"]["complete"] for m in months) == 20

@@ -6,7 +6,8 @@ import pytest
 
 import aggregator
 import ivr_survey
-from survey_core import mongo
+from survey_core.storage import client as mongo
+from survey_core.storage.breaker import breaker
 
 
 @pytest.mark.slow
@@ -35,6 +36,7 @@ def test_readiness_fails_fast_while_database_is_down_and_recovers(own_server, tm
         assert client.get("/healthz").status_code == 200
 
     own_server.start()
+    breaker.reset()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if all(c.get("/readyz").status_code == 200 for c in clients):

@@ -10,8 +10,8 @@ import aggregator
 import ivr_survey
 import training_survey
 import web_survey
-from survey_core.apikeys import require_api_key
-from survey_core.app import create_service_app
+from survey_core.web.app import create_service_app
+from survey_core.web.auth import require_api_key
 
 FACTORIES = [
     ivr_survey.create_app,
@@ -132,7 +132,7 @@ def test_admin_key_can_also_read(probe_client, api_key):
 
 
 def test_revoked_key_is_refused(probe_client, db):
-    from survey_core.apikeys import create_key, revoke_key
+    from survey_core.web.auth import create_key, revoke_key
 
     key, record = create_key(db, "gone", "read")
     assert revoke_key(db, record["prefix"]) == 1
@@ -141,7 +141,7 @@ def test_revoked_key_is_refused(probe_client, db):
 
 
 def test_keys_are_stored_only_as_hashes(db):
-    from survey_core.apikeys import create_key
+    from survey_core.web.auth import create_key
 
     key, _ = create_key(db, "hashed", "read")
     stored = db.api_keys.find_one({"name": "hashed"})
@@ -157,7 +157,7 @@ def test_access_log_is_json_without_query_string(probe_client, capsys):
 
 
 def test_log_lines_mask_phone_numbers():
-    from survey_core.observability import redact
+    from survey_core.web.observability import redact
 
     assert redact("caller +86 138 0013 8000 pressed 5") == "caller [redacted] pressed 5"
     assert redact("took 12.5 ms, status 200") == "took 12.5 ms, status 200"

@@ -2,6 +2,7 @@
 
 import pytest
 
+from ivr_survey.settings import IvrSettings
 from survey_core.settings import ConfigError, Settings
 
 PROD = {
@@ -20,13 +21,20 @@ def test_development_has_working_defaults():
     assert settings.db_timeout_ms <= 3000
 
 
-@pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "PHONE_HASH_KEY", "TWILIO_AUTH_TOKEN", "MONGO_URI"]
-)
+@pytest.mark.parametrize("missing", ["PHONE_HASH_KEY", "TWILIO_AUTH_TOKEN", "MONGO_URI"])
 def test_production_names_the_missing_secret(missing):
     env = {k: v for k, v in PROD.items() if k != missing}
     with pytest.raises(ConfigError, match=missing):
-        Settings.from_env(env)
+        IvrSettings.from_env(env)
+
+
+def test_a_service_needs_only_its_own_secrets():
+    reporting = Settings.from_env({"VOC_ENV": "production", "MONGO_URI": "mongodb://db:27017"})
+    assert not hasattr(reporting, "twilio_auth_token")
+    import aggregator
+
+    app = aggregator.create_app({"VOC_ENV": "production", "MONGO_URI": "mongodb://db:27017"})
+    assert app.config["SETTINGS"].env == "production"
 
 
 def test_default_environment_is_production():
@@ -36,8 +44,8 @@ def test_default_environment_is_production():
 
 def test_signature_validation_cannot_be_switched_off_in_production():
     with pytest.raises(ConfigError, match="TWILIO_VALIDATE_SIGNATURES"):
-        Settings.from_env(PROD | {"TWILIO_VALIDATE_SIGNATURES": "false"})
-    assert not Settings.from_env(
+        IvrSettings.from_env(PROD | {"TWILIO_VALIDATE_SIGNATURES": "false"})
+    assert not IvrSettings.from_env(
         {"VOC_ENV": "development", "TWILIO_VALIDATE_SIGNATURES": "false"}
     ).twilio_validate
 

@@ -11,14 +11,15 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("slug", ASCENDING), ("version", DESCENDING)], unique=True, name="slug_version"
         ),
     ],
+    # events: `_id` is "<channel>:<interaction>:<subject>", so a replay is a duplicate key.
+    # The one index is the folding worker's watermark (and the reports' unfolded tail).
+    "events": [IndexModel([("at", ASCENDING)], name="at")],
     "responses": [
-        # `_id` is "<channel>:<interaction_id>": the unique key of DESIGN.md's data model, so a
-        # replayed webhook or a double submit updates one document, never adds a second. Every
-        # index costs on every update (SecantusDB), so there are two, both sparse.
+        # `_id` is "<channel>:<interaction_id>": the unique key of DESIGN.md's data model.
+        # The worker writes here, so indexes no longer cost the request path; both are sparse.
         IndexModel([("caller_hash", ASCENDING)], name="caller_hash", sparse=True),
-        # "open" while a call is on the line (the sweeper's queue); True once settled with
-        # something not yet counted (the roller's queue); absent once counted.
-        IndexModel([("dirty", ASCENDING)], name="dirty", sparse=True),
+        # True while a call is on the line: the idle sweep's queue.
+        IndexModel([("live", ASCENDING)], name="live", sparse=True),
     ],
     # rollups: `_id` is "<month>|<dim>|<value>", unique per month, dimension and value. Reads go
     # by `_id` (a "<month>|dir|<dim>" document lists each dimension's values), so the hot write
@@ -48,12 +49,12 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 def ensure_indexes(db: Database) -> list[str]:
-    """Create every index (a no-op for those that exist) and seed the default surveys."""
-    from survey_core.surveys import seed_default_surveys
-
+    """Create every index (a no-op for those that exist) and the folding watermark."""
     created = []
     for collection, models in INDEXES.items():
         if models:
             created += db[collection].create_indexes(models)
-    seed_default_surveys(db)
+    db.fold_state.update_one(
+        {"_id": "events"}, {"$setOnInsert": {"upto": None, "seq": 0}}, upsert=True
+    )
     return created

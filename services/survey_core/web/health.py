@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 from pymongo.errors import PyMongoError
 
-from survey_core.errors import error_response
-from survey_core.mongo import get_db
+from survey_core.storage.client import get_db
+from survey_core.web.errors import error_response
 
 bp = Blueprint("health", __name__)
 

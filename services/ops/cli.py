@@ -1,4 +1,4 @@
-"""surveyctl: the operator's command line (keys, database, demo data, local stack)."""
+"""surveyctl: the operator's command line (keys, database, worker, demo data, local stack)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,23 @@ import sys
 
 import click
 
-from survey_core import apikeys, mongo
-from survey_core.settings import ConfigError, Settings
+from survey_core.settings import ConfigError, Settings, WorkerSettings
+from survey_core.storage import client
+from survey_core.web import auth as apikeys
 
 # The CLI runs long operations (index builds, imports): a longer database timeout than requests.
 CLI_TIMEOUT_MS = 30_000
 
 
-def _settings() -> Settings:
+def _settings(kind: type[Settings] = Settings) -> Settings:
     try:
-        return Settings.from_env()
+        return kind.from_env()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 def _db():  # noqa: ANN202 - a pymongo Database
-    return mongo.database(_settings(), CLI_TIMEOUT_MS)
+    return client.database(_settings(), CLI_TIMEOUT_MS)
 
 
 @click.group()
@@ -74,9 +75,9 @@ def db() -> None:
 @db.command("init")
 def db_init() -> None:
     """Create every index and seed the default surveys (idempotent)."""
-    from survey_core.indexes import ensure_indexes
+    from ops.database import init_database
 
-    names = ensure_indexes(_db())
+    names = init_database(_db())
     click.echo(json.dumps({"indexes": names}))
 
 
@@ -88,12 +89,12 @@ def demo() -> None:
 @demo.command("load")
 @click.option("--count", default=300, show_default=True, help="How many demo responses.")
 def demo_load(count: int) -> None:
-    """Load demo responses (idempotent: a second run adds nothing)."""
-    from survey_core.demo import load_demo
-    from survey_core.indexes import ensure_indexes
+    """Submit demo questionnaires (idempotent: a second run adds nothing); the worker folds them."""
+    from ops.database import init_database
+    from ops.demo import load_demo
 
     database = _db()
-    ensure_indexes(database)
+    init_database(database)
     with click.progressbar(length=count, label="demo responses", file=sys.stderr) as bar:
         created = load_demo(database, _settings().tz, count, progress=bar.update)
     click.echo(f"demo data: {created} new response(s), {count - created} already there")
@@ -107,7 +108,7 @@ def import_csv(csv_file: str, survey: str) -> None:
 
     Columns: interaction_id, datetime, channel, agent, team, reason, csat, nps, ces.
     """
-    from survey_core.importer import count_rows, import_rows
+    from ops.importer import count_rows, import_rows
 
     database = _db()
     with open(csv_file, encoding="utf-8-sig", newline="") as handle:
@@ -140,7 +141,7 @@ def rollups() -> None:
 def rollups_rebuild(month: str | None, check: bool) -> None:
     """Recompute rollups from responses, report any drift and repair it."""
     from survey_core.months import parse_month
-    from survey_core.rebuild import rebuild
+    from survey_core.rollups.rebuild import rebuild
 
     if month:
         try:
@@ -155,12 +156,42 @@ def rollups_rebuild(month: str | None, check: bool) -> None:
     click.echo(
         f"{result['documents']} rollup document(s) checked; drift: {len(result['drift'])} ({state})"
     )
+    if result["drift"]:
+        sys.exit(1)  # drift found is news, repaired or not: scripts and monitors must see it
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="One round (spool, idle calls, folding), then exit.")
+def worker(once: bool) -> None:
+    """Fold events into records and rollups, replay the spool, settle idle calls."""
+    import threading
+
+    from ops.worker import run, step, survey_lookup
+    from survey_core.web.observability import configure_logging
+
+    settings = _settings(WorkerSettings)
+    assert isinstance(settings, WorkerSettings)
+    configure_logging(settings.log_level)
+    if once:
+        database = client.database(settings, CLI_TIMEOUT_MS)
+        folded = step(database, settings, survey_lookup(database), sweep=True)
+        click.echo(f"folded {folded} event(s)")
+        return
+    stop = threading.Event()
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("worker: folding events (Ctrl-C stops)", err=True)
+    try:
+        run(settings, stop)
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command("run")
 def run() -> None:
     """Run the whole stack locally (what `make run` calls)."""
-    from survey_core.devstack import main as devstack_main
+    from ops.devstack import main as devstack_main
 
     sys.exit(devstack_main())
 

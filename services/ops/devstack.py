@@ -1,4 +1,5 @@
-"""The local stack behind `make run`: embedded database (unless MONGO_URI), demo data, services."""
+"""The local stack behind `make run`: embedded database (unless MONGO_URI), demo data, the
+folding worker and the four services."""
 
 from __future__ import annotations
 
@@ -112,9 +113,12 @@ def main() -> int:
             env["MONGO_URI"] = f"mongodb://127.0.0.1:{db_port}/?directConnection=true"
         else:
             _say("using MONGO_URI from the environment; no database started")
-        surveyctl = [sys.executable, "-m", "survey_core.cli"]
+        surveyctl = [sys.executable, "-m", "ops.cli"]
         subprocess.run([*surveyctl, "db", "init"], env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([*surveyctl, "demo", "load"], env=env, check=True)
+        worker = subprocess.Popen([*surveyctl, "worker"], env=env, start_new_session=True)
+        children.append(("worker", worker))
+        _say("started the folding worker (surveyctl worker)")
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         for package, port in SERVICES:
             if not port_free(port):

@@ -15,9 +15,10 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from survey_core.months import month_of
-from survey_core.responses import complete_doc, key_of
-from survey_core.roller import expected_counters, increments_for
-from survey_core.surveys import CHANNELS, SCALES
+from survey_core.responses import events, folding
+from survey_core.responses.events import Kind
+from survey_core.rollups.writes import Deltas
+from survey_core.surveys.definitions import CHANNELS, SCALES
 
 COLUMNS = ("interaction_id", "datetime", "channel", "agent", "team", "reason", "csat", "nps", "ces")
 # An imported response answered these questions, keyed (as in the rollups) by metric.
@@ -105,8 +106,19 @@ def row_to_doc(row: dict[str, str], tz: ZoneInfo, survey: str) -> dict[str, Any]
         "started_at": moment,
         "submitted_at": moment,
     }
-    doc = {**key_of(meta), **complete_doc(meta, scores, IMPORTED_QUESTIONS)}
+    doc = submitted_record(meta, scores, IMPORTED_QUESTIONS)
     doc["imported"] = True
+    return doc
+
+
+def submitted_record(
+    meta: dict[str, Any], answers: dict[str, Any], qtypes: dict[str, str]
+) -> dict[str, Any]:
+    """The complete record of a whole questionnaire, folded as the worker would fold it."""
+    submit = events.event(Kind.SUBMIT, meta, answers=answers, qtypes=qtypes)
+    doc = folding.fold(folding.blank(submit["rid"]), [{**submit, "at": meta["submitted_at"]}])
+    doc = folding.settle(doc, None)
+    doc["counted"] = sorted(folding.counters(doc))
     return doc
 
 
@@ -136,7 +148,10 @@ def _apply_batch(db: Database, batch: str, docs: list[dict[str, Any]]) -> None:
     A rollup document records the batches it has taken (`imports`); the upsert matches only
     documents without this batch, and a duplicate-key answer means "already added".
     """
-    ops = increments_for([{**doc, "counted": []} for doc in docs], guard=batch)
+    deltas = Deltas()
+    for doc in docs:
+        deltas.add(doc, doc["counted"])
+    ops = deltas.ops(guard=batch)
     if not ops:
         return
     try:
@@ -204,8 +219,6 @@ def import_rows(
             )
             for doc in new:
                 doc["import_batch"] = batch_id
-                doc["counted"] = sorted(expected_counters(doc))
-                doc.pop("dirty", None)
             raced = False
             try:
                 db.responses.insert_many(new, ordered=False)

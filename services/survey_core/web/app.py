@@ -1,4 +1,8 @@
-"""The steps every service's app factory shares: settings, extensions, blueprints, errors."""
+"""The steps every service's app factory shares: settings, extensions, blueprints, errors.
+
+A factory wires things and starts nothing: background work (folding events, replaying the
+spool, settling idle calls) belongs to the worker process, `surveyctl worker`.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from typing import Any
 from flask import Blueprint, Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from survey_core import errors, health, mongo, observability
 from survey_core.settings import Settings
+from survey_core.storage import client
+from survey_core.web import errors, health, observability
 
 
 def create_service_app(
@@ -17,17 +22,19 @@ def create_service_app(
     import_name: str,
     blueprints: Iterable[Blueprint],
     config: Mapping[str, Any] | None = None,
+    settings_class: type[Settings] = Settings,
 ) -> Flask:
     """A Flask app for `service` with health, JSON errors, request ids and the database wired."""
-    settings = Settings.from_env(overrides=config)
+    settings = settings_class.from_env(overrides=config)
     app = Flask(import_name)
     app.config.update(
         SETTINGS=settings,
         SERVICE_NAME=service,
-        SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_content_length,
         TESTING=settings.env == "test",
     )
+    if getattr(settings, "secret_key", None):
+        app.config["SECRET_KEY"] = settings.secret_key
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if settings.trusted_proxies:
@@ -37,19 +44,20 @@ def create_service_app(
     register_extensions(app, settings)
     register_blueprints(app, [health.bp, *blueprints])
     errors.register_error_handlers(app)
-    if settings.env != "test":  # tests fold responses in explicitly (survey_core.roller.roll_up)
-        from survey_core.roller import start_roller
-
-        start_roller(lambda: mongo.database(settings))
     return app
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:
     observability.configure_logging(settings.log_level)
     observability.init_app(app)
-    mongo.init_app(app)
+    client.init_app(app)
 
 
 def register_blueprints(app: Flask, blueprints: Iterable[Blueprint]) -> None:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+
+
+def public_base(settings: Settings, host_url: str) -> str:
+    """PUBLIC_BASE_URL, or the request's scheme and host (as fixed by trusted proxies)."""
+    return settings.public_base_url or host_url.rstrip("/")

@@ -6,16 +6,15 @@ import fcntl
 import json
 import logging
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from survey_core.errors import DATABASE_DOWN
+from survey_core.storage.breaker import DATABASE_DOWN
 
-log = logging.getLogger("voc.ivr.spool")
+log = logging.getLogger("voc.spool")
 
 
 class Spool:
@@ -70,30 +69,3 @@ class Spool:
                 path.unlink()
                 written += 1
             return written, len(self.pending())
-
-
-def start_flusher(
-    spool: Spool,
-    apply: Callable[[dict[str, Any]], Any],
-    every_s: float,
-    housekeeping: Callable[[], Any] | None = None,
-    housekeeping_every_s: float = 60.0,
-) -> None:
-    """Drain the spool at start-up and then every `every_s` seconds, in a daemon thread;
-    run `housekeeping` every `housekeeping_every_s` seconds."""
-
-    def loop() -> None:
-        last_housekeeping = 0.0
-        while True:
-            try:
-                written, left = spool.drain(apply)
-                if written:
-                    log.info("spool: wrote %d held write(s), %d left", written, left)
-                if housekeeping and time.monotonic() - last_housekeeping > housekeeping_every_s:
-                    last_housekeeping = time.monotonic()
-                    housekeeping()
-            except Exception as exc:  # noqa: BLE001 - the flusher must outlive any failure
-                log.warning("spool flush deferred: %s", type(exc).__name__)
-            time.sleep(every_s)
-
-    threading.Thread(target=loop, name="spool-flusher", daemon=True).start()

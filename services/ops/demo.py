@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from pymongo.database import Database
 
 from survey_core.months import month_of
-from survey_core.responses import record_complete_response
-from survey_core.surveys import get_survey
+from survey_core.responses import events
+from survey_core.responses.events import Kind
+from survey_core.surveys.definitions import get_survey
 
 AGENTS = {"A01": "north", "A02": "north", "A03": "south", "A04": "south", "A05": "vip"}
 REASONS = ("billing", "delivery", "technical", "account")
@@ -25,7 +26,8 @@ def _weighted(rng: random.Random, low: int, high: int, bias: float) -> int:
 def load_demo(
     db: Database, tz: ZoneInfo, count: int = 300, progress: Callable[[int], None] | None = None
 ) -> int:
-    """Store `count` deterministic demo responses (ids demo-0000...); returns how many were new."""
+    """Submit `count` deterministic demo questionnaires (ids demo-0000...) as events; returns how
+    many were new. The worker (or `fold_all`) folds them into records and rollups."""
     rng = random.Random(20261001)
     now = datetime.now(UTC)
     surveys = {slug: get_survey(db, slug) for slug in ("post-call", "post-contact")}
@@ -47,8 +49,7 @@ def load_demo(
             "reason": rng.choice(REASONS),
             "language": rng.choice(["zh-CN", "en-US"]),
             "month": month_of(started, tz),
-            "started_at": started,
-            "submitted_at": started + timedelta(minutes=2),
+            "started_at": started.timestamp(),
         }
         bias = {"A01": 0.8, "A02": 0.6, "A03": 0.5, "A04": 0.3, "A05": 0.7}[agent]
         answers = {
@@ -57,7 +58,8 @@ def load_demo(
             "ces": 6 - _weighted(rng, 1, 5, bias),
         }
         qtypes = {q["key"]: q["type"] for q in survey["questions"]}
-        created += record_complete_response(db, meta, answers, qtypes)
+        submit = events.event(Kind.SUBMIT, meta, answers=answers, qtypes=qtypes)
+        created += events.insert(db, submit) == "stored"
         if progress:
             progress(1)
     return created

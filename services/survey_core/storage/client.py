@@ -9,18 +9,22 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from survey_core.settings import Settings
+from survey_core.storage.breaker import breaker
 
-_clients: dict[tuple[str, int], MongoClient] = {}
+_clients: dict[tuple[str, int, bool], MongoClient] = {}
 _lock = threading.Lock()
 
 
-def get_client(uri: str, timeout_ms: int = 2500) -> MongoClient:
+def get_client(uri: str, timeout_ms: int = 2500, retry_writes: bool = False) -> MongoClient:
     """The process-wide client for `uri`; created on first use, after gunicorn has forked.
 
     pymongo waits 30 s by default for a server; a webhook must answer within Twilio's 15 s, so
     every wait here is bounded by `timeout_ms` (server selection, connect, and whole operations).
+    Retryable writes are off by default (MONGO_RETRY_WRITES): every write we make is an insert
+    under a deterministic `_id` or a transaction we retry ourselves, so a driver retry adds no
+    safety, and the embedded database slows ninefold after ~10k retryable writes.
     """
-    key = (uri, timeout_ms)
+    key = (uri, timeout_ms, retry_writes)
     client = _clients.get(key)
     if client is None:
         with _lock:
@@ -30,7 +34,7 @@ def get_client(uri: str, timeout_ms: int = 2500) -> MongoClient:
                     uri,
                     connect=False,
                     w="majority",
-                    retryWrites=True,
+                    retryWrites=retry_writes,
                     retryReads=True,
                     serverSelectionTimeoutMS=timeout_ms,
                     connectTimeoutMS=timeout_ms,
@@ -43,8 +47,10 @@ def get_client(uri: str, timeout_ms: int = 2500) -> MongoClient:
 
 
 def database(settings: Settings, timeout_ms: int | None = None) -> Database:
-    """The configured database, outside a request (CLI, scripts)."""
-    client = get_client(settings.mongo_uri, timeout_ms or settings.db_timeout_ms)
+    """The configured database, outside a request (CLI, worker, scripts)."""
+    client = get_client(
+        settings.mongo_uri, timeout_ms or settings.db_timeout_ms, settings.mongo_retry_writes
+    )
     return client[settings.mongo_db]
 
 
@@ -53,8 +59,15 @@ def init_app(app: Flask) -> None:
     app.extensions["voc_settings"] = app.config["SETTINGS"]
 
 
-def get_db() -> Database:
-    """The app's database inside a request or app context."""
+def get_db(fail_fast: bool = True) -> Database:
+    """The app's database inside a request.
+
+    While the outage breaker is open this raises at once (a 503 without the wait), unless
+    `fail_fast` is off: a caller that rides out outages itself (the IVR, with its cached
+    surveys and its spool) still gets the handle.
+    """
+    if fail_fast:
+        breaker.check()
     return database(current_app.extensions["voc_settings"])
 
 

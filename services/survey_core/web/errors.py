@@ -7,13 +7,12 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify
 from marshmallow import ValidationError
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
+from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException
 
-log = logging.getLogger("voc.errors")
+from survey_core.storage.breaker import DATABASE_DOWN, breaker
 
-# The PyMongo errors that mean "the database is not reachable right now", not a bug.
-DATABASE_DOWN = (ConnectionFailure, ExecutionTimeout, WTimeoutError)
+log = logging.getLogger("voc.errors")
 
 
 class APIError(Exception):
@@ -89,6 +88,7 @@ def handle_api_error(exc: APIError) -> Response:
 
 def handle_database_error(exc: PyMongoError) -> Response:
     if isinstance(exc, DATABASE_DOWN):
+        breaker.trip()  # the next requests fail at once instead of waiting in turn
         log.warning("database unavailable: %s", type(exc).__name__)
         response = error_response(
             503, "database_unavailable", "The database is not reachable; try again shortly."

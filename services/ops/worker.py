@@ -1,0 +1,66 @@
+"""`surveyctl worker`: folds events into records and rollups, replays the spool, settles calls.
+
+Several workers may run at once (on one host or many): each batch is one transaction guarded
+by the folding watermark, so they never count twice; they only share the work less well.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from pymongo.database import Database
+
+from survey_core.responses import events
+from survey_core.responses.idle import settle_idle
+from survey_core.responses.spool import Spool
+from survey_core.rollups.folding import SurveyOf, fold_all
+from survey_core.settings import WorkerSettings
+from survey_core.storage.client import database
+from survey_core.surveys.catalog import SurveyCatalog
+
+log = logging.getLogger("voc.worker")
+IDLE_SWEEP_EVERY_S = 60.0
+
+
+def survey_lookup(db: Database, catalog: SurveyCatalog | None = None) -> SurveyOf:
+    """Survey definitions by (slug, version), cached in the process."""
+    catalog = catalog or SurveyCatalog()
+    return lambda slug, version: catalog.version(db, slug, version)
+
+
+def step(db: Database, settings: WorkerSettings, survey_of: SurveyOf, sweep: bool) -> int:
+    """One round: replay the spool, settle idle calls (when `sweep`), fold; returns folded."""
+    written, left = Spool(settings.spool_dir).drain(lambda ev: events.insert(db, ev))
+    if written:
+        log.info("spool: replayed %d event(s), %d left", written, left)
+    if sweep and settings.call_timeout_minutes:
+        closed = settle_idle(db, settings.call_timeout_minutes)
+        if closed:
+            log.info("settled %d idle call(s)", closed)
+    return fold_all(db, survey_of, settings.fold_lag_seconds, settings.fold_batch)
+
+
+def run(
+    settings: WorkerSettings,
+    stop: threading.Event | None = None,
+    report: Callable[[str], None] | None = None,
+) -> None:
+    """Work until `stop` is set (or forever), riding out database outages."""
+    stop = stop or threading.Event()
+    db = database(settings)
+    survey_of = survey_lookup(db)
+    last_sweep = 0.0
+    while not stop.is_set():
+        try:
+            sweep = time.monotonic() - last_sweep >= IDLE_SWEEP_EVERY_S
+            folded = step(db, settings, survey_of, sweep)
+            if sweep:
+                last_sweep = time.monotonic()
+            if folded and report:
+                report(f"folded {folded} event(s)")
+        except Exception as exc:  # noqa: BLE001 - a worker outlives any one failure
+            log.warning("worker round deferred: %s: %s", type(exc).__name__, exc)
+        stop.wait(settings.worker_interval_seconds)

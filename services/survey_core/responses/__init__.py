@@ -1,0 +1,1 @@
+"""The lifecycle of a response on any channel: events in, statuses, admission, hashing."""

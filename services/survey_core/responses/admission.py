@@ -1,0 +1,65 @@
+"""Who is asked: sampling (deterministic per contact) and suppression (not again within N days)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.database import Database
+
+from survey_core.responses.statuses import PARTICIPATED, Status
+from survey_core.storage.breaker import DATABASE_DOWN, breaker
+
+
+def in_sample(contact_id: str, rate: float) -> bool:
+    """Deterministic per contact, so a retried request makes the same choice."""
+    if rate >= 1:
+        return True
+    bucket = int.from_bytes(hashlib.sha256(contact_id.encode()).digest()[:8], "big") / 2**64
+    return bucket < rate
+
+
+def recently_surveyed(
+    db: Database, hashed: str | None, days: int, interaction_id: str, now: datetime | None = None
+) -> bool:
+    """True if this caller took part in a survey within the last `days` days."""
+    if not hashed or days <= 0:
+        return False
+    since = (now or datetime.now(UTC)) - timedelta(days=days)
+    # Equality on the indexed hash only; a caller has few responses, filtered here.
+    for doc in db.responses.find(
+        {"caller_hash": hashed}, {"started_at": 1, "status": 1, "interaction_id": 1}
+    ).limit(200):
+        if (
+            doc.get("started_at")
+            and doc["started_at"] >= since
+            and doc.get("status") in PARTICIPATED
+            and doc["interaction_id"] != interaction_id
+        ):
+            return True
+    return False
+
+
+def admission(
+    db: Database,
+    survey: dict[str, Any],
+    contact_id: str,
+    caller: str | None,
+    interaction_id: str,
+    now: datetime,
+) -> Status:
+    """IN_PROGRESS, or why the contact is left out: NOT_SAMPLED or SUPPRESSED.
+
+    With the database down the contact is surveyed: rather twice than lose today's answers.
+    """
+    if not in_sample(contact_id, survey["sample_rate"]):
+        return Status.NOT_SAMPLED
+    if breaker.is_open():
+        return Status.IN_PROGRESS
+    try:
+        if recently_surveyed(db, caller, survey["suppress_days"], interaction_id, now):
+            return Status.SUPPRESSED
+    except DATABASE_DOWN:
+        breaker.trip()
+    return Status.IN_PROGRESS

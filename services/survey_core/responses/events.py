@@ -1,0 +1,129 @@
+"""Append-only events: everything a channel learns about a response is one immutable insert.
+
+An event's `_id` is derived from (channel, interaction, what it is about), so a replayed or
+retried request is a duplicate-key no-op, and a second, *different* answer to the same question
+is refused by the same key (and logged). Events are JSON-safe until inserted (they may wait in
+the spool); `at`, the insert time, is what the folding worker's watermark follows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from survey_core.responses.spool import Spool
+from survey_core.responses.statuses import OPENING, Status
+from survey_core.storage.breaker import DATABASE_DOWN, breaker
+
+log = logging.getLogger("voc.events")
+Outcome = Literal["stored", "duplicate", "conflict"]
+# What identifies a response and files it in the reports; carried by every event, so any one
+# of a response's events can be folded first.
+META_FIELDS = (
+    "channel",
+    "interaction_id",
+    "survey",
+    "version",
+    "month",
+    "started_at",
+    "agent_id",
+    "team",
+    "reason",
+    "language",
+)
+
+
+class Kind(StrEnum):
+    OPEN = "open"  # the response begins (or is left out): `status`
+    ANSWER = "answer"  # one question answered: `key`, `qtype`, `value`, `reached`, `done`
+    SKIP = "skip"  # one question passed without an answer: `key`, `reached`, `done`
+    TRANSCRIPT = "transcript"  # text of a recorded answer: `key`, `text`
+    CLOSE = "close"  # the conversation ended: `reason` (a call status, "timeout")
+    SUBMIT = "submit"  # a whole questionnaire at once: `answers`, `qtypes`
+
+
+def response_id(channel: str, interaction_id: str) -> str:
+    """The `_id` of a response: its unique (channel, interaction_id) pair as one string."""
+    return f"{channel}:{interaction_id}"
+
+
+def _subject(kind: Kind, key: str | None) -> str:
+    if kind in (Kind.ANSWER, Kind.SKIP):
+        return f"q:{key}"  # answer and skip share it: a question is settled once
+    if kind is Kind.TRANSCRIPT:
+        return f"t:{key}"
+    return kind.value
+
+
+def event(kind: Kind, meta: Mapping[str, Any], key: str | None = None, **fields: Any) -> dict:
+    """An event about the response `meta` names (channel and interaction_id at least)."""
+    if kind is Kind.OPEN and fields.get("status") not in OPENING:
+        raise ValueError(f"a response cannot open as {fields.get('status')!r}")
+    rid = response_id(meta["channel"], meta["interaction_id"])
+    doc: dict[str, Any] = {
+        "_id": f"{rid}:{_subject(kind, key)}",
+        "rid": rid,
+        "kind": kind.value,
+        "meta": {k: v for k, v in meta.items() if v is not None},
+    }
+    if key is not None:
+        doc["key"] = key
+    doc.update({k: (v.value if isinstance(v, Status) else v) for k, v in fields.items()})
+    return doc
+
+
+def _stored_form(ev: Mapping[str, Any]) -> dict[str, Any]:
+    meta = dict(ev.get("meta") or {})
+    if isinstance(meta.get("started_at"), int | float):
+        meta["started_at"] = datetime.fromtimestamp(meta["started_at"], UTC)
+    return {**ev, "meta": meta, "at": datetime.now(UTC)}
+
+
+def _same(stored: Mapping[str, Any], ev: Mapping[str, Any]) -> bool:
+    """Does `ev` say what the stored event with its `_id` says?"""
+    return stored.get("kind") == ev.get("kind") and stored.get("value") == ev.get("value")
+
+
+def insert(db: Database, ev: Mapping[str, Any]) -> Outcome:
+    """Store one event once. A replay is a "duplicate"; a different answer, a "conflict"."""
+    try:
+        db.events.insert_one(_stored_form(ev))
+        return "stored"
+    except DuplicateKeyError:
+        stored = db.events.find_one({"_id": ev["_id"]}, {"kind": 1, "value": 1}) or {}
+        if ev.get("kind") in (Kind.ANSWER, Kind.SKIP) and not _same(stored, ev):
+            log.warning("refused a second, different answer: %s", ev["_id"])
+            return "conflict"
+        return "duplicate"
+
+
+def record(db: Database, spool: Spool, events: list[dict[str, Any]]) -> list[Outcome] | None:
+    """Insert `events` in order and return their outcomes; during a database outage spool the
+    rest (replayed by the worker) and return None."""
+    outcomes: list[Outcome] = []
+    for i, ev in enumerate(events):
+        try:
+            breaker.check()
+            outcomes.append(insert(db, ev))
+        except DATABASE_DOWN as exc:
+            breaker.trip()
+            log.warning(
+                "database unavailable (%s): %d event(s) spooled",
+                type(exc).__name__,
+                len(events) - i,
+            )
+            for rest in events[i:]:
+                spool.put(rest)
+            return None
+    return outcomes
+
+
+def of_response(db: Database, rid: str, subjects: list[str]) -> list[dict[str, Any]]:
+    """The stored events of response `rid` among `subjects` (by `_id`: no index needed)."""
+    return list(db.events.find({"_id": {"$in": [f"{rid}:{s}" for s in subjects]}}))

@@ -1,0 +1,146 @@
+"""Folding events into a response record, and what a record counts: pure functions.
+
+The record a response's events fold into does not depend on the order they arrive in: every
+field is a join (first meta wins, answers are keyed once, `reached` is a maximum, an ending is
+kept once), and the status is derived from the whole. What a record counts (`counters`) is a
+function of the record, so re-folding after a late event changes the counts by the difference:
+a call closed as partial whose spooled last answer lands later becomes complete, exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from survey_core.responses.events import META_FIELDS, Kind
+from survey_core.responses.statuses import LEFT_OUT, UNREACHED_CALL_STATUSES, Status
+from survey_core.surveys.definitions import SCALES, final_status, question_key_at
+
+METRICS = tuple(SCALES)  # csat, nps, ces: one histogram each
+IDENTITY_FIELDS = ("caller_hash", "call_sid")
+
+
+def blank(rid: str) -> dict[str, Any]:
+    """A record with nothing folded in yet."""
+    channel, _, interaction = rid.partition(":")
+    return {
+        "_id": rid,
+        "channel": channel,
+        "interaction_id": interaction,
+        "answers": {},
+        "scores": {},
+        "skipped": [],
+        "reached": 0,
+        "done": False,
+        "counted": [],
+    }
+
+
+def _as_stored(name: str, value: Any) -> Any:
+    """Meta as stored: a start time spooled as a timestamp becomes a datetime again."""
+    if name == "started_at" and isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return value
+
+
+def apply(doc: dict[str, Any], ev: Mapping[str, Any]) -> None:
+    """Fold one event into `doc` (in place); applying an event twice changes nothing."""
+    meta = ev.get("meta") or {}
+    for name in (*META_FIELDS, *IDENTITY_FIELDS):
+        if doc.get(name) is None and meta.get(name) is not None:
+            doc[name] = _as_stored(name, meta[name])
+    at = ev.get("at")
+    if at is not None and (doc.get("updated_at") is None or at > doc["updated_at"]):
+        doc["updated_at"] = at
+    kind, key = ev["kind"], ev.get("key")
+    if kind == Kind.OPEN:
+        doc.setdefault("opened", ev["status"])
+    elif kind in (Kind.ANSWER, Kind.SKIP):
+        if key not in doc["answers"] and key not in doc["skipped"]:
+            if kind == Kind.ANSWER:
+                _answer(doc, key, ev.get("qtype"), ev.get("value"))
+            else:
+                doc["skipped"] = [*doc["skipped"], key]
+        doc["reached"] = max(doc["reached"], int(ev.get("reached") or 0))
+        doc["done"] = doc["done"] or bool(ev.get("done"))
+    elif kind == Kind.SUBMIT:
+        qtypes = ev.get("qtypes") or {}
+        for k, value in (ev.get("answers") or {}).items():
+            if k not in doc["answers"] and value is not None:
+                _answer(doc, k, qtypes.get(k), value)
+        doc["reached"] = max(doc["reached"], len(qtypes))
+        doc["done"] = True
+    elif kind == Kind.TRANSCRIPT:
+        doc.setdefault("transcripts", {})[key] = ev.get("text")
+    elif kind == Kind.CLOSE:
+        doc.setdefault("closed", ev.get("reason") or "completed")
+
+
+def _answer(doc: dict[str, Any], key: str, qtype: str | None, value: Any) -> None:
+    doc["answers"] = {**doc["answers"], key: value}
+    if qtype in SCALES:
+        doc["scores"] = {**doc["scores"], qtype: int(value)}
+
+
+def fold(doc: dict[str, Any], events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A copy of `doc` with `events` folded in (status not yet derived; see `settle`)."""
+    out = {**doc, "answers": dict(doc["answers"]), "scores": dict(doc["scores"])}
+    for ev in events:
+        apply(out, ev)
+    return out
+
+
+def status_of(doc: Mapping[str, Any], survey: Mapping[str, Any] | None) -> Status | None:
+    """The status the folded events add up to; None while they say nothing countable."""
+    opened = doc.get("opened")
+    if opened in (Status.NOT_SAMPLED, Status.SUPPRESSED):
+        return Status(opened)
+    took_part = bool(opened or doc["answers"] or doc["skipped"])
+    if doc.get("done"):
+        return Status.COMPLETE
+    if doc.get("closed"):
+        if not took_part:
+            unreached = doc["closed"] in UNREACHED_CALL_STATUSES
+            return Status.NOT_REACHED if unreached else None
+        return Status(final_status(dict(survey) if survey else None, doc["reached"]))
+    return Status.IN_PROGRESS if took_part else None
+
+
+def settle(doc: dict[str, Any], survey: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Derive the status fields of a folded record (in place) and return it."""
+    status = status_of(doc, survey)
+    doc["status"] = status.value if status else None
+    if status is Status.PARTIAL:
+        doc["last_question_reached"] = question_key_at(
+            dict(survey) if survey else None, doc["reached"]
+        )
+    else:
+        doc.pop("last_question_reached", None)
+    if status in (Status.COMPLETE, Status.PARTIAL):
+        doc.setdefault("submitted_at", doc.get("updated_at"))
+    # `live` (a sparse index) lists calls on the line: the idle sweep's queue.
+    if status is Status.IN_PROGRESS:
+        doc["live"] = True
+    else:
+        doc.pop("live", None)
+    return doc
+
+
+def counters(doc: Mapping[str, Any]) -> set[str]:
+    """Every rollup counter a settled record adds one to (answers count as soon as given)."""
+    status = doc.get("status")
+    if not status:
+        return set()
+    found = {"funnel.offered"}
+    if status in LEFT_OUT:
+        return found | {f"funnel.{status}"}
+    found.add("funnel.started")
+    if status != Status.IN_PROGRESS:
+        found.add(f"funnel.{status}")
+    if status == Status.PARTIAL and doc.get("last_question_reached"):
+        found.add(f"funnel.partial_at.{doc['last_question_reached']}")
+    for metric, score in (doc.get("scores") or {}).items():
+        if metric in METRICS and score is not None:
+            found.add(f"{metric}.{int(score)}")
+    return found

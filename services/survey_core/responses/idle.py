@@ -1,0 +1,31 @@
+"""Settling conversations that went quiet: a call whose status callback never came."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pymongo.database import Database
+
+from survey_core.responses import events
+from survey_core.responses.events import Kind
+
+TIMEOUT = "timeout"
+
+
+def settle_idle(db: Database, idle_minutes: float, now: datetime | None = None) -> int:
+    """Close every live response with no news for `idle_minutes`; returns how many.
+
+    The close is an event like any other (`<rid>:close`): a status callback that comes after
+    all is a duplicate, and one that came first makes this one a duplicate.
+    """
+    cutoff = (now or datetime.now(UTC)) - timedelta(minutes=idle_minutes)
+    closed = 0
+    for doc in db.responses.find(
+        {"live": True}, {"channel": 1, "interaction_id": 1, "updated_at": 1}
+    ):
+        if doc.get("updated_at") and doc["updated_at"] > cutoff:
+            continue
+        meta = {"channel": doc["channel"], "interaction_id": doc["interaction_id"]}
+        if events.insert(db, events.event(Kind.CLOSE, meta, reason=TIMEOUT)) == "stored":
+            closed += 1
+    return closed

@@ -1,0 +1,1 @@
+"""Monthly histograms: their layout, the folding of events into them, rebuild, and queries."""

@@ -1,0 +1,81 @@
+"""Where counts live: one rollup document per (month, dimension, value), plus directories."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from survey_core.responses.folding import METRICS
+
+# Response field behind each reporting dimension.
+DIMENSIONS: dict[str, str] = {
+    "channel": "channel",
+    "agent": "agent_id",
+    "team": "team",
+    "reason": "reason",
+    "survey": "survey",
+}
+ALL = ("all", "*")
+UNKNOWN = "(none)"
+CELL = "cell"
+DIRECTORY = "dir"
+COUNTER_GROUPS = (*METRICS, "funnel")
+Target = tuple[str, str, str]  # (month, dim, value)
+
+
+def cell_fields(response: Mapping[str, Any]) -> dict[str, str]:
+    """The full dimension tuple of a response: the key of its finest-grained rollup cell."""
+    return {dim: str(response.get(field) or UNKNOWN) for dim, field in DIMENSIONS.items()}
+
+
+def targets(response: Mapping[str, Any]) -> list[tuple[Target, dict[str, str]]]:
+    """Every rollup document a response counts in: all, each dimension, its cell.
+
+    The per-dimension documents answer single-filter reports and breakdowns by reading one
+    document per value; the cell documents answer combined filters.
+    """
+    month = response["month"]
+    cell = cell_fields(response)
+    rows: list[tuple[Target, dict[str, str]]] = [((month, *ALL), {})]
+    rows += [((month, dim, value), {}) for dim, value in cell.items()]
+    rows.append(((month, CELL, "|".join(cell.values())), cell))
+    return rows
+
+
+def rollup_id(month: str, dim: str, value: str) -> str:
+    return f"{month}|{dim}|{value}"
+
+
+def directory_id(month: str, dim: str) -> str:
+    """The document listing the values of `dim` seen in `month`."""
+    return rollup_id(month, DIRECTORY, dim)
+
+
+def nest(counters: Mapping[str, int]) -> dict[str, Any]:
+    """Dotted counters ({"csat.5": 2, "funnel.partial_at.nps": 1}) as a rollup's nested fields."""
+    out: dict[str, Any] = {}
+    for name, count in counters.items():
+        *path, leaf = name.split(".")
+        node = out
+        for step in path:
+            node = node.setdefault(step, {})
+        node[leaf] = node.get(leaf, 0) + count
+    return out
+
+
+def flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, int]:
+    """Counter fields of a rollup document as dotted names: {"csat.5": 3, ...}."""
+    out: dict[str, int] = {}
+    for key, value in doc.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, name + "."))
+        elif prefix or key in COUNTER_GROUPS:
+            out[name] = int(value)
+    return out
+
+
+def counters_of(doc: Mapping[str, Any]) -> dict[str, int]:
+    """The non-zero counters a rollup document holds."""
+    groups = {k: doc[k] for k in COUNTER_GROUPS if k in doc}
+    return {k: v for k, v in flatten(groups).items() if v}

@@ -1,0 +1,186 @@
+"""Monthly metrics, breakdowns and the funnel: the rollups plus the events not folded yet.
+
+A report never writes. It reads the rollup documents it needs and the events past the folding
+watermark, folds those in memory exactly as the worker will (`folding.plan`), and adds the
+resulting deltas: histograms add, so a figure includes an answer the moment its request
+returned. The watermark's `seq` is read before and after: if a worker committed a batch in
+between, the reads are repeated, so nothing is counted twice or missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from pymongo.database import Database
+
+from survey_core import scoring
+from survey_core.responses.folding import METRICS
+from survey_core.rollups import layout
+from survey_core.rollups.folding import EPOCH, STATE_ID, SurveyOf, plan, records_for
+
+FILTER_DIMS = tuple(layout.DIMENSIONS)  # channel, agent, team, reason, survey
+FUNNEL_KEYS = (
+    "offered",
+    "not_sampled",
+    "suppressed",
+    "not_reached",
+    "started",
+    "complete",
+    "partial",
+    "abandoned",
+)
+T = TypeVar("T")
+Doc = Mapping[str, Any]
+
+
+class ReportsUnstable(RuntimeError):
+    """The worker kept committing while the report read; try again."""
+
+
+def consistent(
+    db: Database, survey_of: SurveyOf, read: Callable[[], T], attempts: int = 8
+) -> tuple[T, list[dict[str, Any]]]:
+    """`read()` of the rollups, and the unfolded events as pseudo rollup documents, from one
+    state of the folding watermark."""
+    for _ in range(attempts):
+        before = db.fold_state.find_one({"_id": STATE_ID}) or {}
+        stored = read()
+        events = list(db.events.find({"at": {"$gte": before.get("upto") or EPOCH}}))
+        records = records_for(db, events) if events else {}
+        after = db.fold_state.find_one({"_id": STATE_ID}, {"seq": 1}) or {}
+        if before.get("seq") == after.get("seq"):
+            return stored, _as_rollups(plan(events, records, survey_of).deltas.nonzero())
+    raise ReportsUnstable("the rollups changed under every read")
+
+
+def _as_rollups(deltas: Mapping[layout.Target, Mapping[str, int]]) -> list[dict[str, Any]]:
+    docs = []
+    for (month, dim, value), counters in deltas.items():
+        doc: dict[str, Any] = {"month": month, "dim": dim, "value": value, **layout.nest(counters)}
+        if dim == layout.CELL:
+            doc.update(zip(layout.DIMENSIONS, value.split("|"), strict=True))
+        docs.append(doc)
+    return docs
+
+
+def merge_docs(docs: Iterable[Doc]) -> dict[str, Any]:
+    """Histograms and funnel counters of several rollup documents, added."""
+    docs = list(docs)
+    merged: dict[str, Any] = {m: scoring.merge(d.get(m) for d in docs) for m in METRICS}
+    funnel: dict[str, Any] = {}
+    partial_at: dict[str, int] = {}
+    for doc in docs:
+        for key, value in (doc.get("funnel") or {}).items():
+            if key == "partial_at":
+                for question, count in value.items():
+                    partial_at[question] = partial_at.get(question, 0) + count
+            else:
+                funnel[key] = funnel.get(key, 0) + value
+    funnel["partial_at"] = {q: n for q, n in partial_at.items() if n}
+    merged["funnel"] = funnel
+    return merged
+
+
+def _matches(doc: Doc, filters: Mapping[str, str]) -> bool:
+    return all(doc.get(dim) == value for dim, value in filters.items())
+
+
+def monthly_docs(
+    db: Database, survey_of: SurveyOf, months: list[str], filters: Mapping[str, str | None]
+) -> dict[str, dict[str, Any]]:
+    """Merged counters per month for the given dimension filters."""
+    active = {dim: value for dim, value in filters.items() if value}
+    wanted = set(months)
+    if len(active) <= 1:
+        dim, value = next(iter(active.items())) if active else layout.ALL
+
+        def read() -> list[Doc]:
+            ids = [layout.rollup_id(m, dim, value) for m in months]
+            return list(db.rollups.find({"_id": {"$in": ids}}))
+
+        def keep(doc: Doc) -> bool:
+            return doc["dim"] == dim and doc["value"] == value
+    else:  # combined filters: the month's finest cells, matched here
+
+        def read() -> list[Doc]:
+            return [d for m in months for d in db.rollups.find({"cell_month": m})]
+
+        def keep(doc: Doc) -> bool:
+            return doc["dim"] == layout.CELL and _matches(doc, active)
+
+    stored, unfolded = consistent(db, survey_of, read)
+    by_month: dict[str, list[Doc]] = {m: [] for m in months}
+    for doc in [*stored, *unfolded]:
+        if doc["month"] in wanted and keep(doc):
+            by_month[doc["month"]].append(doc)
+    return {month: merge_docs(docs) for month, docs in by_month.items()}
+
+
+def responses_count(funnel: Mapping[str, Any]) -> int:
+    """Responses taken: complete, partial and abandoned."""
+    return sum(int(funnel.get(k, 0)) for k in ("complete", "partial", "abandoned"))
+
+
+def metric_row(counters: Mapping[str, Any], interval: str) -> dict[str, Any]:
+    return {
+        "responses": responses_count(counters["funnel"]),
+        "csat": scoring.csat(counters["csat"]),
+        "nps": scoring.nps(counters["nps"], interval),
+        "ces": scoring.ces(counters["ces"]),
+    }
+
+
+def monthly(
+    db: Database,
+    survey_of: SurveyOf,
+    months: list[str],
+    filters: Mapping[str, str | None],
+    interval: str,
+) -> list[dict[str, Any]]:
+    """One row per month (every month present, empty ones with n = 0)."""
+    docs = monthly_docs(db, survey_of, months, filters)
+    return [{"month": month, **metric_row(docs[month], interval)} for month in months]
+
+
+def _sort_key(row: Mapping[str, Any]) -> tuple:
+    value = row["csat"]["value"]
+    return (value is None, -(value or 0), -row["responses"], row["value"])
+
+
+def breakdown(
+    db: Database, survey_of: SurveyOf, month: str, by: str, min_n: int, interval: str
+) -> list[dict[str, Any]]:
+    """One row per value of dimension `by`, best CSAT first; rows under `min_n` left out."""
+
+    def read() -> list[Doc]:
+        directory = db.rollups.find_one({"_id": layout.directory_id(month, by)}) or {}
+        ids = [layout.rollup_id(month, by, value) for value in directory.get("values", [])]
+        return list(db.rollups.find({"_id": {"$in": ids}})) if ids else []
+
+    stored, unfolded = consistent(db, survey_of, read)
+    by_value: dict[str, list[Doc]] = {}
+    for doc in [*stored, *unfolded]:
+        if doc["month"] == month and doc["dim"] == by:
+            by_value.setdefault(doc["value"], []).append(doc)
+    rows = []
+    for value, docs in by_value.items():
+        row = {"value": value, **metric_row(merge_docs(docs), interval)}
+        if row["responses"] >= min_n:
+            rows.append(row)
+    rows.sort(key=_sort_key)
+    return rows
+
+
+def funnel(db: Database, survey_of: SurveyOf, month: str, channel: str | None) -> dict[str, Any]:
+    """How many were offered a survey, left out, started, completed, or stopped where."""
+    counters = monthly_docs(db, survey_of, [month], {"channel": channel})[month]["funnel"]
+    result: dict[str, Any] = {"month": month, "channel": channel}
+    result.update({key: int(counters.get(key, 0)) for key in FUNNEL_KEYS})
+    result["completed"] = result.pop("complete")  # the reporting contract's word
+    result["partial_at"] = dict(sorted(counters.get("partial_at", {}).items()))
+    offered, started = result["offered"], result["started"]
+    taken = result["completed"] + result["partial"]
+    result["response_rate"] = taken / offered if offered else None
+    result["completion_rate"] = result["completed"] / started if started else None
+    return result

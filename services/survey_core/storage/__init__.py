@@ -1,0 +1,1 @@
+"""MongoDB access: the per-process client, indexes, transactions and the outage breaker."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing every service shares: factory steps, JSON errors, health, logs, API keys."""

@@ -1,0 +1,119 @@
+"""The folding worker: exactly once with several workers, in any order, and reports that
+include unfolded events without writing."""
+
+import threading
+from datetime import UTC, datetime
+
+from ops.worker import survey_lookup
+from survey_core.responses import events
+from survey_core.rollups import queries
+from survey_core.rollups.folding import fold_batch
+from survey_core.rollups.rebuild import rebuild
+from tests.pipeline import answered, closed, fold, opened, submit
+
+START = datetime(2026, 10, 1, tzinfo=UTC).timestamp()
+
+
+def meta(i, channel="web"):
+    return {
+        "channel": channel,
+        "interaction_id": f"R{i}",
+        "survey": "post-contact",
+        "version": 1,
+        "agent_id": f"A{i % 3}",
+        "month": "2026-10",
+        "started_at": START,
+    }
+
+
+def test_three_concurrent_workers_count_each_response_once(db):
+    for i in range(150):
+        submit(db, meta(i), {"csat": 1 + i % 5, "nps": i % 11})
+    survey_of = survey_lookup(db)
+    errors = []
+
+    def work():
+        try:
+            while True:
+                try:
+                    if fold_batch(db, survey_of, lag_s=0, limit=20) == 0:
+                        return
+                except Exception as exc:  # noqa: BLE001 - a moved watermark: read again
+                    if type(exc).__name__ != "WatermarkMoved":
+                        raise
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not errors
+    total = db.rollups.find_one({"_id": "2026-10|all|*"})
+    assert sum(total["csat"].values()) == 150 and sum(total["nps"].values()) == 150
+    assert total["funnel"]["complete"] == 150 and total["funnel"]["offered"] == 150
+    agents = [db.rollups.find_one({"_id": f"2026-10|agent|A{i}"}) for i in range(3)]
+    assert [sum(a["csat"].values()) for a in agents] == [50, 50, 50]
+    assert rebuild(db, repair=False)["drift"] == []
+
+
+def test_folding_twice_adds_nothing(db):
+    submit(db, meta(1), {"csat": 5})
+    assert fold(db) == 1
+    assert fold(db) == 0
+    assert db.rollups.find_one({"_id": "2026-10|all|*"})["csat"] == {"5": 1}
+
+
+def test_events_in_any_order_fold_to_the_same_record(db):
+    call = meta(7, channel="ivr") | {"survey": "post-call"}
+    closed(db, call)  # the status callback first ...
+    fold(db)
+    answered(db, call, "csat", 4, reached=1)  # ... then what an outage held back
+    opened(db, call)
+    fold(db)
+    doc = db.responses.find_one({"_id": "ivr:R7"})
+    assert doc["status"] == "partial" and doc["last_question_reached"] == "nps"
+    total = db.rollups.find_one({"_id": "2026-10|all|*"})
+    assert total["funnel"]["partial"] == 1 and total["csat"] == {"4": 1}
+    assert rebuild(db, repair=False)["drift"] == []
+
+
+def test_a_replayed_event_is_a_duplicate_and_a_different_answer_a_conflict(db):
+    call = meta(8)
+    assert answered(db, call, "csat", 4, reached=1) == "stored"
+    assert answered(db, call, "csat", 4, reached=1) == "duplicate"
+    assert answered(db, call, "csat", 2, reached=1) == "conflict"
+    assert db.events.count_documents({}) == 1
+
+
+def test_a_report_includes_an_answer_before_any_worker_folds_it_and_writes_nothing(db):
+    survey_of = survey_lookup(db)
+    submit(db, meta(1), {"csat": 5})
+    fold(db)
+    submit(db, meta(2), {"csat": 2})  # not folded
+    before = {name: list(db[name].find()) for name in ("rollups", "responses", "fold_state")}
+    rows = queries.monthly(db, survey_of, ["2026-10"], {}, "adjusted")
+    assert rows[0]["csat"]["n"] == 2 and rows[0]["responses"] == 2
+    by_agent = queries.breakdown(db, survey_of, "2026-10", "agent", 0, "adjusted")
+    assert {r["value"]: r["csat"]["n"] for r in by_agent} == {"A1": 1, "A2": 1}
+    after = {name: list(db[name].find()) for name in ("rollups", "responses", "fold_state")}
+    assert before == after
+    fold(db)
+    assert queries.monthly(db, survey_of, ["2026-10"], {}, "adjusted") == rows
+
+
+def test_the_worker_replays_the_spool(db, tmp_path):
+    from ops.worker import step
+    from survey_core.responses.spool import Spool
+    from survey_core.settings import WorkerSettings
+
+    settings = WorkerSettings.from_env(
+        {"VOC_ENV": "test", "SPOOL_DIR": str(tmp_path), "FOLD_LAG_SECONDS": "0"}
+    )
+    Spool(tmp_path).put(
+        events.event(events.Kind.SUBMIT, meta(3), answers={"csat": 3}, qtypes={"csat": "csat"})
+    )
+    assert step(db, settings, survey_lookup(db), sweep=True) == 1
+    assert db.rollups.find_one({"_id": "2026-10|all|*"})["csat"] == {"3": 1}
+    assert Spool(tmp_path).pending() == []
