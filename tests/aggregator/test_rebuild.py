@@ -89,5 +89,12 @@ def test_rollups_rebuild_command(config, db, add):
     env = {k: str(v) for k, v in config.items()}
     result = CliRunner().invoke(main, ["rollups", "rebuild", "--month", "2026-10"], env=env)
     assert result.exit_code == 0 and "drift: 0 (none)" in result.stdout
+    db.rollups.update_one({"_id": "2026-10|all|*"}, {"$inc": {"csat.5": 1}})
+    check = CliRunner().invoke(main, ["rollups", "rebuild", "--check"], env=env)
+    assert check.exit_code == 1 and "drift: 1 (found)" in check.stdout
+    assert db.rollups.find_one({"_id": "2026-10|all|*"})["csat"]["5"] == 1  # not repaired
+    repair = CliRunner().invoke(main, ["rollups", "rebuild"], env=env)
+    assert repair.exit_code == 1 and "(repaired)" in repair.stdout
+    assert CliRunner().invoke(main, ["rollups", "rebuild", "--check"], env=env).exit_code == 0
     bad = CliRunner().invoke(main, ["rollups", "rebuild", "--month", "October"], env=env)
     assert bad.exit_code == 2

@@ -105,3 +105,10 @@ def test_proxy_routes_each_service(compose):
     for upstream in ("ivr:8001", "web:8002", "training:8003", "aggregator:8004"):
         assert upstream in conf
     assert "./deploy/nginx.conf" in compose["services"]["proxy"]["volumes"][0]
+
+
+def test_a_worker_folds_and_shares_the_ivr_spool(compose):
+    worker = compose["services"]["worker"]
+    assert worker["command"] == ["surveyctl", "worker"]
+    spool = [v for v in compose["services"]["ivr"]["volumes"] if v.endswith("/app/var/spool")]
+    assert spool and spool[0] in worker["volumes"]
