@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(PY) -m survey_core.devstack
+	$(PY) -m ops.devstack
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

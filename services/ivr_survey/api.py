@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request, url_for
+from flask import Flask, current_app, url_for
+from flask_smorest import Blueprint
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
@@ -20,9 +21,15 @@ from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import get_survey
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
+from survey_core.web.openapi import error_responses, init_api
 
 log = logging.getLogger("voc.ivr.callbacks")
-bp = Blueprint("ivr_api", __name__, url_prefix="/api/v1")
+bp = Blueprint(
+    "callbacks",
+    __name__,
+    url_prefix="/api/v1",
+    description="Outbound call-back surveys placed through Twilio (admin scope).",
+)
 
 
 def twilio_client(settings: IvrSettings) -> Client:
@@ -34,10 +41,28 @@ def twilio_client(settings: IvrSettings) -> Client:
 
 
 @bp.post("/callbacks")
-@require_api_key("admin")
-def create_callback() -> tuple[dict[str, Any], int]:
-    """Call a customer back for the post-call survey (places a real Twilio call)."""
-    body = CallbackRequestSchema().load(request.get_json(silent=False) or {})
+@require_api_key("admin")  # outside the arguments: no key is a 401 before any 422
+@bp.arguments(CallbackRequestSchema)
+@error_responses(
+    bp,
+    {
+        400: "The body is not valid JSON.",
+        401: "No API key, or an unknown or revoked one.",
+        403: "The API key lacks the admin scope.",
+        409: "`recently_surveyed`: the customer took a survey within the survey's suppression "
+        "window.",
+        422: "`validation_error`: `errors` names the bad fields (a number that is not E.164, "
+        "an unknown survey or language, a missing interaction).",
+        502: "`twilio_error` (Twilio refused the call) or `twilio_unreachable`.",
+        503: "`not_configured` (TWILIO_FROM_NUMBER is not set) or `database_unavailable`.",
+    },
+)
+@bp.response(202, CallbackResponseSchema)
+def create_callback(body: dict[str, Any]) -> dict[str, Any]:
+    """Call a customer back for the post-call survey (places a real Twilio call).
+
+    The call's voice URL and status callback point at this service's /ivr/* webhooks.
+    """
     settings: IvrSettings = current_app.config["SETTINGS"]
     db = get_db()
     slug = body["survey"] or DEFAULT_IVR_SURVEY
@@ -100,10 +125,9 @@ def create_callback() -> tuple[dict[str, Any], int]:
         raise APIError(502, "twilio_error", f"Twilio refused the call: {exc.msg}") from None
     except TwilioException as exc:
         raise APIError(502, "twilio_unreachable", f"Twilio could not be reached: {exc}") from None
-    result = {"call_sid": call.sid, "status": call.status, "interaction": body["interaction"]}
-    return CallbackResponseSchema().dump(result), 202
+    return {"call_sid": call.sid, "status": call.status, "interaction": body["interaction"]}
 
 
 def init_app(app: Flask) -> None:
-    """Register the call-back API."""
-    app.register_blueprint(bp)
+    """Register the call-back API with its OpenAPI document (/api/v1/openapi.json, /docs)."""
+    init_api(app, "Voice of Customer IVR call-back API", [bp])

@@ -16,13 +16,13 @@ from pymongo.database import Database
 from survey_core.responses import events
 from survey_core.responses.idle import settle_idle
 from survey_core.responses.spool import Spool
-from survey_core.rollups.folding import SurveyOf, fold_all
+from survey_core.rollups.folding import RECHECK, SurveyOf, fold_all
 from survey_core.settings import WorkerSettings
 from survey_core.storage.client import database
 from survey_core.surveys.catalog import SurveyCatalog
 
 log = logging.getLogger("voc.worker")
-IDLE_SWEEP_EVERY_S = 60.0
+SWEEP_EVERY_S = 10.0  # idle calls and the re-check of folded events
 
 
 def survey_lookup(db: Database, catalog: SurveyCatalog | None = None) -> SurveyOf:
@@ -32,7 +32,8 @@ def survey_lookup(db: Database, catalog: SurveyCatalog | None = None) -> SurveyO
 
 
 def step(db: Database, settings: WorkerSettings, survey_of: SurveyOf, sweep: bool) -> int:
-    """One round: replay the spool, settle idle calls (when `sweep`), fold; returns folded."""
+    """One round: replay the spool, settle idle calls and re-check what was folded a minute
+    ago (when `sweep`), fold; returns how many events were folded."""
     written, left = Spool(settings.spool_dir).drain(lambda ev: events.insert(db, ev))
     if written:
         log.info("spool: replayed %d event(s), %d left", written, left)
@@ -40,7 +41,11 @@ def step(db: Database, settings: WorkerSettings, survey_of: SurveyOf, sweep: boo
         closed = settle_idle(db, settings.call_timeout_minutes)
         if closed:
             log.info("settled %d idle call(s)", closed)
-    return fold_all(db, survey_of, settings.fold_lag_seconds, settings.fold_batch)
+    folded = fold_all(db, survey_of, settings.fold_lag_seconds, settings.fold_batch)
+    if sweep:
+        lag, batch = settings.fold_recheck_seconds, settings.fold_batch
+        fold_all(db, survey_of, lag, batch, watermark=RECHECK)
+    return folded
 
 
 def run(
@@ -55,7 +60,7 @@ def run(
     last_sweep = 0.0
     while not stop.is_set():
         try:
-            sweep = time.monotonic() - last_sweep >= IDLE_SWEEP_EVERY_S
+            sweep = time.monotonic() - last_sweep >= SWEEP_EVERY_S
             folded = step(db, settings, survey_of, sweep)
             if sweep:
                 last_sweep = time.monotonic()

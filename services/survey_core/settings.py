@@ -46,21 +46,17 @@ class Source:
         return str(value)
 
     def integer(self, name: str, default: int, minimum: int = 0) -> int:
-        raw = self.values.get(name, default)
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
-        if value < minimum:
-            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
-        return value
+        return int(self._bounded(name, default, minimum, int, "an integer"))
 
     def number(self, name: str, default: float, minimum: float = 0.0) -> float:
+        return self._bounded(name, default, minimum, float, "a number")
+
+    def _bounded(self, name: str, default: float, minimum: float, kind: type, noun: str) -> float:
         raw = self.values.get(name, default)
         try:
-            value = float(raw)
+            value = kind(raw)
         except (TypeError, ValueError):
-            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+            raise ConfigError(f"{name} must be {noun}, not {raw!r}") from None
         if value < minimum:
             raise ConfigError(f"{name} must be at least {minimum}, not {value}")
         return value
@@ -138,6 +134,7 @@ class WorkerSettings(Settings):
     """The folding worker's settings (`surveyctl worker`)."""
 
     fold_lag_seconds: float
+    fold_recheck_seconds: float
     fold_batch: int
     worker_interval_seconds: float
     call_timeout_minutes: float
@@ -146,6 +143,7 @@ class WorkerSettings(Settings):
     def read(cls, src: Source) -> dict[str, Any]:
         return super().read(src) | {
             "fold_lag_seconds": src.number("FOLD_LAG_SECONDS", 5.0),
+            "fold_recheck_seconds": src.number("FOLD_RECHECK_SECONDS", 60.0),
             "fold_batch": src.integer("FOLD_BATCH", 2000, minimum=1),
             "worker_interval_seconds": src.number("WORKER_INTERVAL_SECONDS", 1.0, minimum=0.05),
             "call_timeout_minutes": src.number("IVR_CALL_TIMEOUT_MINUTES", 30.0, minimum=0.0),

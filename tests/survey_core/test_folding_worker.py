@@ -117,3 +117,25 @@ def test_the_worker_replays_the_spool(db, tmp_path):
     assert step(db, settings, survey_lookup(db), sweep=True) == 1
     assert db.rollups.find_one({"_id": "2026-10|all|*"})["csat"] == {"3": 1}
     assert Spool(tmp_path).pending() == []
+
+
+def test_an_event_that_lands_behind_the_watermark_is_folded_by_the_recheck(db):
+    """An insert the server applied long after its client stamped it (a stalled write)."""
+    from datetime import timedelta
+
+    from survey_core.rollups.folding import RECHECK, fold_all
+
+    survey_of = survey_lookup(db)
+    submit(db, meta(1), {"csat": 5})
+    fold(db)
+    late = events.event(events.Kind.SUBMIT, meta(2), answers={"csat": 1}, qtypes={"csat": "csat"})
+    stamped = db.fold_state.find_one()["upto"] - timedelta(seconds=30)
+    db.events.insert_one({**late, "at": stamped})
+    assert fold(db) == 0  # behind the watermark: the prompt pass does not see it
+    assert fold_all(db, survey_of, lag_s=0, watermark=RECHECK) == 2  # both, once more
+    total = db.rollups.find_one({"_id": "2026-10|all|*"})
+    assert total["csat"] == {"5": 1, "1": 1} and total["funnel"]["complete"] == 2
+    before = list(db.responses.find())
+    assert fold_all(db, survey_of, lag_s=0, watermark=RECHECK) == 0
+    assert list(db.responses.find()) == before
+    assert rebuild(db, repair=False)["drift"] == []

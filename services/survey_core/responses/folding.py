@@ -57,6 +57,7 @@ def apply(doc: dict[str, Any], ev: Mapping[str, Any]) -> None:
     if kind == Kind.OPEN:
         doc.setdefault("opened", ev["status"])
     elif kind in (Kind.ANSWER, Kind.SKIP):
+        key = str(key)
         if key not in doc["answers"] and key not in doc["skipped"]:
             if kind == Kind.ANSWER:
                 _answer(doc, key, ev.get("qtype"), ev.get("value"))

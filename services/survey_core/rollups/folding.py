@@ -1,7 +1,11 @@
 """Folding new events into the `responses` records and the monthly rollups, exactly once.
 
 The worker follows a watermark over the events' insert time `at`: every event before
-`fold_state.upto` is folded, none after. One batch (the events in [upto, now - lag)) is one
+`fold_state.upto` is folded, none after. A second watermark, `checked`, trails it by a minute
+and folds every event once more: an insert that stalled in the server past the lag (its client
+gave up and spooled it, the server applied it later under its first `at`) lands behind `upto`
+and is folded then. Folding an event twice changes nothing (records are joins; rollups take
+differences), and unchanged records are not written, so the second pass costs reads only. One batch (the events in [upto, now - lag)) is one
 transaction: the records it touches are re-folded, the rollups take the difference between
 what each record counted before and counts now, and the watermark moves on, conditioned on
 where it stood. Two workers on the same batch write the same documents, so one of them
@@ -13,7 +17,7 @@ the watermark in memory the same way, without writing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +35,7 @@ log = logging.getLogger("voc.folding")
 SurveyOf = Callable[[str, int], Mapping[str, Any] | None]
 STATE_ID = "events"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAIN, RECHECK = "upto", "checked"  # the two watermarks of fold_state
 MS = timedelta(milliseconds=1)
 
 
@@ -59,7 +64,7 @@ def _aliases_named(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
 
 def records_for(
-    db: Database, events: list[Mapping[str, Any]], session: ClientSession | None = None
+    db: Database, events: Sequence[Mapping[str, Any]], session: ClientSession | None = None
 ) -> dict[str, dict[str, Any]]:
     """The stored records `events` may touch: theirs, their aliases', and those aliases name."""
     wanted = {ev["rid"] for ev in events} | set(_aliases_named(events))
@@ -72,7 +77,7 @@ def records_for(
 
 
 def plan(
-    events: list[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
     records: Mapping[str, Mapping[str, Any]],
     survey_of: SurveyOf,
 ) -> Plan:
@@ -110,7 +115,8 @@ def plan(
         if old != counted:
             result.deltas.add(before, old, -1)
             result.deltas.add(after, counted, +1)
-        result.records[rid] = after
+        if after != before:
+            result.records[rid] = after
     return result
 
 
@@ -134,26 +140,36 @@ def fold_batch(
     lag_s: float = 5.0,
     limit: int = 2000,
     now: datetime | None = None,
+    watermark: str = MAIN,
 ) -> int:
-    """Fold the next batch of events older than `lag_s` seconds; returns how many."""
+    """Fold the next batch of events older than `lag_s` seconds past `watermark` (MAIN, or
+    RECHECK: never past MAIN); returns how many events the batch held."""
 
     def work(s: ClientSession) -> int:
         state = db.fold_state.find_one({"_id": STATE_ID}, session=s) or {}
-        upto = state.get("upto") or EPOCH
+        mark = state.get(watermark) or EPOCH
         cutoff = (now or datetime.now(UTC)) - timedelta(seconds=lag_s)
-        if cutoff <= upto:
+        if watermark == RECHECK:
+            cutoff = min(cutoff, state.get(MAIN) or EPOCH)
+        if cutoff <= mark:
             return 0
-        events, end = _batch(db, upto, cutoff, limit, s)
+        events, end = _batch(db, mark, cutoff, limit, s)
+        changed = False
         if events:
             result = plan(events, records_for(db, events, s), survey_of)
             writes = [ReplaceOne({"_id": r}, doc, upsert=True) for r, doc in result.records.items()]
-            db.responses.bulk_write(writes, ordered=False, session=s)
+            if writes:
+                db.responses.bulk_write(writes, ordered=False, session=s)
             increments = result.deltas.ops()
             if increments:
                 db.rollups.bulk_write(increments, ordered=False, session=s)
+            changed = bool(writes or increments)
+            if changed and watermark == RECHECK:
+                log.warning("folded late event(s) behind the watermark: %s", len(writes))
         moved = db.fold_state.update_one(
-            {"_id": STATE_ID, "upto": state.get("upto")},
-            {"$set": {"upto": end}, "$inc": {"seq": 1 if events else 0}},
+            {"_id": STATE_ID, watermark: state.get(watermark)},
+            # `seq` moves when the rollups or records change: reports re-read then.
+            {"$set": {watermark: end}, "$inc": {"seq": 1 if changed else 0}},
             upsert=not state,
             session=s,
         )
@@ -164,12 +180,18 @@ def fold_batch(
     return in_transaction(db, work, budget_s=30.0)
 
 
-def fold_all(db: Database, survey_of: SurveyOf, lag_s: float = 5.0, limit: int = 2000) -> int:
+def fold_all(
+    db: Database,
+    survey_of: SurveyOf,
+    lag_s: float = 5.0,
+    limit: int = 2000,
+    watermark: str = MAIN,
+) -> int:
     """Fold batches until none is left older than `lag_s`; returns how many events."""
     total = 0
     while True:
         try:
-            done = fold_batch(db, survey_of, lag_s, limit)
+            done = fold_batch(db, survey_of, lag_s, limit, watermark=watermark)
         except WatermarkMoved:
             continue
         total += done

@@ -55,6 +55,6 @@ def ensure_indexes(db: Database) -> list[str]:
         if models:
             created += db[collection].create_indexes(models)
     db.fold_state.update_one(
-        {"_id": "events"}, {"$setOnInsert": {"upto": None, "seq": 0}}, upsert=True
+        {"_id": "events"}, {"$setOnInsert": {"upto": None, "checked": None, "seq": 0}}, upsert=True
     )
     return created

@@ -33,8 +33,9 @@ def create_service_app(
         MAX_CONTENT_LENGTH=settings.max_content_length,
         TESTING=settings.env == "test",
     )
-    if getattr(settings, "secret_key", None):
-        app.config["SECRET_KEY"] = settings.secret_key
+    secret_key = getattr(settings, "secret_key", None)  # the services that sign things
+    if secret_key:
+        app.config["SECRET_KEY"] = secret_key
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if settings.trusted_proxies:

@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, Response, g, request
 
@@ -23,6 +24,17 @@ def redact(text: str) -> str:
     return _PHONE.sub("[redacted]", text)
 
 
+def _redacted(value: Any) -> Any:
+    """`value` with every string in it, however nested, passed through `redact`."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with the fields a log pipeline indexes."""
 
@@ -33,7 +45,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
-        entry.update(getattr(record, "fields", {}))
+        # Every structured field too (the access log's path is /ivr/+86..., for one).
+        entry.update(_redacted(getattr(record, "fields", {})))
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)

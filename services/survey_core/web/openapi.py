@@ -1,0 +1,145 @@
+"""OpenAPI 3 documents and Swagger UI for the services' JSON APIs, with one published Error.
+
+`init_api` sets flask-smorest up the same way in every service: the document at
+/api/v1/openapi.json, Swagger UI at /docs (served from the swagger-ui-bundle package, no CDN),
+bearer-key security, and the Error component replaced by `ErrorSchema`, the shape that
+`errors.error_response` actually sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, Response, abort, send_from_directory
+from flask_smorest import Api
+from flask_smorest import Blueprint as ApiBlueprint
+from marshmallow import RAISE, Schema, fields
+
+from survey_core.web import errors
+
+# Where /docs loads Swagger UI's scripts from, relative to /docs (so it works under a prefix).
+SWAGGER_UI_ASSETS = "docs/assets/"
+_SWAGGER_UI_FILES = frozenset(
+    {
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "favicon-16x16.png",
+        "favicon-32x32.png",
+    }
+)
+
+
+class ErrorSchema(Schema):
+    """The body of every JSON error (see `survey_core.web.errors.error_response`)."""
+
+    class Meta:
+        unknown = RAISE  # published as additionalProperties: false: these keys and no others
+
+    code = fields.String(
+        required=True,
+        metadata={
+            "description": "Stable machine-readable error code.",
+            "example": "validation_error",
+        },
+    )
+    status = fields.Integer(
+        required=True, metadata={"description": "The HTTP status code.", "example": 422}
+    )
+    message = fields.String(
+        required=True,
+        metadata={
+            "description": "Human-readable explanation.",
+            "example": "The request has invalid fields.",
+        },
+    )
+    errors = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={
+            "description": "Field errors: field name -> list of messages, or a nested object "
+            "of the same kind for nested fields. Empty when the error is not about fields.",
+            "example": {"to": ["Not an E.164 number (e.g. +8613800138000)."]},
+        },
+    )
+    request_id = fields.String(
+        metadata={
+            "description": "The request's id (also in the X-Request-ID header), when it has one.",
+            "example": "6f1c0a7e2b9d4c1e8a3f5b7d9e0c2a4b",
+        }
+    )
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def error_responses(blp: ApiBlueprint, descriptions: Mapping[int, str]) -> Callable[[F], F]:
+    """Document a view's error responses, each an `ErrorSchema` body, listed by status.
+
+    Put it above `@blp.response(...)` so the success response comes first in the document.
+    """
+
+    def decorator(view: F) -> F:
+        for status in sorted(descriptions):  # the lowest first: flask-smorest keeps this order
+            view = blp.alt_response(status, schema=ErrorSchema, description=descriptions[status])(
+                view
+            )
+        return view
+
+    return decorator
+
+
+class VocApi(Api):
+    """flask-smorest's Api with our Error schema in every documented error response."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
+def _swagger_ui_blueprint() -> Blueprint | None:
+    """Swagger UI's scripts from the swagger-ui-bundle package; None when it is not installed."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    directory = str(swagger_ui_path)
+    bp = Blueprint("swagger_ui_assets", __name__)
+
+    @bp.get("/docs/assets/<path:filename>")
+    def asset(filename: str) -> Response:
+        if filename not in _SWAGGER_UI_FILES:
+            abort(404)
+        return send_from_directory(directory, filename, max_age=86400)
+
+    return bp
+
+
+def init_api(app: Flask, title: str, blueprints: Iterable[ApiBlueprint]) -> VocApi:
+    """Publish `blueprints` (flask-smorest ones) with an OpenAPI document and Swagger UI."""
+    assets = _swagger_ui_blueprint()
+    options: dict[str, Any] = {
+        "API_TITLE": title,
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "api/v1/openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": (
+            SWAGGER_UI_ASSETS if assets else "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        ),
+        "API_SPEC_OPTIONS": {
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    }
+    for key, value in options.items():
+        app.config.setdefault(key, value)
+    api = VocApi(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    if assets is not None:
+        app.register_blueprint(assets)
+    # flask-smorest installs its own HTTP error handler (another shape, and it drops Allow on
+    # 405): ours again, so what is sent is what the Error component says.
+    errors.register_error_handlers(app)
+    return api
