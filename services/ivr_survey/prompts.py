@@ -26,8 +26,3 @@ def phrase(name: str, language: str) -> str:
     """A system phrase in `language` (falls back to en-US)."""
     options = PHRASES[name]
     return options.get(language) or options["en-US"]
-
-
-def localised(texts: dict[str, str], language: str) -> str:
-    """Pick `language` from a {lang: text} mapping of a survey definition."""
-    return texts.get(language) or next(iter(texts.values()))

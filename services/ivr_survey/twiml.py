@@ -6,7 +6,8 @@ from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr_survey.prompts import localised, phrase
+from ivr_survey.prompts import phrase
+from survey_core.surveys.definitions import localised
 
 SCORE_TIMEOUT_S = 6
 # NPS needs two keys for 10, so it ends on "#" or after a short pause instead of one digit.

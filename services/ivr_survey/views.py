@@ -16,7 +16,6 @@ from ivr_survey.calls import CHANNEL, catalog, meta_for, question_event, store
 from ivr_survey.default_survey import DEFAULT_IVR_SURVEY
 from ivr_survey.entry import begin, where_it_stands
 from ivr_survey.flow import CallState, Step, advance, recorded
-from ivr_survey.prompts import localised
 from ivr_survey.schemas import StateQuerySchema, TwilioCallSchema, VoiceQuerySchema
 from ivr_survey.signature import twilio_signed
 from survey_core.responses import events
@@ -25,6 +24,7 @@ from survey_core.responses.events import Kind
 from survey_core.responses.hashing import caller_hash
 from survey_core.responses.statuses import Status
 from survey_core.storage.client import get_db
+from survey_core.surveys.definitions import localised
 from survey_core.web.errors import CLIENT_ERRORS, APIError, json_error
 
 log = logging.getLogger("voc.ivr")

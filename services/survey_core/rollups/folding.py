@@ -1,17 +1,19 @@
 """Folding new events into the `responses` records and the monthly rollups, exactly once.
 
 The worker follows a watermark over the events' insert time `at`: every event before
-`fold_state.upto` is folded, none after. A second watermark, `checked`, trails it by a minute
-and folds every event once more: an insert that stalled in the server past the lag (its client
-gave up and spooled it, the server applied it later under its first `at`) lands behind `upto`
-and is folded then. Folding an event twice changes nothing (records are joins; rollups take
-differences), and unchanged records are not written, so the second pass costs reads only. One batch (the events in [upto, now - lag)) is one
+`fold_state.upto` is folded, none after. One batch (the events in [upto, now - lag)) is one
 transaction: the records it touches are re-folded, the rollups take the difference between
 what each record counted before and counts now, and the watermark moves on, conditioned on
-where it stood. Two workers on the same batch write the same documents, so one of them
-meets a write conflict or a moved watermark and starts over on a fresh read: several workers
-may run, none counts twice. `plan` is pure and also serves reports, which fold the events past
-the watermark in memory the same way, without writing.
+where it stood. Two workers on the same batch write the same documents, so one of them meets a
+write conflict or a moved watermark and starts over on a fresh read: several workers may run,
+none counts twice. `plan` is pure and also serves reports, which fold the events past the
+watermark in memory the same way, without writing.
+
+A second watermark, `checked`, trails the first by a minute and folds every event once more:
+an insert that stalled in the server past the lag (its client gave up and spooled it, the
+server applied it later under its first `at`) lands behind `upto` and is folded then. Folding
+an event twice changes nothing (records are joins; rollups take differences), and unchanged
+records are not written, so the second pass costs reads only.
 """
 
 from __future__ import annotations

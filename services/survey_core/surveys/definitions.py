@@ -106,6 +106,11 @@ def question(key: str, kind: str, zh: str, en: str, required: bool = True, **ext
     }
 
 
+def localised(texts: dict[str, str], language: str) -> str:
+    """Pick `language` from a {lang: text} mapping of a definition (else its first text)."""
+    return texts.get(language) or next(iter(texts.values()))
+
+
 def final_status(survey: dict[str, Any] | None, reached: int) -> str:
     """complete once every required question was put and passed; else partial."""
     if survey is None:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from flask import g, request
 from pymongo.database import Database
 
+from survey_core.storage.client import get_db
 from survey_core.web.errors import APIError
 
 SCOPES = ("read", "admin")
@@ -77,8 +78,6 @@ def require_api_key(scope: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from survey_core.storage.client import get_db
-
             g.api_key = authenticate(get_db(), request.headers.get("Authorization"), scope)
             return view(*args, **kwargs)
 
