@@ -23,6 +23,7 @@ from survey_core.rollups import queries
 from survey_core.storage.client import get_db
 from survey_core.surveys.catalog import SurveyCatalog
 from survey_core.web.auth import require_api_key
+from survey_core.web.openapi import error_responses
 
 bp = Blueprint(
     "metrics",
@@ -34,6 +35,15 @@ bp = Blueprint(
 
 # Definitions of the surveys whose unfolded events a report folds in memory (cached).
 catalog = SurveyCatalog()
+
+
+# What every report may answer besides 200, as documented in the OpenAPI document.
+REPORT_ERRORS = {
+    401: "No API key, or an unknown or revoked one.",
+    403: "The API key lacks the read scope.",
+    422: "`validation_error`: `errors` names the bad query parameters.",
+    503: "`database_unavailable`: try again shortly (`Retry-After`).",
+}
 
 
 def _survey_of(db: Database) -> queries.SurveyOf:
@@ -48,6 +58,7 @@ def _csv_requested(args: dict[str, Any]) -> bool:
 class Monthly(MethodView):
     @require_api_key("read")
     @bp.arguments(MonthlyQuery, location="query")
+    @error_responses(bp, REPORT_ERRORS)
     @bp.response(200, MonthlyReport)
     def get(self, args: dict[str, Any]) -> Any:
         """One row per month from `from` to `to`, optionally filtered by dimensions."""
@@ -64,6 +75,7 @@ class Monthly(MethodView):
 class Breakdown(MethodView):
     @require_api_key("read")
     @bp.arguments(BreakdownQuery, location="query")
+    @error_responses(bp, REPORT_ERRORS)
     @bp.response(200, BreakdownReport)
     def get(self, args: dict[str, Any]) -> Any:
         """One row per agent, team, channel, reason or survey in a month, best CSAT first."""
@@ -80,6 +92,7 @@ class Breakdown(MethodView):
 class Funnel(MethodView):
     @require_api_key("read")
     @bp.arguments(FunnelQuery, location="query")
+    @error_responses(bp, REPORT_ERRORS)
     @bp.response(200, FunnelReport)
     def get(self, args: dict[str, Any]) -> Any:
         """Offered, left out, started, completed and partial by the question reached."""
