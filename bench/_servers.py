@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from survey_core.devstack import secantus_command, wait_for_port
+from ops.devstack import secantus_command, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

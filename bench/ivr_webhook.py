@@ -130,8 +130,8 @@ def main() -> None:
     db, uri = start_db()
     procs = [db]
     try:
-        from survey_core.indexes import ensure_indexes
-        from survey_core.mongo import get_client
+        from survey_core.storage.indexes import ensure_indexes
+        from survey_core.storage.client import get_client
 
         ensure_indexes(get_client(uri, 10_000)["bench"])
         env = {

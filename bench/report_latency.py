@@ -63,10 +63,10 @@ def main() -> None:
 
     import aggregator
     import ivr_survey
-    from survey_core.apikeys import create_key
-    from survey_core.importer import import_rows
-    from survey_core.indexes import ensure_indexes
-    from survey_core.mongo import get_client
+    from survey_core.web.auth import create_key
+    from ops.importer import import_rows
+    from survey_core.storage.indexes import ensure_indexes
+    from survey_core.storage.client import get_client
     from survey_core.settings import Settings
 
     db_proc, uri = start_db()
@@ -104,7 +104,7 @@ def main() -> None:
             latencies[label] = (timed(monthly, args.repeat), timed(breakdown, args.repeat))
 
         print(f"[bench] replaying {args.replay} rows as IVR calls...", flush=True)
-        from ivr_survey.store import breaker
+        from ivr_survey.calls import breaker
         from tests.ivr_survey.twilio_sim import Call
 
         breaker.reset()
