@@ -1,5 +1,7 @@
 """Database down in the middle of a call: the caller goes on, nothing is lost or doubled."""
 
+import time
+
 import pytest
 
 import ivr_survey
@@ -30,9 +32,18 @@ def outage_app(server, tmp_path, name):
     return ivr_survey.create_app(config), db
 
 
-def replay(app, db):
-    """What the worker does first: replay the spool."""
-    return app.extensions["ivr_spool"].drain(lambda ev: events.insert(db, ev))
+def replay(app, db, within_s: float = 15.0):
+    """What the worker does each round: replay the spool (until the driver sees the server
+    again, as the worker's next rounds would)."""
+    spool = app.extensions["ivr_spool"]
+    deadline = time.monotonic() + within_s
+    written = 0
+    while True:
+        done, left = spool.drain(lambda ev: events.insert(db, ev))
+        written += done
+        if not left or time.monotonic() > deadline:
+            return written, left
+        time.sleep(0.2)
 
 
 @pytest.mark.slow
@@ -119,3 +130,35 @@ def test_status_callback_before_the_spooled_last_answer_ends_complete(call, db, 
         "partial_at": {"nps": 0},
     }
     assert totals["csat"] == {"4": 1} and totals["nps"] == {"9": 1} and totals["ces"] == {"2": 1}
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"errorCode": 2},  # an error the driver does not call an outage
+        {"errorCode": 91},  # ShutdownInProgress: "not primary"
+        {"closeConnection": True},  # the connection drops mid-insert
+    ],
+)
+def test_a_failed_insert_mid_call_is_spooled_and_counted_once(call, db, app, failure):
+    c = call()
+    c.start()
+    db.client.admin.command(
+        "configureFailPoint",
+        "failCommand",
+        mode={"times": 1},
+        data={"failCommands": ["insert"], **failure},
+    )
+    c.press("4")
+    assert "推荐" in c.asks()  # the caller hears the next question
+    breaker.reset()
+    c.press("9")  # carries the held answer along; the spool has it too
+    c.press("2")
+    c.record()
+    c.hang_up()
+    replay(app, db)
+    fold(db)
+    doc = db.responses.find_one({"_id": "ivr:CA0001"})
+    assert doc["answers"]["csat"] == 4 and doc["status"] == "complete"
+    totals = db.rollups.find_one({"_id": f"{doc['month']}|all|*"})
+    assert totals["csat"] == {"4": 1} and totals["funnel"]["complete"] == 1

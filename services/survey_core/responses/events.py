@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from survey_core.responses.spool import Spool
 from survey_core.responses.statuses import OPENING, Status
@@ -104,17 +104,19 @@ def insert(db: Database, ev: Mapping[str, Any]) -> Outcome:
 
 
 def record(db: Database, spool: Spool, events: list[dict[str, Any]]) -> list[Outcome] | None:
-    """Insert `events` in order and return their outcomes; during a database outage spool the
-    rest (replayed by the worker) and return None."""
+    """Insert `events` in order and return their outcomes. When the database fails (down, or
+    any error at all: a keyed insert is safe to replay) spool the rest for the worker and
+    return None."""
     outcomes: list[Outcome] = []
     for i, ev in enumerate(events):
         try:
             breaker.check()
             outcomes.append(insert(db, ev))
-        except DATABASE_DOWN as exc:
-            breaker.trip()
+        except PyMongoError as exc:
+            if isinstance(exc, DATABASE_DOWN):
+                breaker.trip()
             log.warning(
-                "database unavailable (%s): %d event(s) spooled",
+                "database write failed (%s): %d event(s) spooled",
                 type(exc).__name__,
                 len(events) - i,
             )
@@ -122,8 +124,3 @@ def record(db: Database, spool: Spool, events: list[dict[str, Any]]) -> list[Out
                 spool.put(rest)
             return None
     return outcomes
-
-
-def of_response(db: Database, rid: str, subjects: list[str]) -> list[dict[str, Any]]:
-    """The stored events of response `rid` among `subjects` (by `_id`: no index needed)."""
-    return list(db.events.find({"_id": {"$in": [f"{rid}:{s}" for s in subjects]}}))
