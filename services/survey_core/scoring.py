@@ -11,6 +11,9 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+# Imported with the module, not on the first report (it takes most of a second).
+from scipy.stats import t as student_t
+
 # The exact 0.975 quantile of the standard normal (R's qnorm(0.975)).
 Z = 1.959963984540054
 Histogram = Mapping[int | str, int]
@@ -19,9 +22,7 @@ Histogram = Mapping[int | str, int]
 @lru_cache(maxsize=4096)
 def t_quantile(df: int) -> float:
     """The 0.975 quantile of Student's t with `df` degrees of freedom (scipy, exact)."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, df))
+    return float(student_t.ppf(0.975, df))
 
 
 def normalise(hist: Histogram | None, low: int, high: int) -> dict[int, int]:
