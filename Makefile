@@ -27,6 +27,7 @@ lint: install
 bench: install
 	$(PY) bench/ivr_webhook.py
 	$(PY) bench/report_latency.py
+	$(PY) bench/fold.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
