@@ -1,4 +1,8 @@
-"""The baseline of bench/ivr_webhook.py: a Flask handler that does one insert_one."""
+"""The baseline of bench/ivr_webhook.py: a Flask handler that does one insert_one.
+
+Its MongoClient is configured like ours (survey_core.storage.client): w="majority" and
+retryWrites=False, so the comparison measures our request handling, not a driver setting.
+"""
 
 import os
 
@@ -8,7 +12,9 @@ from pymongo import MongoClient
 
 def create_app() -> Flask:
     app = Flask(__name__)
-    client = MongoClient(os.environ["MONGO_URI"], connect=False, w="majority")
+    client = MongoClient(
+        os.environ["MONGO_URI"], connect=False, w="majority", retryWrites=False, tz_aware=True
+    )
     collection = client[os.environ.get("MONGO_DB", "bench")]["minimal"]
 
     @app.post("/hit")
