@@ -105,13 +105,18 @@ def load(uri: str, name: str, calls: int, seed: int) -> dict[str, int]:
 
 
 def fold_worker(uri: str, name: str, batch: int, ready, go, start, out) -> None:
-    """Fold until nothing is left (fold_all's loop, timed per batch), from the signal `go`."""
+    """Fold until nothing is left (fold_all's loop, timed per batch), from the signal `go`,
+    holding the folding lease before each batch as `surveyctl worker` does."""
     try:
+        import os
+
         from ops.worker import survey_lookup
-        from survey_core.rollups.folding import WatermarkMoved, fold_batch
+        from survey_core.rollups.folding import WatermarkMoved, fold_batch, hold_lease
         from survey_core.storage.client import get_client
 
         db = get_client(uri, 60_000)[name]
+        owner = f"bench-{os.getpid()}"
+        last_at = db.events.find_one(sort=[("at", -1)])["at"]
         survey_of = survey_lookup(db)
         batches: list[tuple[float, int]] = []
         moved = 0
@@ -122,6 +127,12 @@ def fold_worker(uri: str, name: str, batch: int, ready, go, start, out) -> None:
         failures: list[tuple[float, str]] = []  # (seconds lost, traceback)
         while True:
             began = time.monotonic()
+            if not hold_lease(db, owner, 10.0):  # another worker folds; stand by
+                upto = db.fold_state.find_one({"_id": "events"}).get("upto")
+                if upto and upto > last_at:
+                    break
+                time.sleep(0.05)
+                continue
             try:
                 done = fold_batch(db, survey_of, lag_s=0.0, limit=batch)
             except WatermarkMoved:

@@ -1,14 +1,18 @@
 """`surveyctl worker`: folds events into records and rollups, replays the spool, settles calls.
 
 Several workers may run at once (on one host or many): each batch is one transaction guarded
-by the folding watermark, so they never count twice; they only share the work less well.
+by the folding watermark, so they never count twice. One at a time folds (a lease, renewed
+every batch); the others replay their hosts' spools and stand by to take over.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 from pymongo.database import Database
@@ -16,7 +20,7 @@ from pymongo.database import Database
 from survey_core.responses import events
 from survey_core.responses.idle import settle_idle
 from survey_core.responses.spool import Spool
-from survey_core.rollups.folding import RECHECK, SurveyOf, fold_all
+from survey_core.rollups.folding import RECHECK, SurveyOf, fold_all, hold_lease
 from survey_core.settings import WorkerSettings
 from survey_core.storage.client import database
 from survey_core.surveys.catalog import SurveyCatalog
@@ -31,9 +35,16 @@ def survey_lookup(db: Database, catalog: SurveyCatalog | None = None) -> SurveyO
     return lambda slug, version: catalog.version(db, slug, version)
 
 
-def step(db: Database, settings: WorkerSettings, survey_of: SurveyOf, sweep: bool) -> int:
+def step(
+    db: Database,
+    settings: WorkerSettings,
+    survey_of: SurveyOf,
+    sweep: bool,
+    owner: str | None = None,
+) -> int:
     """One round: replay the spool, settle idle calls and re-check what was folded a minute
-    ago (when `sweep`), fold; returns how many events were folded."""
+    ago (when `sweep`), fold; returns how many events were folded. With `owner`, folding
+    happens only while this worker holds the folding lease."""
     written, left = Spool(settings.spool_dir).drain(lambda ev: events.insert(db, ev))
     if written:
         log.info("spool: replayed %d event(s), %d left", written, left)
@@ -41,10 +52,16 @@ def step(db: Database, settings: WorkerSettings, survey_of: SurveyOf, sweep: boo
         closed = settle_idle(db, settings.call_timeout_minutes)
         if closed:
             log.info("settled %d idle call(s)", closed)
-    folded = fold_all(db, survey_of, settings.fold_lag_seconds, settings.fold_batch)
+    lease_s = max(10.0, 5 * settings.worker_interval_seconds)
+    holding = (lambda: hold_lease(db, owner, lease_s)) if owner else (lambda: True)
+    if not holding():
+        return 0
+    folded = fold_all(
+        db, survey_of, settings.fold_lag_seconds, settings.fold_batch, may_go_on=holding
+    )
     if sweep:
         lag, batch = settings.fold_recheck_seconds, settings.fold_batch
-        fold_all(db, survey_of, lag, batch, watermark=RECHECK)
+        fold_all(db, survey_of, lag, batch, watermark=RECHECK, may_go_on=holding)
     return folded
 
 
@@ -55,13 +72,14 @@ def run(
 ) -> None:
     """Work until `stop` is set (or forever), riding out database outages."""
     stop = stop or threading.Event()
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     db = database(settings)
     survey_of = survey_lookup(db)
     last_sweep = 0.0
     while not stop.is_set():
         try:
             sweep = time.monotonic() - last_sweep >= SWEEP_EVERY_S
-            folded = step(db, settings, survey_of, sweep)
+            folded = step(db, settings, survey_of, sweep, owner)
             if sweep:
                 last_sweep = time.monotonic()
             if folded and report:

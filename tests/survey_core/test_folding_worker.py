@@ -139,3 +139,35 @@ def test_an_event_that_lands_behind_the_watermark_is_folded_by_the_recheck(db):
     assert fold_all(db, survey_of, lag_s=0, watermark=RECHECK) == 0
     assert list(db.responses.find()) == before
     assert rebuild(db, repair=False)["drift"] == []
+
+
+def test_three_running_workers_share_one_lease_and_count_once(db, config):
+    """Three `surveyctl worker` loops at once: one folds (the lease), the count is exact."""
+    import time
+
+    from ops.worker import run
+    from survey_core.rollups.folding import hold_lease
+    from survey_core.settings import WorkerSettings
+
+    for i in range(120):
+        submit(db, meta(i), {"csat": 1 + i % 5})
+    settings = WorkerSettings.from_env(
+        {k: str(v) for k, v in config.items()}
+        | {"FOLD_LAG_SECONDS": "0", "FOLD_BATCH": "25", "WORKER_INTERVAL_SECONDS": "0.05"}
+    )
+    stop = threading.Event()
+    workers = [threading.Thread(target=run, args=(settings, stop)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and db.responses.count_documents({}) < 120:
+        time.sleep(0.1)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    total = db.rollups.find_one({"_id": "2026-10|all|*"})
+    assert sum(total["csat"].values()) == 120 and total["funnel"]["complete"] == 120
+    assert rebuild(db, repair=False)["drift"] == []
+    holder = db.locks.find_one({"_id": "fold"})["owner"]
+    assert not hold_lease(db, "someone-else", 10)  # still held by the one that folded
+    assert hold_lease(db, holder, 10)

@@ -19,6 +19,7 @@ records are not written, so the second pass costs reads only.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from typing import Any
 from pymongo import ReplaceOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from survey_core.responses import folding
 from survey_core.responses.events import Kind, response_id
@@ -188,17 +190,39 @@ def fold_all(
     lag_s: float = 5.0,
     limit: int = 2000,
     watermark: str = MAIN,
+    may_go_on: Callable[[], bool] = lambda: True,
 ) -> int:
-    """Fold batches until none is left older than `lag_s`; returns how many events."""
+    """Fold batches until none is left older than `lag_s` (or `may_go_on()` says stop, checked
+    before each batch); returns how many events."""
     total = 0
-    while True:
+    while may_go_on():
         try:
             done = fold_batch(db, survey_of, lag_s, limit, watermark=watermark)
         except WatermarkMoved:
             continue
         total += done
         if done == 0:
-            return total
+            break
+    return total
+
+
+def hold_lease(db: Database, owner: str, seconds: float, now: float | None = None) -> bool:
+    """Take or renew the folding lease for `owner`; False while another owner holds it.
+
+    Any number of workers fold correctly (the transactions see to that), but they fold the
+    same batches and all but one start over: the lease lets one fold while the others wait,
+    ready to take over within `seconds` if it stops.
+    """
+    now = time.time() if now is None else now
+    try:
+        result = db.locks.update_one(
+            {"_id": "fold", "$or": [{"until": {"$lt": now}}, {"owner": owner}]},
+            {"$set": {"owner": owner, "until": now + seconds}},
+            upsert=True,
+        )
+    except DuplicateKeyError:  # held by someone else: the upsert's insert collided
+        return False
+    return bool(result.matched_count or result.upserted_id)
 
 
 def pending(db: Database) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -24,6 +25,7 @@ def in_transaction(db: Database, work: Callable[[ClientSession], T], budget_s: f
     ClientSession.with_transaction this gives up after `budget_s` and lets the error out.
     """
     deadline = time.monotonic() + budget_s
+    attempt = 0
     while True:
         with db.client.start_session() as session:
             try:
@@ -38,7 +40,10 @@ def in_transaction(db: Database, work: Callable[[ClientSession], T], budget_s: f
                     except PyMongoError:
                         pass
                 if _has_label(exc, "TransientTransactionError") and time.monotonic() < deadline:
-                    time.sleep(0.01)
+                    # Back off, growing and jittered: two writers that conflicted and retried
+                    # in lock-step would conflict again (three fold workers livelocked at 10 ms).
+                    attempt += 1
+                    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
                     continue
                 raise
             except BaseException:
