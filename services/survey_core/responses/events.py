@@ -124,3 +124,8 @@ def record(db: Database, spool: Spool, events: list[dict[str, Any]]) -> list[Out
                 spool.put(rest)
             return None
     return outcomes
+
+
+def of_response(db: Database, rid: str, subjects: list[str]) -> list[dict[str, Any]]:
+    """The stored events of response `rid` among `subjects` (by `_id`: no index needed)."""
+    return list(db.events.find({"_id": {"$in": [f"{rid}:{s}" for s in subjects]}}))
