@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 from survey_core.surveys.definitions import SCALES
@@ -39,7 +39,9 @@ class CallState:
     pending: list[str] = field(default_factory=list)
 
     def encode(self) -> str:
-        raw = json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        # A shallow dict (dataclasses.asdict deep-copies: 4x slower, on every webhook).
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        raw = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod

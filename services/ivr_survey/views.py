@@ -37,6 +37,14 @@ bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 
 
+# What Twilio gets when there is nothing to say (built once: rendering it costs ~60 us).
+EMPTY_TWIML_BODY = str(VoiceResponse())
+
+
+def _empty() -> Response:
+    return Response(EMPTY_TWIML_BODY, mimetype="text/xml")
+
+
 def _db() -> Database:
     """The database, even while the breaker is open: the call goes on without it."""
     return get_db(fail_fast=False)
@@ -196,7 +204,7 @@ def transcription() -> Response:
         )
         text = call["TranscriptionText"]
         store(_db(), [events.event(Kind.TRANSCRIPT, meta_for(state), key, text=text)])
-    return _xml(VoiceResponse())
+    return _empty()
 
 
 @bp.post("/status")
@@ -216,7 +224,7 @@ def status() -> Response:
                 raise APIError(400, "bad_state", "The call state is malformed.") from None
         close = events.event(Kind.CLOSE, meta, reason=call["CallStatus"])
         store(_db(), [close])
-    return _xml(VoiceResponse())
+    return _empty()
 
 
 @bp.errorhandler(Exception)
