@@ -171,3 +171,15 @@ def test_three_running_workers_share_one_lease_and_count_once(db, config):
     holder = db.locks.find_one({"_id": "fold"})["owner"]
     assert not hold_lease(db, "someone-else", 10)  # still held by the one that folded
     assert hold_lease(db, holder, 10)
+
+
+def test_the_worker_keeps_the_live_list_and_callers_beside_the_records(db):
+    call = meta(9, channel="ivr") | {"survey": "post-call", "caller_hash": "h" * 64}
+    opened(db, call)
+    fold(db)
+    assert [d["_id"] for d in db.live.find()] == ["ivr:R9"]
+    assert db.callers.find_one({"_id": "h" * 64})["interaction_id"] == "R9"
+    closed(db, call)
+    fold(db)
+    assert list(db.live.find()) == []
+    assert list(db.responses.index_information()) == ["_id_"]  # nothing else to maintain

@@ -8,7 +8,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from survey_core.responses.statuses import PARTICIPATED, Status
+from survey_core.responses.statuses import Status
 from survey_core.storage.breaker import DATABASE_DOWN, breaker
 
 
@@ -23,22 +23,21 @@ def in_sample(contact_id: str, rate: float) -> bool:
 def recently_surveyed(
     db: Database, hashed: str | None, days: int, interaction_id: str, now: datetime | None = None
 ) -> bool:
-    """True if this caller took part in a survey within the last `days` days."""
+    """True if this caller took part in another survey within the last `days` days.
+
+    `callers` (kept by the worker) holds each caller's latest participation under the hash:
+    one read by `_id`, and no index on `responses`.
+    """
     if not hashed or days <= 0:
         return False
     since = (now or datetime.now(UTC)) - timedelta(days=days)
-    # Equality on the indexed hash only; a caller has few responses, filtered here.
-    for doc in db.responses.find(
-        {"caller_hash": hashed}, {"started_at": 1, "status": 1, "interaction_id": 1}
-    ).limit(200):
-        if (
-            doc.get("started_at")
-            and doc["started_at"] >= since
-            and doc.get("status") in PARTICIPATED
-            and doc["interaction_id"] != interaction_id
-        ):
-            return True
-    return False
+    latest = db.callers.find_one({"_id": hashed})
+    return bool(
+        latest
+        and latest.get("started_at")
+        and latest["started_at"] >= since
+        and latest["interaction_id"] != interaction_id
+    )
 
 
 def admission(

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from survey_core.responses.events import META_FIELDS, Kind
-from survey_core.responses.statuses import LEFT_OUT, UNREACHED_CALL_STATUSES, Status
+from survey_core.responses.statuses import LEFT_OUT, PARTICIPATED, UNREACHED_CALL_STATUSES, Status
 from survey_core.surveys.definitions import SCALES, final_status, question_key_at
 
 METRICS = tuple(SCALES)  # csat, nps, ces: one histogram each
@@ -120,12 +120,34 @@ def settle(doc: dict[str, Any], survey: Mapping[str, Any] | None) -> dict[str, A
         doc.pop("last_question_reached", None)
     if status in (Status.COMPLETE, Status.PARTIAL):
         doc.setdefault("submitted_at", doc.get("updated_at"))
-    # `live` (a sparse index) lists calls on the line: the idle sweep's queue.
-    if status is Status.IN_PROGRESS:
-        doc["live"] = True
-    else:
-        doc.pop("live", None)
     return doc
+
+
+def live_entry(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any] | None:
+    """How a re-fold changes the list of live conversations (the idle sweep's queue): the
+    entry to write, {"_id": rid} alone to remove it, or None for no change."""
+    live = after.get("status") == Status.IN_PROGRESS
+    was = before.get("status") == Status.IN_PROGRESS
+    if live and (not was or before.get("updated_at") != after.get("updated_at")):
+        fields = ("channel", "interaction_id", "updated_at")
+        return {"_id": after["_id"], **{name: after.get(name) for name in fields}}
+    if was and not live:
+        return {"_id": after["_id"]}
+    return None
+
+
+def participation(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The caller's participation this re-fold reveals (for "not again within N days"), once:
+    {"_id": caller_hash, "started_at", "interaction_id"}, or None."""
+    if not after.get("caller_hash") or after.get("status") not in PARTICIPATED:
+        return None
+    if before.get("status") in PARTICIPATED and before.get("caller_hash"):
+        return None
+    return {
+        "_id": after["caller_hash"],
+        "started_at": after.get("started_at"),
+        "interaction_id": after["interaction_id"],
+    }
 
 
 def counters(doc: Mapping[str, Any]) -> set[str]:

@@ -20,9 +20,7 @@ def settle_idle(db: Database, idle_minutes: float, now: datetime | None = None) 
     """
     cutoff = (now or datetime.now(UTC)) - timedelta(minutes=idle_minutes)
     closed = 0
-    for doc in db.responses.find(
-        {"live": True}, {"channel": 1, "interaction_id": 1, "updated_at": 1}
-    ):
+    for doc in db.live.find():  # the worker keeps this list of conversations in progress
         if doc.get("updated_at") and doc["updated_at"] > cutoff:
             continue
         meta = {"channel": doc["channel"], "interaction_id": doc["interaction_id"]}

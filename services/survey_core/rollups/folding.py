@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ReplaceOne
+from pymongo import DeleteOne, ReplaceOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
@@ -53,6 +53,8 @@ class Plan:
 
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     deltas: Deltas = field(default_factory=Deltas)
+    live: list[dict[str, Any]] = field(default_factory=list)  # {"_id"} alone: remove
+    participations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _aliases_named(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -121,7 +123,37 @@ def plan(
             result.deltas.add(after, counted, +1)
         if after != before:
             result.records[rid] = after
+        entry = folding.live_entry(before, after)
+        if entry is not None:
+            result.live.append(entry)
+        took_part = folding.participation(before, after)
+        if took_part is not None:
+            result.participations.append(took_part)
     return result
+
+
+def _write_sides(db: Database, result: Plan, s: ClientSession) -> None:
+    """The small lists beside the records: live conversations, callers' last participation."""
+    if result.live:
+        db.live.bulk_write(
+            [
+                ReplaceOne({"_id": e["_id"]}, e, upsert=True)
+                if len(e) > 1
+                else DeleteOne({"_id": e["_id"]})
+                for e in result.live
+            ],
+            ordered=False,
+            session=s,
+        )
+    if result.participations:
+        ids = [p["_id"] for p in result.participations]
+        latest = {d["_id"]: d for d in db.callers.find({"_id": {"$in": ids}}, session=s)}
+        for took_part in result.participations:
+            known = latest.get(took_part["_id"])
+            if known is None or (took_part["started_at"] or EPOCH) > (known["started_at"] or EPOCH):
+                latest[took_part["_id"]] = took_part
+        writes = [ReplaceOne({"_id": h}, latest[h], upsert=True) for h in sorted(set(ids))]
+        db.callers.bulk_write(writes, ordered=False, session=s)
 
 
 def _batch(
@@ -167,6 +199,7 @@ def fold_batch(
             increments = result.deltas.ops()
             if increments:
                 db.rollups.bulk_write(increments, ordered=False, session=s)
+            _write_sides(db, result, s)
             changed = bool(writes or increments)
             if changed and watermark == RECHECK:
                 log.warning("folded late event(s) behind the watermark: %s", len(writes))

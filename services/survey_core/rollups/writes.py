@@ -26,8 +26,9 @@ class Deltas:
         self.totals: dict[Target, dict[str, int]] = defaultdict(dict)
         self.cells: dict[Target, dict[str, str]] = {}
 
-    def add(self, response: Mapping[str, Any], counters: Iterable[str], sign: int = 1) -> None:
-        """Add (or with sign -1 take away) one response's `counters` in all its documents."""
+    def add(self, response: Mapping[str, Any], counters: Iterable[str], times: int = 1) -> None:
+        """Add one response's `counters` `times` over (-1: take them away) in all its
+        documents."""
         counters = list(counters)
         if not counters:
             return
@@ -35,7 +36,7 @@ class Deltas:
             self.cells[target] = cell
             bucket = self.totals[target]
             for counter in counters:
-                bucket[counter] = bucket.get(counter, 0) + sign
+                bucket[counter] = bucket.get(counter, 0) + times
 
     def nonzero(self) -> dict[Target, dict[str, int]]:
         out = {}

@@ -14,13 +14,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     # events: `_id` is "<channel>:<interaction>:<subject>", so a replay is a duplicate key.
     # The one index is the folding worker's watermark (and the reports' unfolded tail).
     "events": [IndexModel([("at", ASCENDING)], name="at")],
-    "responses": [
-        # `_id` is "<channel>:<interaction_id>": the unique key of DESIGN.md's data model.
-        # The worker writes here, so indexes no longer cost the request path; both are sparse.
-        IndexModel([("caller_hash", ASCENDING)], name="caller_hash", sparse=True),
-        # True while a call is on the line: the idle sweep's queue.
-        IndexModel([("live", ASCENDING)], name="live", sparse=True),
-    ],
+    # responses: `_id` is "<channel>:<interaction_id>", the unique key of DESIGN.md's data
+    # model, and no other index (each doubled the cost of an insert): the idle sweep's queue is
+    # `live` and suppression reads `callers`, both small and read by `_id`, kept by the worker.
+    "responses": [],
     # rollups: `_id` is "<month>|<dim>|<value>", unique per month, dimension and value. Reads go
     # by `_id` (a "<month>|dir|<dim>" document lists each dimension's values), so the hot write
     # path keeps no second index but this sparse one, on the finest cells only.
@@ -48,8 +45,18 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
+# Indexes of earlier versions, dropped on `surveyctl db init`.
+OBSOLETE = {"responses": ("caller_hash", "live", "dirty")}
+
+
 def ensure_indexes(db: Database) -> list[str]:
-    """Create every index (a no-op for those that exist) and the folding watermark."""
+    """Create every index (a no-op for those that exist), drop obsolete ones, and create the
+    folding watermark."""
+    for collection, names in OBSOLETE.items():
+        existing = set(db[collection].index_information())
+        for name in names:
+            if name in existing:
+                db[collection].drop_index(name)
     created = []
     for collection, models in INDEXES.items():
         if models:
