@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.ivr_survey.twilio_sim
 
 from _servers import start_db, stop  # noqa: E402
 
@@ -159,6 +160,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000, help="unfolded events per size")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--batch", type=int, default=50_000, help="importer batch")
+    parser.add_argument(
+        "--replay", type=int, default=500, help="rows replayed as IVR calls (0: skip)"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
@@ -208,6 +212,7 @@ def main() -> None:
                 flush=True,
             )
             results[label] = (timed(monthly, args.repeat), timed(breakdown, args.repeat))
+        replay_rate = replay(client["bench_replay"], uri, args.replay) if args.replay else None
     finally:
         stop(db_proc)
 
@@ -228,6 +233,47 @@ def main() -> None:
             f"{'ok' if ratio <= 1.3 else 'MISSED'})"
         )
     print(f"import of {args.large} rows: {import_rate:,.0f} rows/s (batch {args.batch})")
+    if replay_rate:
+        print(
+            f"the same rows replayed as IVR calls (webhooks + folding): {replay_rate:,.1f} rows/s "
+            f"| RATIO import/replay {import_rate / replay_rate:.1f}x (target >= 20x: "
+            f"{'ok' if import_rate / replay_rate >= 20 else 'MISSED'})"
+        )
+
+
+def replay(db, uri: str, rows: int) -> float:
+    """Rows per second when each row is played as a whole IVR call (voice, three answers, the
+    status callback; signed as Twilio signs) and then folded by the worker's code."""
+    import ivr_survey
+    from ops.database import init_database
+    from ops.worker import survey_lookup
+    from survey_core.rollups.folding import fold_all
+    from tests.ivr_survey.twilio_sim import Call
+
+    init_database(db)
+    app = ivr_survey.create_app(
+        {
+            "VOC_ENV": "test",
+            "MONGO_URI": uri,
+            "MONGO_DB": db.name,
+            "LOG_LEVEL": "WARNING",
+            "PUBLIC_BASE_URL": "https://voc.example.com",
+            "TWILIO_AUTH_TOKEN": "test-auth-token",
+            "SPOOL_DIR": "/tmp/bench-replay-spool",
+        }
+    ).test_client()
+    print(f"[bench] replaying {rows} rows as IVR calls...", flush=True)
+    rng = random.Random(1)
+    started = time.perf_counter()
+    for i in range(rows):
+        query = f"agent=A{rng.randrange(60):02d}&reason=R{rng.randrange(8)}"
+        call = Call(app, sid=f"CA{i:06d}", caller=f"+86137{i:08d}", query=query)
+        call.start()
+        for digits in (rng.randint(1, 5), rng.randint(0, 10), rng.randint(1, 5)):
+            call.press(str(digits))
+        call.hang_up()
+    fold_all(db, survey_lookup(db), lag_s=0)
+    return rows / (time.perf_counter() - started)
 
 
 if __name__ == "__main__":
