@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
+from typing import TypeVar
 
 import click
 
@@ -11,11 +14,12 @@ from survey_core.settings import ConfigError, Settings, WorkerSettings
 from survey_core.storage import client
 from survey_core.web import auth as apikeys
 
+S = TypeVar("S", bound=Settings)
 # The CLI runs long operations (index builds, imports): a longer database timeout than requests.
 CLI_TIMEOUT_MS = 30_000
 
 
-def _settings(kind: type[Settings] = Settings) -> Settings:
+def _settings(kind: type[S] = Settings) -> S:  # type: ignore[assignment]  # default: the base
     try:
         return kind.from_env()
     except ConfigError as exc:
@@ -164,13 +168,10 @@ def rollups_rebuild(month: str | None, check: bool) -> None:
 @click.option("--once", is_flag=True, help="One round (spool, idle calls, folding), then exit.")
 def worker(once: bool) -> None:
     """Fold events into records and rollups, replay the spool, settle idle calls."""
-    import threading
-
     from ops.worker import run, step, survey_lookup
     from survey_core.web.observability import configure_logging
 
     settings = _settings(WorkerSettings)
-    assert isinstance(settings, WorkerSettings)
     configure_logging(settings.log_level)
     if once:
         database = client.database(settings, CLI_TIMEOUT_MS)
@@ -178,8 +179,6 @@ def worker(once: bool) -> None:
         click.echo(f"folded {folded} event(s)")
         return
     stop = threading.Event()
-    import signal
-
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo("worker: folding events (Ctrl-C stops)", err=True)
     try:
