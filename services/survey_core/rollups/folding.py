@@ -32,6 +32,7 @@ from pymongo.errors import DuplicateKeyError
 
 from survey_core.responses import folding
 from survey_core.responses.events import Kind, response_id
+from survey_core.rollups.layout import Target
 from survey_core.rollups.writes import Deltas
 from survey_core.storage.transactions import in_transaction
 
@@ -86,14 +87,16 @@ def plan(
     events: Sequence[Mapping[str, Any]],
     records: Mapping[str, Mapping[str, Any]],
     survey_of: SurveyOf,
+    keep: Callable[[Target], bool] | None = None,
 ) -> Plan:
-    """Fold `events` into their `records`: the new records and the rollup deltas."""
+    """Fold `events` into their `records`: the new records and the rollup deltas (with
+    `keep`, only the deltas of the rollup documents it accepts)."""
     aliases = {rid: doc["alias_of"] for rid, doc in records.items() if doc.get("alias_of")}
     aliases.update(_aliases_named(events))
     routed: dict[str, list[Mapping[str, Any]]] = {}
     for ev in events:
         routed.setdefault(aliases.get(ev["rid"], ev["rid"]), []).append(ev)
-    result = Plan()
+    result = Plan(deltas=Deltas(keep))
     for alias, target in aliases.items():
         orphan = records.get(alias)
         if orphan is not None and not orphan.get("alias_of"):

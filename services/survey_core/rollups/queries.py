@@ -39,10 +39,14 @@ class ReportsUnstable(RuntimeError):
 
 
 def consistent(
-    db: Database, survey_of: SurveyOf, read: Callable[[], T], attempts: int = 8
+    db: Database,
+    survey_of: SurveyOf,
+    read: Callable[[], T],
+    keep: Callable[[layout.Target], bool],
+    attempts: int = 8,
 ) -> tuple[T, list[dict[str, Any]]]:
-    """`read()` of the rollups, and the unfolded events as pseudo rollup documents, from one
-    state of the folding watermark."""
+    """`read()` of the rollups, and the unfolded events as pseudo rollup documents (those
+    `keep` accepts), from one state of the folding watermark."""
     for _ in range(attempts):
         before = db.fold_state.find_one({"_id": STATE_ID}) or {}
         stored = read()
@@ -50,7 +54,8 @@ def consistent(
         records = records_for(db, events) if events else {}
         after = db.fold_state.find_one({"_id": STATE_ID}, {"seq": 1}) or {}
         if before.get("seq") == after.get("seq"):
-            return stored, _as_rollups(plan(events, records, survey_of).deltas.nonzero())
+            deltas = plan(events, records, survey_of, keep).deltas
+            return stored, _as_rollups(deltas.nonzero())
     raise ReportsUnstable("the rollups changed under every read")
 
 
@@ -99,20 +104,21 @@ def monthly_docs(
             ids = [layout.rollup_id(m, dim, value) for m in months]
             return list(db.rollups.find({"_id": {"$in": ids}}))
 
-        def keep(doc: Doc) -> bool:
-            return doc["dim"] == dim and doc["value"] == value
+        def keep(target: layout.Target) -> bool:
+            return target[1] == dim and target[2] == value
     else:  # combined filters: the month's finest cells, matched here
 
         def read() -> list[Doc]:
             return [d for m in months for d in db.rollups.find({"cell_month": m})]
 
-        def keep(doc: Doc) -> bool:
-            return doc["dim"] == layout.CELL and _matches(doc, active)
+        def keep(target: layout.Target) -> bool:
+            cell = dict(zip(layout.DIMENSIONS, target[2].split("|"), strict=False))
+            return target[1] == layout.CELL and _matches(cell, active)
 
-    stored, unfolded = consistent(db, survey_of, read)
+    stored, unfolded = consistent(db, survey_of, read, lambda t: t[0] in wanted and keep(t))
     by_month: dict[str, list[Doc]] = {m: [] for m in months}
     for doc in [*stored, *unfolded]:
-        if doc["month"] in wanted and keep(doc):
+        if doc["month"] in wanted and keep((doc["month"], doc["dim"], doc["value"])):
             by_month[doc["month"]].append(doc)
     return {month: merge_docs(docs) for month, docs in by_month.items()}
 
@@ -158,7 +164,7 @@ def breakdown(
         ids = [layout.rollup_id(month, by, value) for value in directory.get("values", [])]
         return list(db.rollups.find({"_id": {"$in": ids}})) if ids else []
 
-    stored, unfolded = consistent(db, survey_of, read)
+    stored, unfolded = consistent(db, survey_of, read, lambda t: t[0] == month and t[1] == by)
     by_value: dict[str, list[Doc]] = {}
     for doc in [*stored, *unfolded]:
         if doc["month"] == month and doc["dim"] == by:

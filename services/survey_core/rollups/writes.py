@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pymongo import UpdateOne
@@ -20,11 +20,13 @@ from survey_core.rollups.layout import (
 
 
 class Deltas:
-    """Counter changes per rollup document, with each cell's dimension fields."""
+    """Counter changes per rollup document, with each cell's dimension fields; with `keep`,
+    only for the documents it accepts (a report needs a few of them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: Callable[[Target], bool] | None = None) -> None:
         self.totals: dict[Target, dict[str, int]] = defaultdict(dict)
         self.cells: dict[Target, dict[str, str]] = {}
+        self.keep = keep
 
     def add(self, response: Mapping[str, Any], counters: Iterable[str], times: int = 1) -> None:
         """Add one response's `counters` `times` over (-1: take them away) in all its
@@ -33,6 +35,8 @@ class Deltas:
         if not counters:
             return
         for target, cell in targets(response):
+            if self.keep is not None and not self.keep(target):
+                continue
             self.cells[target] = cell
             bucket = self.totals[target]
             for counter in counters:
