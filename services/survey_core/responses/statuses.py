@@ -21,9 +21,8 @@ class Status(StrEnum):
 LEFT_OUT = (Status.NOT_SAMPLED, Status.SUPPRESSED, Status.NOT_REACHED)
 # Statuses a response can open in (the first event of a channel's conversation).
 OPENING = (Status.IN_PROGRESS, Status.NOT_SAMPLED, Status.SUPPRESSED)
-FINAL = (Status.COMPLETE, Status.PARTIAL, Status.ABANDONED)
 # A survey was taken: counted as a response in the reports.
-TAKEN = FINAL
+FINAL = (Status.COMPLETE, Status.PARTIAL, Status.ABANDONED)
 # The caller took part (for "not again within N days").
 PARTICIPATED = (Status.IN_PROGRESS, *FINAL)
 # What a telephony status callback reports for a call that nobody answered.

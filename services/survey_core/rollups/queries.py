@@ -16,6 +16,7 @@ from pymongo.database import Database
 
 from survey_core import scoring
 from survey_core.responses.folding import METRICS
+from survey_core.responses.statuses import FINAL
 from survey_core.rollups import layout
 from survey_core.rollups.folding import EPOCH, STATE_ID, SurveyOf, plan, records_for
 
@@ -125,7 +126,7 @@ def monthly_docs(
 
 def responses_count(funnel: Mapping[str, Any]) -> int:
     """Responses taken: complete, partial and abandoned."""
-    return sum(int(funnel.get(k, 0)) for k in ("complete", "partial", "abandoned"))
+    return sum(int(funnel.get(status.value, 0)) for status in FINAL)
 
 
 def metric_row(counters: Mapping[str, Any], interval: str) -> dict[str, Any]:
