@@ -16,21 +16,13 @@ from pymongo.database import Database
 
 from survey_core import scoring
 from survey_core.responses.folding import METRICS
-from survey_core.responses.statuses import FINAL
+from survey_core.responses.statuses import FINAL, LEFT_OUT
 from survey_core.rollups import layout
 from survey_core.rollups.folding import EPOCH, STATE_ID, SurveyOf, plan, records_for
 
 FILTER_DIMS = tuple(layout.DIMENSIONS)  # channel, agent, team, reason, survey
-FUNNEL_KEYS = (
-    "offered",
-    "not_sampled",
-    "suppressed",
-    "not_reached",
-    "started",
-    "complete",
-    "partial",
-    "abandoned",
-)
+# The funnel's counters, in report order: offered, left out (by why), started, ended (by how).
+FUNNEL_KEYS = ("offered", *(s.value for s in LEFT_OUT), "started", *(s.value for s in FINAL))
 T = TypeVar("T")
 Doc = Mapping[str, Any]
 
