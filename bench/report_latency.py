@@ -162,6 +162,9 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=1_000, help="unfolded events per size")
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--warm-up", type=float, default=30.0, help="seconds of reports before timing each"
+    )
     parser.add_argument("--batch", type=int, default=50_000, help="importer batch")
     parser.add_argument(
         "--replay", type=int, default=500, help="rows replayed as IVR calls (0: skip)"
@@ -214,7 +217,10 @@ def main() -> None:
                 f"timing {args.repeat} x 2 reports...",
                 flush=True,
             )
-            results[label] = (timed(monthly, args.repeat), timed(breakdown, args.repeat))
+            results[label] = (
+                timed(monthly, args.repeat, args.warm_up),
+                timed(breakdown, args.repeat, args.warm_up),
+            )
         replay_rate = replay(client["bench_replay"], uri, args.replay) if args.replay else None
     finally:
         stop(db_proc)
