@@ -183,3 +183,17 @@ def test_the_worker_keeps_the_live_list_and_callers_beside_the_records(db):
     fold(db)
     assert list(db.live.find()) == []
     assert list(db.responses.index_information()) == ["_id_"]  # nothing else to maintain
+
+
+def test_folding_leaves_the_record_it_started_from_unchanged():
+    """A re-fold compares the new record with the stored one: it must not alter the latter."""
+    from survey_core.responses import folding
+
+    call = meta(5, channel="ivr")
+    first = events.event(events.Kind.TRANSCRIPT, call, "comment", text="great agent")
+    second = events.event(events.Kind.TRANSCRIPT, call, "other", text="thanks")
+    before = folding.fold(folding.blank("ivr:R5"), [first])
+    after = folding.fold(before, [second, events.event(events.Kind.SKIP, call, "csat", reached=1)])
+    assert before["transcripts"] == {"comment": "great agent"} and before["skipped"] == []
+    assert after["transcripts"] == {"comment": "great agent", "other": "thanks"}
+    assert after != before

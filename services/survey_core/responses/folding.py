@@ -33,6 +33,7 @@ def blank(rid: str) -> dict[str, Any]:
         "skipped": [],
         "reached": 0,
         "done": False,
+        "transcripts": {},
         "counted": [],
     }
 
@@ -45,7 +46,8 @@ def _as_stored(name: str, value: Any) -> Any:
 
 
 def apply(doc: dict[str, Any], ev: Mapping[str, Any]) -> None:
-    """Fold one event into `doc` (in place); applying an event twice changes nothing."""
+    """Fold one event into `doc` in place (`fold` hands it a copy); applying an event twice
+    changes nothing."""
     meta = ev.get("meta") or {}
     for name in (*META_FIELDS, *IDENTITY_FIELDS):
         if doc.get(name) is None and meta.get(name) is not None:
@@ -62,7 +64,7 @@ def apply(doc: dict[str, Any], ev: Mapping[str, Any]) -> None:
             if kind == Kind.ANSWER:
                 _answer(doc, key, ev.get("qtype"), ev.get("value"))
             else:
-                doc["skipped"] = [*doc["skipped"], key]
+                doc["skipped"].append(key)
         doc["reached"] = max(doc["reached"], int(ev.get("reached") or 0))
         doc["done"] = doc["done"] or bool(ev.get("done"))
     elif kind == Kind.SUBMIT:
@@ -73,20 +75,26 @@ def apply(doc: dict[str, Any], ev: Mapping[str, Any]) -> None:
         doc["reached"] = max(doc["reached"], len(qtypes))
         doc["done"] = True
     elif kind == Kind.TRANSCRIPT:
-        doc.setdefault("transcripts", {})[key] = ev.get("text")
+        doc["transcripts"][key] = ev.get("text")
     elif kind == Kind.CLOSE:
         doc.setdefault("closed", ev.get("reason") or "completed")
 
 
 def _answer(doc: dict[str, Any], key: str, qtype: str | None, value: Any) -> None:
-    doc["answers"] = {**doc["answers"], key: value}
+    doc["answers"][key] = value
     if qtype in SCALES:
-        doc["scores"] = {**doc["scores"], qtype: int(value)}
+        doc["scores"][qtype] = int(value)
 
 
 def fold(doc: dict[str, Any], events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """A copy of `doc` with `events` folded in (status not yet derived; see `settle`)."""
-    out = {**doc, "answers": dict(doc["answers"]), "scores": dict(doc["scores"])}
+    out = {
+        **doc,
+        "answers": dict(doc["answers"]),
+        "scores": dict(doc["scores"]),
+        "skipped": list(doc["skipped"]),
+        "transcripts": dict(doc.get("transcripts") or {}),
+    }
     for ev in events:
         apply(out, ev)
     return out
