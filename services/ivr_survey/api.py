@@ -14,11 +14,11 @@ from ivr_survey.default_survey import DEFAULT_IVR_SURVEY
 from ivr_survey.entry import begin
 from ivr_survey.schemas import CallbackRequestSchema, CallbackResponseSchema
 from ivr_survey.settings import IvrSettings
-from ivr_survey.signature import public_base
 from survey_core.responses.admission import recently_surveyed
 from survey_core.responses.hashing import caller_hash
 from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import get_survey
+from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
 from survey_core.web.openapi import error_responses, init_api

@@ -264,5 +264,9 @@ def hold_lease(db: Database, owner: str, seconds: float, now: float | None = Non
 def pending(db: Database) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The watermark state and the events past it (not folded yet)."""
     state = db.fold_state.find_one({"_id": STATE_ID}) or {}
-    events = list(db.events.find({"at": {"$gte": state.get("upto") or EPOCH}}))
-    return state, events
+    return state, unfolded(db, state)
+
+
+def unfolded(db: Database, state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The events past the watermark of `state` (a fold_state document)."""
+    return list(db.events.find({"at": {"$gte": state.get(MAIN) or EPOCH}}))

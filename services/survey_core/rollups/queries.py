@@ -18,7 +18,8 @@ from survey_core import scoring
 from survey_core.responses.folding import METRICS
 from survey_core.responses.statuses import FINAL, LEFT_OUT
 from survey_core.rollups import layout
-from survey_core.rollups.folding import EPOCH, STATE_ID, SurveyOf, plan, records_for
+from survey_core.rollups.folding import STATE_ID, SurveyOf, plan, records_for, unfolded
+from survey_core.rollups.writes import Deltas
 
 FILTER_DIMS = tuple(layout.DIMENSIONS)  # channel, agent, team, reason, survey
 # The funnel's counters, in report order: offered, left out (by why), started, ended (by how).
@@ -43,23 +44,26 @@ def consistent(
     for _ in range(attempts):
         before = db.fold_state.find_one({"_id": STATE_ID}) or {}
         stored = read()
-        events = list(db.events.find({"at": {"$gte": before.get("upto") or EPOCH}}))
-        records = records_for(db, events) if events else {}
+        events = unfolded(db, before)
+        records = records_for(db, events)
         after = db.fold_state.find_one({"_id": STATE_ID}, {"seq": 1}) or {}
         if before.get("seq") == after.get("seq"):
-            deltas = plan(events, records, survey_of, keep).deltas
-            return stored, _as_rollups(deltas.nonzero())
+            return stored, _as_rollups(plan(events, records, survey_of, keep).deltas)
     raise ReportsUnstable("the rollups changed under every read")
 
 
-def _as_rollups(deltas: Mapping[layout.Target, Mapping[str, int]]) -> list[dict[str, Any]]:
-    docs = []
-    for (month, dim, value), counters in deltas.items():
-        doc: dict[str, Any] = {"month": month, "dim": dim, "value": value, **layout.nest(counters)}
-        if dim == layout.CELL:
-            doc.update(zip(layout.DIMENSIONS, value.split("|"), strict=True))
-        docs.append(doc)
-    return docs
+def _as_rollups(deltas: Deltas) -> list[dict[str, Any]]:
+    """Deltas shaped as rollup documents (a cell's with its dimension fields), to merge."""
+    return [
+        {
+            "month": month,
+            "dim": dim,
+            "value": value,
+            **deltas.cells[(month, dim, value)],
+            **layout.nest(counters),
+        }
+        for (month, dim, value), counters in deltas.nonzero().items()
+    ]
 
 
 def merge_docs(docs: Iterable[Doc]) -> dict[str, Any]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
@@ -44,56 +42,44 @@ def expected_rollups(
     return expected
 
 
-def _fix(rid: str, meta: Mapping[str, Any], delta: dict[str, int]) -> UpdateOne:
-    on_insert = {"month": meta["month"], "dim": meta["dim"], "value": meta["value"]}
-    on_insert.update(meta.get("cell") or {})
-    if meta["dim"] == layout.CELL:
-        on_insert["cell_month"] = meta["month"]
-    return UpdateOne({"_id": rid}, {"$inc": delta, "$setOnInsert": on_insert}, upsert=True)
-
-
 def rebuild(db: Database, month: str | None = None, repair: bool = True) -> dict[str, Any]:
     """Compare the rollups with the records; with `repair`, make them equal. Returns drift."""
     months = [month] if month else None
 
     def work(s: ClientSession) -> dict[str, Any]:
         expected = expected_rollups(db, months, s)
-        want_by_id = {
-            layout.rollup_id(*target): (target, counters_)
-            for target, counters_ in expected.nonzero().items()
-        }
+        want = expected.nonzero()
         query: dict[str, Any] = {"dim": {"$ne": layout.DIRECTORY}}
         if months:
             query["month"] = {"$in": months}
-        stored = {doc["_id"]: doc for doc in db.rollups.find(query, session=s)}
-        drift, fixes = [], []
-        for rid in sorted(set(want_by_id) | set(stored)):
-            target, want = want_by_id.get(rid, (None, {}))
-            have = layout.counters_of(stored.get(rid, {}))
-            delta = {k: want.get(k, 0) - have.get(k, 0) for k in sorted(set(want) | set(have))}
+        stored = {
+            (doc["month"], doc["dim"], doc["value"]): doc
+            for doc in db.rollups.find(query, session=s)
+        }
+        fixes = Deltas()  # the differences, written as any counts are (Deltas.ops)
+        drift = []
+        for target in sorted(set(want) | set(stored), key=lambda t: layout.rollup_id(*t)):
+            wanted, have = want.get(target, {}), layout.counters_of(stored.get(target, {}))
+            delta = {k: wanted.get(k, 0) - have.get(k, 0) for k in sorted(set(wanted) | set(have))}
             delta = {k: v for k, v in delta.items() if v}
             if not delta:
                 continue
-            drift.append({"rollup": rid, "delta": delta})
-            if target is not None:
-                meta = {
-                    "month": target[0],
-                    "dim": target[1],
-                    "value": target[2],
-                    "cell": expected.cells.get(target),
-                }
-            else:
-                meta = stored[rid]
-            fixes.append(_fix(rid, meta, delta))
-        if repair and fixes:
+            drift.append({"rollup": layout.rollup_id(*target), "delta": delta})
+            fixes.totals[target] = delta
+            if target in expected.cells:
+                fixes.cells[target] = expected.cells[target]
+            else:  # a document no record counts in any more: its own fields
+                doc = stored[target]
+                fixes.cells[target] = {d: doc[d] for d in layout.DIMENSIONS if d in doc}
+        if repair and drift:
             seen: dict[str, dict[str, set[str]]] = {}
-            for month_, dim, value in expected.nonzero():
+            for month_, dim, value in want:  # every value the records name is listed again
                 seen.setdefault(month_, {}).setdefault(dim, set()).add(value)
-            db.rollups.bulk_write(fixes + directory_updates(seen), ordered=False, session=s)
+            db.rollups.bulk_write(fixes.ops() + directory_updates(seen), ordered=False, session=s)
         return {
-            "documents": len(set(want_by_id) | set(stored)),
+            "documents": len(set(want) | set(stored)),
             "drift": drift,
-            "repaired": bool(repair and fixes),
+            "repaired": bool(repair and drift),
         }
 
     return in_transaction(db, work, budget_s=120.0)

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response, abort, send_from_directory
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import RAISE, Schema, fields
+from swagger_ui_bundle import swagger_ui_path
 
 from survey_core.web import errors
 
@@ -96,12 +97,8 @@ class VocApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
 
-def _swagger_ui_blueprint() -> Blueprint | None:
-    """Swagger UI's scripts from the swagger-ui-bundle package; None when it is not installed."""
-    try:
-        from swagger_ui_bundle import swagger_ui_path
-    except ImportError:
-        return None
+def _swagger_ui_blueprint() -> Blueprint:
+    """Swagger UI's scripts from the swagger-ui-bundle package (a dependency: no CDN)."""
     directory = str(swagger_ui_path)
     bp = Blueprint("swagger_ui_assets", __name__)
 
@@ -124,9 +121,7 @@ def init_api(app: Flask, title: str, blueprints: Iterable[ApiBlueprint]) -> VocA
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "api/v1/openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": (
-            SWAGGER_UI_ASSETS if assets else "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
-        ),
+        "OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_ASSETS,
         "API_SPEC_OPTIONS": {
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
@@ -137,8 +132,7 @@ def init_api(app: Flask, title: str, blueprints: Iterable[ApiBlueprint]) -> VocA
     api = VocApi(app)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
-    if assets is not None:
-        app.register_blueprint(assets)
+    app.register_blueprint(assets)
     # flask-smorest installs its own HTTP error handler (another shape, and it drops Allow on
     # 405): ours again, so what is sent is what the Error component says.
     errors.register_error_handlers(app)
