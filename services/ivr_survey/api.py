@@ -8,16 +8,16 @@ from typing import Any
 from flask import Flask, current_app, url_for
 from flask_smorest import Blueprint
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.rest import Client
 
 from ivr_survey.default_survey import DEFAULT_IVR_SURVEY
 from ivr_survey.entry import begin
 from ivr_survey.schemas import CallbackRequestSchema, CallbackResponseSchema
 from ivr_survey.settings import IvrSettings
+from survey_core.messaging import twilio_client
 from survey_core.responses.admission import recently_surveyed
 from survey_core.responses.hashing import caller_hash
 from survey_core.storage.client import get_db
-from survey_core.surveys.definitions import get_survey
+from survey_core.surveys.definitions import channels_of, get_survey
 from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
@@ -30,14 +30,6 @@ bp = Blueprint(
     url_prefix="/api/v1",
     description="Outbound call-back surveys placed through Twilio (admin scope).",
 )
-
-
-def twilio_client(settings: IvrSettings) -> Client:
-    """The real twilio REST client; TWILIO_API_BASE_URL points it elsewhere (tests)."""
-    client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
-    if settings.twilio_api_base_url:
-        client.api.base_url = settings.twilio_api_base_url
-    return client
 
 
 @bp.post("/callbacks")
@@ -67,7 +59,7 @@ def create_callback(body: dict[str, Any]) -> dict[str, Any]:
     db = get_db()
     slug = body["survey"] or DEFAULT_IVR_SURVEY
     survey = get_survey(db, slug)
-    if survey is None or survey["channel"] != "ivr":
+    if survey is None or "ivr" not in channels_of(survey):
         raise APIError(
             422,
             "validation_error",

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from survey_core.surveys.definitions import LANGUAGES, question
+from survey_core.surveys.definitions import question
+from survey_core.surveys.schema import LANGUAGES
 
 DEFAULT_IVR_SURVEY = "post-call"
 
 POST_CALL: dict[str, Any] = {
     "slug": DEFAULT_IVR_SURVEY,
     "title": {"zh-CN": "通话满意度调查", "en-US": "Post-call survey"},
-    "channel": "ivr",
+    "channels": ["ivr"],
     "languages": list(LANGUAGES),
     "default_language": "zh-CN",
     "greeting": {

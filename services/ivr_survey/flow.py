@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
-from survey_core.surveys.definitions import SCALES
+from survey_core.surveys.schema import SCALES
 
 MAX_INVALID_RETRIES = 2  # after two retries an invalid answer skips the question
 MAX_SILENT_RETRIES = 1  # silence: asked once more, then skipped

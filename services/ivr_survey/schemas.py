@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
 from survey_core.responses.hashing import E164
-from survey_core.surveys.definitions import LANGUAGES
+from survey_core.surveys.schema import LANGUAGES
 
 _ID = validate.Length(min=1, max=128)
 

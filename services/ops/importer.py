@@ -18,7 +18,7 @@ from survey_core.months import month_of
 from survey_core.responses import events, folding
 from survey_core.responses.events import Kind
 from survey_core.rollups.writes import Deltas
-from survey_core.surveys.definitions import CHANNELS, SCALES
+from survey_core.surveys.schema import CHANNELS, SCALES
 
 COLUMNS = ("interaction_id", "datetime", "channel", "agent", "team", "reason", "csat", "nps", "ces")
 # An imported response answered these questions, keyed (as in the rollups) by metric.

@@ -148,3 +148,25 @@ class WorkerSettings(Settings):
             "worker_interval_seconds": src.number("WORKER_INTERVAL_SECONDS", 1.0, minimum=0.05),
             "call_timeout_minutes": src.number("IVR_CALL_TIMEOUT_MINUTES", 30.0, minimum=0.0),
         }
+
+
+@dataclass(frozen=True)
+class TwilioSettings(Settings):
+    """A service that talks to Twilio's REST API and keys customers' numbers: the IVR (calls
+    back) and the web survey (texts links)."""
+
+    phone_hash_key: str
+    twilio_auth_token: str
+    twilio_account_sid: str
+    twilio_api_base_url: str | None
+    twilio_from_number: str
+
+    @classmethod
+    def read(cls, src: Source) -> dict[str, Any]:
+        return super().read(src) | {
+            "phone_hash_key": src.secret("PHONE_HASH_KEY"),
+            "twilio_auth_token": src.secret("TWILIO_AUTH_TOKEN"),
+            "twilio_account_sid": src.text("TWILIO_ACCOUNT_SID", "AC" + "0" * 32),
+            "twilio_api_base_url": src.optional("TWILIO_API_BASE_URL"),
+            "twilio_from_number": src.text("TWILIO_FROM_NUMBER"),
+        }

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from survey_core.surveys.definitions import LANGUAGES, question
+from survey_core.surveys.definitions import question
+from survey_core.surveys.schema import LANGUAGES
 
 DEFAULT_WEB_SURVEY = "post-contact"
 
 POST_CONTACT: dict[str, Any] = {
     "slug": DEFAULT_WEB_SURVEY,
     "title": {"zh-CN": "服务满意度调查", "en-US": "How did we do?"},
-    "channel": "web",
+    "channels": ["web", "chat", "email", "sms"],
     "languages": list(LANGUAGES),
     "default_language": "zh-CN",
     "greeting": {"zh-CN": "感谢您联系我们。", "en-US": "Thank you for contacting us."},

@@ -15,7 +15,7 @@ ALLOWED = {
     "rollups": {"storage", "surveys", "responses"},
     "web": {"storage"},
 }
-LEAVES = {"settings", "months", "scoring"}
+LEAVES = {"settings", "months", "scoring", "links", "messaging"}
 SERVICE_PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")
 
 

@@ -36,7 +36,10 @@ META_FIELDS = (
     "team",
     "reason",
     "language",
+    "expires_at",  # a link's: the response stays open until then
 )
+# Meta that is a time: spooled as a POSIX timestamp (JSON-safe), stored as a datetime.
+TIME_META = ("started_at", "expires_at")
 
 
 class Kind(StrEnum):
@@ -46,6 +49,8 @@ class Kind(StrEnum):
     TRANSCRIPT = "transcript"  # text of a recorded answer: `key`, `text`
     CLOSE = "close"  # the conversation ended: `reason` (a call status, "timeout")
     SUBMIT = "submit"  # a whole questionnaire at once: `answers`, `qtypes`
+    INVITE = "invite"  # a link was sent: the response is offered, not yet started
+    DRAFT = "draft"  # answers saved before submitting: `answers`, `qtypes`, `reached`
 
 
 def response_id(channel: str, interaction_id: str) -> str:
@@ -58,6 +63,8 @@ def _subject(kind: Kind, key: str | None) -> str:
         return f"q:{key}"  # answer and skip share it: a question is settled once
     if kind is Kind.TRANSCRIPT:
         return f"t:{key}"
+    if kind is Kind.DRAFT:
+        return f"draft:{key}"  # the key of a draft is a digest of what it saves
     return kind.value
 
 
@@ -80,14 +87,23 @@ def event(kind: Kind, meta: Mapping[str, Any], key: str | None = None, **fields:
 
 def _stored_form(ev: Mapping[str, Any]) -> dict[str, Any]:
     meta = dict(ev.get("meta") or {})
-    if isinstance(meta.get("started_at"), int | float):
-        meta["started_at"] = datetime.fromtimestamp(meta["started_at"], UTC)
+    for name in TIME_META:
+        if isinstance(meta.get(name), int | float):
+            meta[name] = datetime.fromtimestamp(meta[name], UTC)
     return {**ev, "meta": meta, "at": datetime.now(UTC)}
+
+
+# Kinds whose second, different version is refused (and logged) rather than a mere replay.
+SETTLING = (Kind.ANSWER, Kind.SKIP, Kind.SUBMIT)
 
 
 def _same(stored: Mapping[str, Any], ev: Mapping[str, Any]) -> bool:
     """Does `ev` say what the stored event with its `_id` says?"""
-    return stored.get("kind") == ev.get("kind") and stored.get("value") == ev.get("value")
+    return (
+        stored.get("kind") == ev.get("kind")
+        and stored.get("value") == ev.get("value")
+        and stored.get("answers") == ev.get("answers")
+    )
 
 
 def insert(db: Database, ev: Mapping[str, Any]) -> Outcome:
@@ -96,8 +112,8 @@ def insert(db: Database, ev: Mapping[str, Any]) -> Outcome:
         db.events.insert_one(_stored_form(ev))
         return "stored"
     except DuplicateKeyError:
-        stored = db.events.find_one({"_id": ev["_id"]}, {"kind": 1, "value": 1}) or {}
-        if ev.get("kind") in (Kind.ANSWER, Kind.SKIP) and not _same(stored, ev):
+        stored = db.events.find_one({"_id": ev["_id"]}, {"kind": 1, "value": 1, "answers": 1})
+        if ev.get("kind") in SETTLING and not _same(stored or {}, ev):
             log.warning("refused a second, different answer: %s", ev["_id"])
             return "conflict"
         return "duplicate"
@@ -129,3 +145,11 @@ def record(db: Database, spool: Spool, events: list[dict[str, Any]]) -> list[Out
 def of_response(db: Database, rid: str, subjects: list[str]) -> list[dict[str, Any]]:
     """The stored events of response `rid` among `subjects` (by `_id`: no index needed)."""
     return list(db.events.find({"_id": {"$in": [f"{rid}:{s}" for s in subjects]}}))
+
+
+def all_of_response(db: Database, rid: str) -> list[dict[str, Any]]:
+    """Every stored event of response `rid`, in insert order: a range of `_id`s (`rid:` up to
+    `rid;`), so the `_id` index serves it. Interaction ids hold no `:`, so no other response's
+    events fall in the range."""
+    found = db.events.find({"_id": {"$gte": f"{rid}:", "$lt": f"{rid};"}})
+    return sorted(found, key=lambda ev: ev["at"])

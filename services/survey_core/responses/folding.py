@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from survey_core.responses.events import META_FIELDS, Kind
+from survey_core.responses.events import META_FIELDS, TIME_META, Kind
 from survey_core.responses.statuses import LEFT_OUT, PARTICIPATED, UNREACHED_CALL_STATUSES, Status
-from survey_core.surveys.definitions import SCALES, final_status, question_key_at
+from survey_core.surveys.definitions import final_status, question_key_at
+from survey_core.surveys.schema import SCALES
 
 METRICS = tuple(SCALES)  # csat, nps, ces: one histogram each
 IDENTITY_FIELDS = ("caller_hash", "call_sid")
@@ -40,7 +41,7 @@ def blank(rid: str) -> dict[str, Any]:
 
 def _as_stored(name: str, value: Any) -> Any:
     """Meta as stored: a start time spooled as a timestamp becomes a datetime again."""
-    if name == "started_at" and isinstance(value, int | float):
+    if name in TIME_META and isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
     return value
 
@@ -68,16 +69,44 @@ def apply(doc: dict[str, Any], ev: Mapping[str, Any]) -> None:
         doc["reached"] = max(doc["reached"], int(ev.get("reached") or 0))
         doc["done"] = doc["done"] or bool(ev.get("done"))
     elif kind == Kind.SUBMIT:
-        qtypes = ev.get("qtypes") or {}
-        for k, value in (ev.get("answers") or {}).items():
-            if k not in doc["answers"] and value is not None:
-                _answer(doc, k, qtypes.get(k), value)
-        doc["reached"] = max(doc["reached"], len(qtypes))
-        doc["done"] = True
+        _submit(doc, ev.get("answers") or {}, ev.get("qtypes") or {})
+    elif kind == Kind.DRAFT:
+        _draft(doc, ev)
+    elif kind == Kind.INVITE:
+        doc["invited"] = True
     elif kind == Kind.TRANSCRIPT:
         doc["transcripts"][key] = ev.get("text")
     elif kind == Kind.CLOSE:
         doc.setdefault("closed", ev.get("reason") or "completed")
+
+
+def _submit(doc: dict[str, Any], answers: Mapping[str, Any], qtypes: Mapping[str, str]) -> None:
+    """A submission settles every question it names (`qtypes`): drafts folded before it are
+    replaced, drafts folded after it are ignored (see `_draft`)."""
+    for k, qtype in qtypes.items():
+        doc["answers"].pop(k, None)
+        if qtype in SCALES:
+            doc["scores"].pop(qtype, None)
+    for k, value in answers.items():
+        if value is not None:
+            _answer(doc, k, qtypes.get(k), value)
+    doc["reached"] = max(doc["reached"], len(qtypes))
+    doc["submitted"] = doc["done"] = True
+
+
+def _draft(doc: dict[str, Any], ev: Mapping[str, Any]) -> None:
+    """Saved answers: per question, the latest saved value counts until a submission."""
+    if doc.get("submitted"):
+        return
+    at = ev.get("at")
+    drafted = doc.setdefault("drafted", {})
+    qtypes = ev.get("qtypes") or {}
+    for k, value in (ev.get("answers") or {}).items():
+        if k in drafted and at is not None and drafted[k] is not None and at < drafted[k]:
+            continue
+        drafted[k] = at
+        _answer(doc, k, qtypes.get(k), value)
+    doc["reached"] = max(doc["reached"], int(ev.get("reached") or 0))
 
 
 def _answer(doc: dict[str, Any], key: str, qtype: str | None, value: Any) -> None:
@@ -94,6 +123,7 @@ def fold(doc: dict[str, Any], events: Iterable[Mapping[str, Any]]) -> dict[str, 
         "scores": dict(doc["scores"]),
         "skipped": list(doc["skipped"]),
         "transcripts": dict(doc.get("transcripts") or {}),
+        **({"drafted": dict(doc["drafted"])} if "drafted" in doc else {}),
     }
     for ev in events:
         apply(out, ev)
@@ -106,14 +136,16 @@ def status_of(doc: Mapping[str, Any], survey: Mapping[str, Any] | None) -> Statu
     if opened in (Status.NOT_SAMPLED, Status.SUPPRESSED):
         return Status(opened)
     took_part = bool(opened or doc["answers"] or doc["skipped"])
+    invited = Status.INVITED if doc.get("invited") else None
     if doc.get("done"):
         return Status.COMPLETE
     if doc.get("closed"):
         if not took_part:
-            unreached = doc["closed"] in UNREACHED_CALL_STATUSES
-            return Status.NOT_REACHED if unreached else None
+            return Status.NOT_REACHED if doc["closed"] in UNREACHED_CALL_STATUSES else invited
+        if invited:  # a questionnaire behind a link, never submitted
+            return Status.PARTIAL if doc["answers"] else Status.ABANDONED
         return Status(final_status(dict(survey) if survey else None, doc["reached"]))
-    return Status.IN_PROGRESS if took_part else None
+    return Status.IN_PROGRESS if took_part else invited
 
 
 def settle(doc: dict[str, Any], survey: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -137,7 +169,7 @@ def live_entry(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str,
     live = after.get("status") == Status.IN_PROGRESS
     was = before.get("status") == Status.IN_PROGRESS
     if live and (not was or before.get("updated_at") != after.get("updated_at")):
-        fields = ("channel", "interaction_id", "updated_at")
+        fields = ("channel", "interaction_id", "updated_at", "expires_at")
         return {"_id": after["_id"], **{name: after.get(name) for name in fields}}
     if was and not live:
         return {"_id": after["_id"]}
@@ -164,6 +196,8 @@ def counters(doc: Mapping[str, Any]) -> set[str]:
     if not status:
         return set()
     found = {"funnel.offered"}
+    if status == Status.INVITED:  # offered; started once the link is opened
+        return found
     if status in LEFT_OUT:
         return found | {f"funnel.{status}"}
     found.add("funnel.started")

@@ -7,61 +7,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from pymongo import DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-LANGUAGES = ("zh-CN", "en-US")
-QUESTION_TYPES = ("csat", "nps", "ces", "choice", "text", "recording")
-CHANNELS = ("ivr", "web", "chat", "email", "sms")
-# Inclusive key ranges of the scored question types.
-SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 5)}
-
-
-class PromptSchema(Schema):
-    zh_cn = fields.String(data_key="zh-CN", required=True, validate=validate.Length(min=1))
-    en_us = fields.String(data_key="en-US", required=True, validate=validate.Length(min=1))
-
-
-class QuestionSchema(Schema):
-    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"))
-    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
-    prompt = fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)), required=True)
-    required = fields.Boolean(load_default=True)
-    choices = fields.List(fields.String(), load_default=None)
-    max_seconds = fields.Integer(load_default=None, validate=validate.Range(5, 300))
-
-
-class SurveySchema(Schema):
-    """A survey definition as stored; `version` is assigned on publish."""
-
-    slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,47}$"))
-    title = fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)), required=True)
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    languages = fields.List(fields.String(validate=validate.OneOf(LANGUAGES)), required=True)
-    default_language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
-    greeting = fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)), required=True)
-    thanks = fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)), required=True)
-    questions = fields.List(fields.Nested(QuestionSchema), required=True)
-    sample_rate = fields.Float(load_default=1.0, validate=validate.Range(0.0, 1.0))
-    suppress_days = fields.Integer(load_default=30, validate=validate.Range(0, 365))
-
-    @validates_schema
-    def _check(self, data: dict[str, Any], **_: Any) -> None:
-        keys = [q["key"] for q in data.get("questions", [])]
-        if not keys:
-            raise ValidationError("A survey needs at least one question.", "questions")
-        if len(set(keys)) != len(keys):
-            raise ValidationError("Question keys must be unique.", "questions")
-        scored = [q["type"] for q in data.get("questions", []) if q["type"] in SCALES]
-        if len(set(scored)) != len(scored):
-            # Rollups keep one histogram per metric, so each metric is asked once per survey.
-            raise ValidationError("At most one csat, one nps and one ces question.", "questions")
-        for q in data.get("questions", []):
-            missing = [lang for lang in data.get("languages", []) if lang not in q["prompt"]]
-            if missing:
-                raise ValidationError(f"{q['key']}: no prompt in {', '.join(missing)}", "questions")
+from survey_core.surveys.schema import SurveySchema, normalised
 
 
 def _content(definition: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +20,7 @@ def _content(definition: dict[str, Any]) -> dict[str, Any]:
 
 def publish_survey(db: Database, definition: dict[str, Any]) -> dict[str, Any]:
     """Validate and store `definition` as a new version, unless it equals the latest one."""
-    data = SurveySchema().load(_content(copy.deepcopy(definition)))
+    data = normalised(SurveySchema().load(_content(copy.deepcopy(definition))))
     latest = get_survey(db, data["slug"])
     if latest is not None and _content(latest) == data:
         return latest
@@ -92,7 +42,8 @@ def seed_surveys(db: Database, definitions: Iterable[dict[str, Any]]) -> None:
 
 def as_stored(definition: dict[str, Any], version: int = 1) -> dict[str, Any]:
     """A definition validated and shaped as its stored version `version` (defaults filled)."""
-    return {**SurveySchema().load(_content(copy.deepcopy(definition))), "version": version}
+    data = normalised(SurveySchema().load(_content(copy.deepcopy(definition))))
+    return {**data, "version": version}
 
 
 def question(key: str, kind: str, zh: str, en: str, required: bool = True, **extra: Any) -> dict:
@@ -104,6 +55,11 @@ def question(key: str, kind: str, zh: str, en: str, required: bool = True, **ext
         "required": required,
         **extra,
     }
+
+
+def channels_of(survey: dict[str, Any]) -> list[str]:
+    """Where a survey may be used (a definition stored before `channels` named one)."""
+    return list(survey.get("channels") or [survey["channel"]])
 
 
 def localised(texts: dict[str, str], language: str) -> str:

@@ -1,0 +1,109 @@
+"""Per-question answer checks for questionnaires answered in one go (web pages, widgets).
+
+One marshmallow schema per survey version, built from its questions: scores are strict integers
+in the type's scale (`3.5`, `"4"` and `true` are refused, never truncated or coerced), a choice is
+one of its options, a multi several distinct ones, a text at most its maximum length. Recording
+questions are for the phone only and are not asked here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from survey_core.surveys.schema import SCALES, TEXT_MAX_LENGTH
+
+ASKED_TYPES = ("csat", "nps", "ces", "choice", "multi", "text")
+_SCORE = re.compile(r"[0-9]{1,2}")  # ASCII digits only: "٣" and "²" are not scores
+
+
+def asked(survey: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The questions a questionnaire shows, in order."""
+    return [q for q in survey["questions"] if q["type"] in ASKED_TYPES]
+
+
+def _field(q: Mapping[str, Any]) -> fields.Field:
+    kind, required = q["type"], bool(q.get("required", True))
+    if kind in SCALES:
+        low, high = SCALES[kind]
+        return fields.Integer(
+            strict=True,
+            required=required,
+            validate=validate.Range(
+                low, high, error=f"Must be a whole number from {low} to {high}."
+            ),
+        )
+    values = [c["value"] for c in q.get("choices") or []]
+    if kind == "choice":
+        return fields.String(required=required, validate=validate.OneOf(values))
+    if kind == "multi":
+        return fields.List(
+            fields.String(validate=validate.OneOf(values)),
+            required=required,
+            validate=[
+                validate.Length(min=1 if required else 0, max=len(values)),
+                _distinct,
+            ],
+        )
+    limit = q.get("max_length") or TEXT_MAX_LENGTH
+    return fields.String(required=required, validate=validate.Length(max=limit))
+
+
+def _distinct(values: list[str]) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Each option may be chosen once.")
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_for(questions: str) -> Schema:
+    # Keyed by the questions' JSON: a published version never changes, so this is a cache.
+    shape = {q["key"]: _field(q) for q in json.loads(questions)}
+    schema_class = Schema.from_dict(shape, name="Answers")
+    return schema_class(unknown=RAISE)
+
+
+def answers_schema(survey: Mapping[str, Any]) -> Schema:
+    """The marshmallow schema of `survey`'s answers (cached per question list)."""
+    return _schema_for(json.dumps(asked(survey), sort_keys=True, ensure_ascii=False))
+
+
+def check_answers(survey: Mapping[str, Any], answers: Any, partial: bool = False) -> dict[str, Any]:
+    """`answers` validated against `survey` (ValidationError with one entry per bad key).
+
+    With `partial`, required questions may be left out (a saved draft).
+    """
+    if not isinstance(answers, Mapping):
+        raise ValidationError({"answers": ["Must be an object of question key -> answer."]})
+    loaded = answers_schema(survey).load(dict(answers), partial=partial)
+    return {k: v for k, v in loaded.items() if v not in (None, "", [])}
+
+
+def from_form(survey: Mapping[str, Any], form: Any) -> dict[str, Any]:
+    """The answers an HTML form posted (a werkzeug MultiDict), typed as the JSON API takes them:
+    a score's ASCII digits become an int, a multi is a list, empty texts are left out."""
+    answers: dict[str, Any] = {}
+    for q in asked(survey):
+        key, kind = q["key"], q["type"]
+        if kind == "multi":
+            chosen = [v for v in form.getlist(key) if v]
+            if chosen:
+                answers[key] = chosen
+            continue
+        raw = form.get(key)
+        if raw is None:
+            continue
+        raw = raw.strip() if kind == "text" else raw
+        if raw == "":
+            continue
+        answers[key] = int(raw) if kind in SCALES and _SCORE.fullmatch(raw) else raw
+    return answers
+
+
+def qtypes(survey: Mapping[str, Any]) -> dict[str, str]:
+    """{key: type} of the asked questions (what a submission event carries)."""
+    return {q["key"]: q["type"] for q in asked(survey)}

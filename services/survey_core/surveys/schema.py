@@ -1,0 +1,177 @@
+"""What a survey definition may say: the marshmallow schema that every publish goes through.
+
+A definition that makes no sense (no questions, duplicate keys, an unknown type, a scale other
+than the type's, a choice with no options, a text missing in one of the survey's languages)
+fails with field errors that name the place, e.g. {"questions": {"2": {"prompt": [...]}}}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+LANGUAGES = ("zh-CN", "en-US")
+QUESTION_TYPES = ("csat", "nps", "ces", "choice", "multi", "text", "recording")
+CHANNELS = ("ivr", "web", "chat", "email", "sms")
+# Inclusive key ranges of the scored question types.
+SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 5)}
+WITH_CHOICES = ("choice", "multi")
+TEXT_MAX_LENGTH = 1000  # a text question's default limit, in characters
+KEY = r"^[a-z][a-z0-9_]{0,31}$"
+
+
+def _texts(**kwargs: Any) -> fields.Dict:
+    """A {language: text} mapping: one non-empty text per language."""
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
+        values=fields.String(validate=validate.Length(min=1, max=2000)),
+        **kwargs,
+    )
+
+
+class ChoiceSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    value = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$"))
+    label = _texts(required=True)
+
+
+class QuestionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    key = fields.String(required=True, validate=validate.Regexp(KEY))
+    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    prompt = _texts(required=True)
+    required = fields.Boolean(load_default=True)
+    # Only to be checked: a scored type's scale is fixed (csat 1-5, nps 0-10, ces 1-5).
+    scale = fields.List(fields.Integer(strict=True), validate=validate.Length(equal=2))
+    choices = fields.List(fields.Nested(ChoiceSchema), load_default=None)
+    max_length = fields.Integer(strict=True, load_default=None, validate=validate.Range(1, 5000))
+    max_seconds = fields.Integer(strict=True, load_default=None, validate=validate.Range(5, 300))
+
+    @validates_schema
+    def _check(self, data: dict[str, Any], **_: Any) -> None:
+        kind, errors = data.get("type"), {}
+        if "scale" in data:
+            if kind not in SCALES:
+                errors["scale"] = [f"A {kind} question has no scale."]
+            elif tuple(data["scale"]) != SCALES[kind]:
+                low, high = SCALES[kind]
+                errors["scale"] = [f"A {kind} question is scored {low}-{high}."]
+        if kind in WITH_CHOICES:
+            values = [c["value"] for c in data.get("choices") or []]
+            if not values:
+                errors["choices"] = [f"A {kind} question needs at least one option."]
+            elif len(set(values)) != len(values):
+                errors["choices"] = ["Option values must be unique."]
+        elif data.get("choices") is not None:
+            errors["choices"] = [f"A {kind} question has no options."]
+        if data.get("max_length") is not None and kind != "text":
+            errors["max_length"] = ["Only a text question has a maximum length."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class SurveySchema(Schema):
+    """A survey definition as stored; `version` is assigned on publish."""
+
+    class Meta:
+        unknown = RAISE
+
+    slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,47}$"))
+    title = _texts(required=True)
+    channels = fields.List(
+        fields.String(validate=validate.OneOf(CHANNELS)),
+        required=True,
+        validate=validate.Length(min=1, max=len(CHANNELS)),
+    )
+    languages = fields.List(
+        fields.String(validate=validate.OneOf(LANGUAGES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(LANGUAGES)),
+    )
+    default_language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    greeting = _texts(required=True)
+    thanks = _texts(required=True)
+    questions = fields.List(
+        fields.Nested(QuestionSchema), required=True, validate=validate.Length(max=50)
+    )
+    sample_rate = fields.Float(load_default=1.0, validate=validate.Range(0.0, 1.0))
+    suppress_days = fields.Integer(strict=True, load_default=30, validate=validate.Range(0, 365))
+    # Where `response.completed` events go (Standard Webhooks), if anywhere.
+    webhook_url = fields.Url(
+        load_default=None, allow_none=True, schemes={"http", "https"}, require_tld=False
+    )
+
+    @pre_load
+    def _one_channel(self, data: Any, **_: Any) -> Any:
+        """Definitions written before `channels` named one `channel`."""
+        if isinstance(data, dict) and "channel" in data and "channels" not in data:
+            data = {**data, "channels": [data["channel"]]}
+            data.pop("channel")
+        return data
+
+    @validates_schema
+    def _check(self, data: dict[str, Any], **_: Any) -> None:
+        questions = data.get("questions", [])
+        keys = [q["key"] for q in questions]
+        if not keys:
+            raise ValidationError("A survey needs at least one question.", "questions")
+        if len(set(keys)) != len(keys):
+            raise ValidationError("Question keys must be unique.", "questions")
+        scored = [q["type"] for q in questions if q["type"] in SCALES]
+        if len(set(scored)) != len(scored):
+            # Rollups keep one histogram per metric, so each metric is asked once per survey.
+            raise ValidationError("At most one csat, one nps and one ces question.", "questions")
+        channels = data.get("channels", [])
+        if len(set(channels)) != len(channels):
+            raise ValidationError("Channels must be unique.", "channels")
+        languages = data.get("languages", [])
+        if data.get("default_language") not in languages:
+            raise ValidationError("Must be one of the survey's languages.", "default_language")
+        errors = _missing_translations(data, languages)
+        if errors:
+            raise ValidationError(errors)
+
+
+def _missing(texts: dict[str, str] | None, languages: list[str]) -> list[str]:
+    absent = [lang for lang in languages if not (texts or {}).get(lang)]
+    return [f"Missing the {', '.join(absent)} text."] if absent else []
+
+
+def _missing_translations(data: dict[str, Any], languages: list[str]) -> dict[str, Any]:
+    """Field errors for every text that lacks one of the survey's languages."""
+    errors: dict[str, Any] = {}
+    for name in ("title", "greeting", "thanks"):
+        if found := _missing(data.get(name), languages):
+            errors[name] = found
+    for i, q in enumerate(data.get("questions", [])):
+        item: dict[str, Any] = {}
+        if found := _missing(q.get("prompt"), languages):
+            item["prompt"] = found
+        for j, choice in enumerate(q.get("choices") or []):
+            if found := _missing(choice.get("label"), languages):
+                item.setdefault("choices", {})[j] = {"label": found}
+        if item:
+            errors.setdefault("questions", {})[i] = item
+    return errors
+
+
+def normalised(data: dict[str, Any]) -> dict[str, Any]:
+    """A loaded definition with its implied defaults written out (a text's maximum length)."""
+    for q in data["questions"]:
+        q.pop("scale", None)
+        if q["type"] == "text" and q.get("max_length") is None:
+            q["max_length"] = TEXT_MAX_LENGTH
+    return data
