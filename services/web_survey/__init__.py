@@ -10,7 +10,25 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web service; `config` overrides environment settings (tests)."""
+    from survey_core.responses.spool import Spool
     from survey_core.web.app import create_service_app
-    from web_survey.views import bp
+    from survey_core.web.openapi import init_api
+    from survey_core.web.ratelimit import init_limiter, limit
+    from survey_core.web.surveys_api import bp as surveys_bp
+    from web_survey import api, pages, public
+    from web_survey.settings import WebSettings
 
-    return create_service_app("web_survey", __name__, [bp], config)
+    app = create_service_app("web_survey", __name__, [pages.bp], config, WebSettings)
+    settings: WebSettings = app.config["SETTINGS"]
+    app.config["SECRET_KEY"] = settings.secret_key
+    # Writes that meet a database outage wait here; `surveyctl worker` replays them.
+    app.extensions["web_spool"] = Spool(settings.spool_dir)
+    public.init_babel(app)
+    limiter = init_limiter(app, settings, settings.rate_limit_storage_uri)
+    init_api(
+        app,
+        "Voice of Customer web survey API",
+        [surveys_bp, api.invitations_bp, api.responses_bp],
+    )
+    limit(limiter, settings.rate_limit_public, [pages.bp, api.responses_bp])
+    return app

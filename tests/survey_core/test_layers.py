@@ -13,7 +13,7 @@ ALLOWED = {
     "surveys": set(),
     "responses": {"storage", "surveys"},
     "rollups": {"storage", "surveys", "responses"},
-    "web": {"storage"},
+    "web": {"storage", "surveys"},
 }
 LEAVES = {"settings", "months", "scoring", "links", "messaging"}
 SERVICE_PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")

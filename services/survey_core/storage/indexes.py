@@ -35,8 +35,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("trainer_id", ASCENDING), ("month", ASCENDING)], name="trainer_month"),
     ],
-    "survey_links": [
-        IndexModel([("link_id", ASCENDING)], unique=True, name="link_id"),
+    # invitations: `_id` is the link's opaque id (what its token carries); one per contact.
+    "invitations": [IndexModel([("rid", ASCENDING)], unique=True, name="rid")],
+    # Response webhooks waiting to be delivered (the worker's outbox).
+    "webhook_deliveries": [
+        IndexModel([("due_at", ASCENDING)], name="due_at", sparse=True),
     ],
     "api_keys": [
         IndexModel([("key_hash", ASCENDING)], unique=True, name="key_hash"),

@@ -15,9 +15,10 @@ from pymongo.database import Database
 from survey_core.storage.client import get_db
 from survey_core.web.errors import APIError
 
-SCOPES = ("read", "admin")
-# What each scope grants: admin may do everything read may.
-GRANTS = {"read": {"read"}, "admin": {"read", "admin"}}
+SCOPES = ("read", "write", "admin")
+# What each scope grants: read pulls reports, write sends invitations (a contact-centre system),
+# admin may do everything.
+GRANTS = {"read": {"read"}, "write": {"write"}, "admin": {"read", "write", "admin"}}
 F = TypeVar("F", bound=Callable[..., Any])
 
 

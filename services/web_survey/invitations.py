@@ -1,0 +1,132 @@
+"""Invitations: one signed, expiring link per (channel, interaction), and its `invite` event.
+
+An invitation is a document of its own (`invitations`, keyed by the link's opaque id, unique on
+the response id) because a link must be found from its token alone; the `invite` event puts the
+response in the funnel as offered. A second invitation for the same contact finds the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from survey_core.links import new_link_id, read_link, sign_link
+from survey_core.months import month_of
+from survey_core.responses import events
+from survey_core.responses.admission import recently_surveyed
+from survey_core.responses.events import Kind, response_id
+from survey_core.responses.hashing import caller_hash, keyed_hash
+from web_survey.settings import WebSettings
+
+PURPOSE = "survey"
+
+
+class SurveySuppressed(Exception):
+    """The customer took (or was invited to) a survey within the survey's suppression window."""
+
+    def __init__(self, days: int) -> None:
+        super().__init__(f"This customer was surveyed in the last {days} days.")
+        self.days = days
+
+
+@dataclass(frozen=True)
+class Invited:
+    invitation: dict[str, Any]
+    created: bool  # False: the contact already had this invitation
+
+
+def customer_hash(body: dict[str, Any], settings: WebSettings) -> str | None:
+    """The keyed hash of the customer's number (its digits) or e-mail address (lower case)."""
+    if body.get("phone"):
+        return caller_hash(body["phone"], settings.phone_hash_key)
+    if body.get("email"):
+        return keyed_hash("mailto:" + body["email"].strip().lower(), settings.phone_hash_key)
+    return None
+
+
+def _meta(
+    body: dict[str, Any],
+    survey: dict[str, Any],
+    now: datetime,
+    expires: datetime,
+    hashed: str | None,
+    tz: Any,
+) -> dict[str, Any]:
+    """The response's identity and dimensions, JSON-safe; it counts in the month of the
+    contact (the invitation), like a call counts in the month it was made."""
+    return {
+        k: v
+        for k, v in {
+            "channel": body["channel"],
+            "interaction_id": body["interaction_id"],
+            "survey": survey["slug"],
+            "version": survey["version"],
+            "month": month_of(now, tz),
+            "started_at": now.timestamp(),
+            "expires_at": int(expires.timestamp()),
+            "agent_id": body.get("agent"),
+            "team": body.get("team"),
+            "reason": body.get("reason"),
+            "language": body.get("lang") or survey["default_language"],
+            "caller_hash": hashed,
+        }.items()
+        if v is not None
+    }
+
+
+def invite(
+    db: Database,
+    settings: WebSettings,
+    survey: dict[str, Any],
+    body: dict[str, Any],
+    now: datetime | None = None,
+) -> Invited:
+    """Create the invitation `body` describes (or find the contact's existing one)."""
+    now = now or datetime.now(UTC)
+    rid = response_id(body["channel"], body["interaction_id"])
+    existing = db.invitations.find_one({"rid": rid})
+    if existing is not None:
+        _announce(db, existing)
+        return Invited(existing, created=False)
+    hashed = customer_hash(body, settings)
+    if recently_surveyed(db, hashed, survey["suppress_days"], body["interaction_id"], now):
+        raise SurveySuppressed(survey["suppress_days"])
+    ttl = body.get("expires_in") or int(settings.link_ttl_hours * 3600)
+    expires = (now + timedelta(seconds=ttl)).replace(microsecond=0)
+    link_id = new_link_id()
+    invitation = {
+        "_id": link_id,
+        "rid": rid,
+        "token": sign_link(settings.secret_key, PURPOSE, link_id, expires),
+        "meta": _meta(body, survey, now, expires, hashed, settings.tz),
+        "created_at": now,
+        "expires_at": expires,
+    }
+    try:
+        db.invitations.insert_one(invitation)
+    except DuplicateKeyError:  # a concurrent request for the same contact won
+        return Invited(db.invitations.find_one({"rid": rid}) or invitation, created=False)
+    _announce(db, invitation)
+    return Invited(invitation, created=True)
+
+
+def _announce(db: Database, invitation: dict[str, Any]) -> None:
+    """The `invite` event (again, after a failure between the two inserts: a no-op if not)."""
+    events.insert(db, events.event(Kind.INVITE, invitation["meta"]))
+
+
+def find(db: Database, settings: WebSettings, token: str) -> dict[str, Any] | None:
+    """The invitation of a genuine, unexpired token (LinkInvalid / LinkExpired otherwise);
+    None if the database does not know it (a token signed elsewhere with our key)."""
+    link_id, _ = read_link(settings.secret_key, PURPOSE, token)
+    return db.invitations.find_one({"_id": link_id})
+
+
+def mark_sent(db: Database, invitation: dict[str, Any], sid: str) -> None:
+    db.invitations.update_one(
+        {"_id": invitation["_id"]}, {"$set": {"sent_at": datetime.now(UTC), "message_sid": sid}}
+    )

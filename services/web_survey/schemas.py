@@ -1,0 +1,117 @@
+"""marshmallow schemas of the web survey's JSON API (invitations, responses)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from survey_core.responses.hashing import E164
+from survey_core.surveys.schema import LANGUAGES
+
+INVITATION_CHANNELS = ("web", "chat", "email", "sms")
+# Full matches (\Z, not $, which admits a trailing newline); no ":" (it separates the parts of
+# a response id).
+INTERACTION = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z", error="1-64 letters, digits, '.', '_' or '-'."
+)
+_LABEL = validate.Length(min=1, max=128)
+
+
+class InvitationRequestSchema(Schema):
+    survey = fields.String(
+        load_default="post-contact",
+        validate=validate.Length(min=1, max=48),
+        metadata={"description": "The survey's slug; its channels must include `channel`."},
+    )
+    channel = fields.String(required=True, validate=validate.OneOf(INVITATION_CHANNELS))
+    interaction_id = fields.String(
+        required=True, validate=INTERACTION, metadata={"description": "Ticket or chat id."}
+    )
+    agent = fields.String(validate=_LABEL)
+    team = fields.String(validate=_LABEL)
+    reason = fields.String(validate=_LABEL, metadata={"description": "The contact's reason."})
+    lang = fields.String(validate=validate.OneOf(LANGUAGES))
+    expires_in = fields.Integer(
+        strict=True,
+        validate=validate.Range(60, 90 * 86400),
+        metadata={"description": "Seconds the link stays valid (default LINK_TTL_HOURS)."},
+    )
+    email = fields.Email(
+        validate=validate.Length(max=254),
+        metadata={"description": "Only its keyed hash is kept (suppression)."},
+    )
+    phone = fields.String(
+        validate=validate.Regexp(E164.pattern.rstrip("$") + r"\Z", error="Not an E.164 number."),
+        metadata={"description": "E.164; only its keyed hash is kept. Required to `send`."},
+    )
+    send = fields.Boolean(
+        truthy={True},
+        falsy={False},
+        load_default=False,
+        metadata={"description": "With channel `sms`: text the link to `phone` via Twilio."},
+    )
+
+
+class InvitationSchema(Schema):
+    url = fields.String(metadata={"description": "The questionnaire: GET /s/<token>."})
+    token = fields.String()
+    expires_at = fields.DateTime()
+    survey = fields.String()
+    version = fields.Integer()
+    channel = fields.String()
+    interaction_id = fields.String()
+    language = fields.String()
+    created = fields.Boolean(metadata={"description": "False: the contact's existing link."})
+    sent_at = fields.DateTime(allow_none=True)
+
+
+class InvitationBatchRequestSchema(Schema):
+    invitations = fields.List(
+        fields.Nested(InvitationRequestSchema),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+    )
+
+
+class BatchItemSchema(Schema):
+    index = fields.Integer()
+    outcome = fields.String(
+        metadata={"description": "`created`, `existing` or `recently_surveyed`."}
+    )
+    invitation = fields.Nested(InvitationSchema, allow_none=True)
+
+
+class InvitationBatchSchema(Schema):
+    created = fields.Integer()
+    existing = fields.Integer()
+    recently_surveyed = fields.Integer()
+    results = fields.List(fields.Nested(BatchItemSchema))
+
+
+class AnswersRequestSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    answers = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={
+            "description": "Question key -> answer: an integer for csat/ces (1-5) and nps "
+            "(0-10), an option value for choice, a list of them for multi, a string for text."
+        },
+    )
+
+
+class ResponseSchema(Schema):
+    survey = fields.String()
+    version = fields.Integer()
+    channel = fields.String()
+    interaction_id = fields.String()
+    language = fields.String()
+    status = fields.String(metadata={"description": "`complete`, or `in_progress` (a draft)."})
+    answers = fields.Dict(keys=fields.String())
+    expires_at = fields.DateTime()
+
+
+class QuestionnaireSchema(ResponseSchema):
+    questions = fields.List(
+        fields.Dict(), metadata={"description": "The survey's questions, in order, as defined."}
+    )
+    title = fields.Dict(keys=fields.String(), values=fields.String())
