@@ -9,8 +9,15 @@ from survey_core.surveys.schema import LANGUAGES
 
 
 def page_locale() -> str:
-    """Babel's locale: the page's language (zh-CN -> zh_CN), else the browser's best match."""
-    language = g.get("language") or request.accept_languages.best_match(LANGUAGES) or "zh-CN"
+    """Babel's locale: the page's language (zh-CN -> zh_CN), else the one asked for with
+    `?lang=`, else the browser's best match."""
+    asked_for = request.values.get("lang")
+    language = (
+        g.get("language")
+        or (asked_for if asked_for in LANGUAGES else None)
+        or request.accept_languages.best_match(LANGUAGES)
+        or "zh-CN"
+    )
     return str(language).replace("-", "_")
 
 

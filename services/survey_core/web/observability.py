@@ -16,12 +16,15 @@ from flask import Flask, Response, g, request
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # E.164 and common national formats: anything phone-shaped is masked before it is written.
 _PHONE = re.compile(r"\+\d[\d ()-]{6,}\d|(?<![\w.])\d{9,}(?![\w.])")
+# A signed link's token (itsdangerous: payload.signature) is a credential: never logged, so a
+# log line cannot be joined to the answers given through the link.
+_TOKEN = re.compile(r"/[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)?")
 access_log = logging.getLogger("voc.access")
 
 
 def redact(text: str) -> str:
-    """Mask phone-number-like runs of digits."""
-    return _PHONE.sub("[redacted]", text)
+    """Mask phone-number-like runs of digits and link tokens."""
+    return _PHONE.sub("[redacted]", _TOKEN.sub("/[token]", text))
 
 
 def _redacted(value: Any) -> Any:
