@@ -22,6 +22,7 @@ from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
 from survey_core.web.openapi import error_responses, init_api
+from survey_core.web.surveys_api import bp as surveys_bp
 
 log = logging.getLogger("voc.ivr.callbacks")
 bp = Blueprint(
@@ -121,5 +122,6 @@ def create_callback(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    """Register the call-back API with its OpenAPI document (/api/v1/openapi.json, /docs)."""
-    init_api(app, "Voice of Customer IVR call-back API", [bp])
+    """Register the survey definitions and call-back APIs, with their OpenAPI document
+    (/api/v1/openapi.json, /docs)."""
+    init_api(app, "Voice of Customer IVR API", [surveys_bp, bp])

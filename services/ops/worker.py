@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from pymongo.database import Database
 
+from ops.webhooks import deliver_due
 from survey_core.responses import events
 from survey_core.responses.idle import settle_idle
 from survey_core.responses.spool import Spool
@@ -62,6 +63,8 @@ def step(
     if sweep:
         lag, batch = settings.fold_recheck_seconds, settings.fold_batch
         fold_all(db, survey_of, lag, batch, watermark=RECHECK, may_go_on=holding)
+    if settings.webhook_secret:
+        deliver_due(db, settings.webhook_secret)
     return folded
 
 

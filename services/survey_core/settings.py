@@ -15,6 +15,7 @@ DEV_SECRETS = {
     "SECRET_KEY": "dev-secret-key-not-for-production",
     "PHONE_HASH_KEY": "dev-phone-hash-key-not-for-production",
     "TWILIO_AUTH_TOKEN": "dev-twilio-auth-token",
+    "WEBHOOK_SECRET": "whsec_ZGV2LXdlYmhvb2stc2VjcmV0LW5vdC1mb3ItcHJvZA==",
 }
 
 
@@ -138,10 +139,17 @@ class WorkerSettings(Settings):
     fold_batch: int
     worker_interval_seconds: float
     call_timeout_minutes: float
+    webhook_secret: str | None  # signs response webhooks; none set: they wait
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
+        secret = src.optional("WEBHOOK_SECRET") or (
+            DEV_SECRETS["WEBHOOK_SECRET"] if src.dev else None
+        )
+        if secret and not secret.startswith("whsec_"):
+            raise ConfigError("WEBHOOK_SECRET must be a Standard Webhooks secret: whsec_<base64>")
         return super().read(src) | {
+            "webhook_secret": secret,
             "fold_lag_seconds": src.number("FOLD_LAG_SECONDS", 5.0),
             "fold_recheck_seconds": src.number("FOLD_RECHECK_SECONDS", 60.0),
             "fold_batch": src.integer("FOLD_BATCH", 2000, minimum=1),

@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -45,6 +45,7 @@ responses_bp = Blueprint(
     description="Answers from chat widgets and other forms of your own; the link's token "
     "is the credential.",
 )
+BATCH_MAX_BYTES = 1024 * 1024  # 1,000 invitations; MAX_CONTENT_LENGTH bounds the rest
 _KEY = {401: "No API key, or an unknown or revoked one.", 403: "The key lacks the write scope."}
 _LINK = {
     400: "The body is not valid JSON.",
@@ -146,6 +147,12 @@ def create_invitation(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     if shown is None:
         raise APIError(409, "recently_surveyed", "This customer was surveyed recently.")
     return shown, (201 if outcome == "created" else 200)
+
+
+@invitations_bp.before_request
+def _room_for_a_batch() -> None:
+    if request.endpoint == "invitations.create_invitations":
+        request.max_content_length = BATCH_MAX_BYTES
 
 
 @invitations_bp.post("/invitations:batch")

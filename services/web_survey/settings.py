@@ -1,13 +1,11 @@
-"""The web survey service's settings: link signing, embedding, abuse limits, response webhooks."""
+"""The web survey service's settings: link signing, link lifetime, embedding, abuse limits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from survey_core.settings import DEV_SECRETS, ConfigError, Source, TwilioSettings
-
-DEV_SECRETS.setdefault("WEBHOOK_SECRET", "whsec_ZGV2LXdlYmhvb2stc2VjcmV0LW5vdC1mb3ItcHJvZA==")
+from survey_core.settings import Source, TwilioSettings
 
 
 @dataclass(frozen=True)
@@ -17,19 +15,13 @@ class WebSettings(TwilioSettings):
     frame_ancestors: str
     rate_limit_public: str
     rate_limit_storage_uri: str | None  # default: the service's own MongoDB
-    webhook_secret: str
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
-        base = super().read(src)
-        secret = src.secret("WEBHOOK_SECRET")
-        if not secret.startswith("whsec_"):
-            raise ConfigError("WEBHOOK_SECRET must be a Standard Webhooks secret: whsec_<base64>")
-        return base | {
+        return super().read(src) | {
             "secret_key": src.secret("SECRET_KEY"),
             "link_ttl_hours": src.number("LINK_TTL_HOURS", 72.0, minimum=0.1),
             "frame_ancestors": src.text("FRAME_ANCESTORS", "'none'"),
             "rate_limit_public": src.text("RATE_LIMIT_PUBLIC", "120/minute;2000/hour"),
             "rate_limit_storage_uri": src.optional("RATE_LIMIT_STORAGE_URI"),
-            "webhook_secret": secret,
         }

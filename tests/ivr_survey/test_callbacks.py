@@ -1,45 +1,27 @@
 """Outbound call-back surveys go through the real twilio client to a local stand-in for its API."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
-
 import pytest
 
 import ivr_survey
-from tests.dbserver import free_port
+from tests.standins import form_of, standin, twilio_responder
 
 
-class FakeTwilioApi(BaseHTTPRequestHandler):
+class FakeTwilioApi:
+    """What the stand-in received, as (path, form, Authorization header)."""
+
     received: list = []
-
-    def do_POST(self):  # noqa: N802 - http.server's naming
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        FakeTwilioApi.received.append((self.path, parse_qs(body), self.headers["Authorization"]))
-        if "15550000000" in body:
-            self.send_response(400)
-            payload = {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}
-        else:
-            self.send_response(201)
-            payload = {"sid": "CA" + "f" * 32, "status": "queued"}
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(json.dumps(payload).encode())
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
 def twilio_api():
-    FakeTwilioApi.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), FakeTwilioApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with standin(twilio_responder) as (url, received):
+        FakeTwilioApi.received = received
+        yield url
+
+
+def last_request() -> tuple[str, dict, str]:
+    path, body, headers = FakeTwilioApi.received[-1]
+    return path, form_of(body), headers["authorization"]
 
 
 @pytest.fixture
@@ -68,7 +50,7 @@ def test_callback_places_a_call_with_voice_and_status_urls(api_client, api_key):
         "status": "queued",
         "interaction": "TICKET-42",
     }
-    path, form, auth = FakeTwilioApi.received[-1]
+    path, form, auth = last_request()
     assert path == f"/2010-04-01/Accounts/AC{'1' * 32}/Calls.json"
     assert auth.startswith("Basic ")
     assert form["To"] == ["+8613800138000"] and form["From"] == ["+15005550006"]
@@ -87,7 +69,7 @@ def test_callback_nobody_answers_is_recorded_as_not_reached(api_client, api_key,
         headers=api_key("admin"),
         json={"to": "+8613800138000", "agent": "A17", "interaction": "TICKET-43"},
     )
-    status_url = FakeTwilioApi.received[-1][1]["StatusCallback"][0]
+    status_url = last_request()[1]["StatusCallback"][0]
     call = Call(api_client, sid="CA" + "f" * 32, caller="+8613800138000", direction="outbound-api")
     call.post(status_url, {"CallStatus": "no-answer"})
     doc = response_of(db, "TICKET-43")

@@ -6,6 +6,7 @@ import pytest
 
 import aggregator
 import ivr_survey
+import web_survey
 
 JSON_TYPES = {
     "string": str,
@@ -18,7 +19,7 @@ JSON_TYPES = {
 ERROR_REF = "#/components/schemas/Error"
 
 
-@pytest.fixture(params=["aggregator", "ivr_survey"])
+@pytest.fixture(params=["aggregator", "ivr_survey", "web_survey"])
 def service(request, config, api_key):
     """A service's test client and the requests that make it answer 401, 404 and 422."""
     if request.param == "aggregator":
@@ -28,6 +29,16 @@ def service(request, config, api_key):
             404: lambda: client.get("/api/v1/no-such-thing", headers=api_key("read")),
             422: lambda: client.get(
                 "/api/v1/funnel", query_string={"month": "October"}, headers=api_key("read")
+            ),
+        }
+    elif request.param == "web_survey":
+        client = web_survey.create_app(config).test_client()
+        body = {"channel": "chat", "interaction_id": "T1"}
+        errors = {
+            401: lambda: client.post("/api/v1/invitations", json=body),
+            404: lambda: client.get("/api/v1/no-such-thing", headers=api_key("write")),
+            422: lambda: client.post(
+                "/api/v1/invitations", json={**body, "channel": "fax"}, headers=api_key("write")
             ),
         }
     else:
@@ -119,7 +130,9 @@ def test_every_documented_error_response_is_the_error_schema(service):
     spec = client.get("/api/v1/openapi.json").get_json()
     seen = 0
     for path in spec["paths"].values():
-        for operation in path.values():
+        for method, operation in path.items():
+            if method == "parameters":
+                continue
             for code, response in operation["responses"].items():
                 if code == "default" or int(code) >= 400:
                     assert _schema_of(spec, response) == {"$ref": ERROR_REF}, code
@@ -131,7 +144,8 @@ def test_ivr_openapi_documents_the_callbacks_api(config):
     client = ivr_survey.create_app(config).test_client()
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"] == "3.0.3"
-    assert set(spec["paths"]) == {"/api/v1/callbacks"}  # the /ivr/* webhooks are Twilio's
+    # The /ivr/* webhooks are Twilio's; the survey definitions API is shared with the web survey.
+    assert set(spec["paths"]) == {"/api/v1/callbacks", "/api/v1/surveys", "/api/v1/surveys/{slug}"}
     post = spec["paths"]["/api/v1/callbacks"]["post"]
     body = post["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/CallbackRequest"}

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import DeleteOne, ReplaceOne
+from pymongo import DeleteOne, ReplaceOne, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from survey_core.responses import folding
+from survey_core.responses import folding, webhooks
 from survey_core.responses.events import Kind, response_id
 from survey_core.rollups.layout import Target
 from survey_core.rollups.writes import Deltas
@@ -56,6 +56,7 @@ class Plan:
     deltas: Deltas = field(default_factory=Deltas)
     live: list[dict[str, Any]] = field(default_factory=list)  # {"_id"} alone: remove
     participations: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)  # response webhooks
 
 
 def _aliases_named(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -132,6 +133,8 @@ def plan(
         took_part = folding.participation(before, after)
         if took_part is not None:
             result.participations.append(took_part)
+        if survey and survey.get("webhook_url") and webhooks.completed_now(before, after):
+            result.deliveries.append(webhooks.delivery(after, survey["webhook_url"]))
     return result
 
 
@@ -157,6 +160,15 @@ def _write_sides(db: Database, result: Plan, s: ClientSession) -> None:
                 latest[took_part["_id"]] = took_part
         writes = [ReplaceOne({"_id": h}, latest[h], upsert=True) for h in sorted(set(ids))]
         db.callers.bulk_write(writes, ordered=False, session=s)
+    if result.deliveries:
+        db.webhook_deliveries.bulk_write(
+            [
+                UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True)
+                for d in result.deliveries
+            ],
+            ordered=False,
+            session=s,
+        )
 
 
 def _batch(
