@@ -10,8 +10,9 @@ from survey_core.surveys.schema import LANGUAGES
 
 def page_locale() -> str:
     """Babel's locale: the page's language (zh-CN -> zh_CN), else the one asked for with
-    `?lang=`, else the browser's best match."""
-    asked_for = request.values.get("lang")
+    `?lang=`, else the browser's best match. (Only the query string: reading a form here
+    would raise again the 413 that an error page is being rendered for.)"""
+    asked_for = request.args.get("lang")
     language = (
         g.get("language")
         or (asked_for if asked_for in LANGUAGES else None)
