@@ -104,6 +104,35 @@ def demo_load(count: int) -> None:
     click.echo(f"demo data: {created} new response(s), {count - created} already there")
 
 
+@demo.command("link")
+@click.option("--interaction", default=None, help="The contact's id (default: a new one).")
+@click.option("--lang", type=click.Choice(["zh-CN", "en-US"]), default="zh-CN", show_default=True)
+@click.option("--channel", type=click.Choice(["web", "chat", "email", "sms"]), default="chat")
+def demo_link(interaction: str | None, lang: str, channel: str) -> None:
+    """Print a survey link for one contact, to answer in a browser (the web survey's URL)."""
+    import uuid
+
+    from web_survey.invitations import invite
+    from web_survey.settings import WebSettings
+
+    settings = _settings(WebSettings)
+    database = _db()
+    survey = database.surveys.find_one({"slug": "post-contact"}, sort=[("version", -1)])
+    if survey is None:
+        raise click.ClickException("no post-contact survey: run `surveyctl db init` first")
+    body = {
+        "channel": channel,
+        "interaction_id": interaction or f"demo-{uuid.uuid4().hex[:10]}",
+        "agent": "A01",
+        "team": "north",
+        "reason": "billing",
+        "lang": lang,
+    }
+    made = invite(database, settings, survey, body)
+    base = settings.public_base_url or "http://127.0.0.1:8002"
+    click.echo(f"{base}/s/{made.invitation['token']}")
+
+
 @main.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--survey", default="imported", show_default=True, help="Survey name to file under.")

@@ -141,7 +141,15 @@ def main() -> int:
         _say("ready:")
         for package, port in SERVICES:
             _say(f"  {package:16s} http://127.0.0.1:{port}/healthz")
-        _say("  API docs         http://127.0.0.1:8004/docs")
+        _say("  API docs         http://127.0.0.1:8004/docs (reports), :8002/docs (web survey)")
+        for lang in ("zh-CN", "en-US"):
+            link = subprocess.run(
+                [*surveyctl, "demo", "link", "--lang", lang],
+                env=dict(env, PUBLIC_BASE_URL="http://127.0.0.1:8002"),
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            _say(f"  a survey link    {link}  ({lang})")
         _say("Ctrl-C stops everything started here.")
         db_reported = False
         while True:
