@@ -15,7 +15,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from survey_core.web.openapi import init_api
     from survey_core.web.ratelimit import init_limiter, limit
     from survey_core.web.surveys_api import bp as surveys_bp
-    from web_survey import api, pages, public
+    from web_survey import invitations_api, pages, public, responses_api
     from web_survey.settings import WebSettings
 
     app = create_service_app("web_survey", __name__, [pages.bp], config, WebSettings)
@@ -28,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_api(
         app,
         "Voice of Customer web survey API",
-        [surveys_bp, api.invitations_bp, api.responses_bp],
+        [surveys_bp, invitations_api.bp, responses_api.bp],
     )
-    limit(limiter, settings.rate_limit_public, [pages.bp, api.responses_bp])
+    limit(limiter, settings.rate_limit_public, [pages.bp, responses_api.bp])
     return app
