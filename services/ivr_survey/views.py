@@ -24,7 +24,7 @@ from survey_core.responses.events import Kind
 from survey_core.responses.hashing import caller_hash
 from survey_core.responses.statuses import Status
 from survey_core.storage.client import get_db
-from survey_core.surveys.definitions import localised
+from survey_core.surveys.definitions import channels_of, localised
 from survey_core.web.errors import CLIENT_ERRORS, APIError, json_error
 
 log = logging.getLogger("voc.ivr")
@@ -107,8 +107,8 @@ def voice() -> Response:
     settings = current_app.config["SETTINGS"]
     db = _db()
     survey = catalog.latest(db, query["survey"] or DEFAULT_IVR_SURVEY)
-    if survey is None:
-        log.error("unknown survey %r in the voice URL", query["survey"])
+    if survey is None or CHANNEL not in channels_of(survey):
+        log.error("no IVR survey %r (the voice URL's)", query["survey"])
         return _xml(twiml.goodbye(query["lang"] or "en-US", "trouble"))
     outbound = call["Direction"].startswith("outbound")
     caller = caller_hash(call["To"] if outbound else call["From"], settings.phone_hash_key)

@@ -224,3 +224,10 @@ def test_digits_ending_with_the_pound_key_still_count(call, db):
     c.press("4")
     c.press("10#")
     assert response_of(db, "CA0001")["answers"]["nps"] == 10
+
+
+def test_a_survey_not_used_on_the_phone_ends_the_call_politely(call, db):
+    c = call(query="survey=post-contact&lang=en-US")
+    c.start()
+    assert c.hung_up()
+    assert db.events.count_documents({}) == 0
