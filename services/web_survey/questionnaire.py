@@ -38,7 +38,9 @@ class LinkUnknown(Exception):
 class Link:
     invitation: dict[str, Any]
     survey: dict[str, Any]
-    record: dict[str, Any]  # the response as its events fold so far
+    # The response as its events fold so far; None when they were not read (a submission
+    # through the API learns whether it is the first from its insert alone).
+    record: dict[str, Any] | None
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -46,7 +48,7 @@ class Link:
 
     @property
     def answered(self) -> bool:
-        return bool(self.record.get("submitted"))
+        return bool(self.record and self.record.get("submitted"))
 
     @property
     def language(self) -> str:
@@ -55,15 +57,16 @@ class Link:
     @property
     def saved(self) -> dict[str, Any]:
         """Answers given so far (drafts, or the submission)."""
-        return dict(self.record["answers"])
+        return dict(self.record["answers"]) if self.record else {}
 
 
 def spool() -> Spool:
     return current_app.extensions["web_spool"]
 
 
-def load(db: Database, settings: WebSettings, token: str) -> Link:
-    """The link `token` opens (LinkInvalid, LinkExpired or LinkUnknown otherwise)."""
+def load(db: Database, settings: WebSettings, token: str, history: bool = True) -> Link:
+    """The link `token` opens (LinkInvalid, LinkExpired or LinkUnknown otherwise), with where
+    its response stands unless `history` is off (one read fewer)."""
     invitation = invitations.find(db, settings, token)
     if invitation is None:
         raise LinkUnknown(token)
@@ -71,14 +74,17 @@ def load(db: Database, settings: WebSettings, token: str) -> Link:
     survey = catalog.version(db, meta["survey"], meta["version"])
     if survey is None:
         raise LinkUnknown(token)
+    if not history:
+        return Link(invitation, survey, None)
     found = events.all_of_response(db, invitation["rid"])
     record = settle(fold(blank(invitation["rid"]), found), survey)
     return Link(invitation, survey, record)
 
 
 def _opening(link: Link) -> list[dict[str, Any]]:
-    """The `open` event, unless the response was opened already."""
-    if link.record.get("opened"):
+    """The `open` event, unless the response was opened already (or its events were not read:
+    a submission starts a response by itself)."""
+    if link.record is None or link.record.get("opened"):
         return []
     return [events.event(Kind.OPEN, link.meta, status=Status.IN_PROGRESS)]
 

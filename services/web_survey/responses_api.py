@@ -40,9 +40,9 @@ def _settings() -> WebSettings:
     return current_app.config["SETTINGS"]
 
 
-def _link(token: str) -> Link:
+def _link(token: str, history: bool = True) -> Link:
     try:
-        return questionnaire.load(get_db(), _settings(), token)
+        return questionnaire.load(get_db(), _settings(), token, history)
     except (LinkInvalid, LinkUnknown):
         raise APIError(404, "link_not_found", "This survey link is not valid.") from None
     except LinkExpired:
@@ -99,7 +99,8 @@ def read_response(token: str) -> dict[str, Any]:
 @bp.response(201, ResponseSchema)
 def submit_response(body: dict[str, Any]) -> dict[str, Any]:
     """Submit the answers of a link's questionnaire (once: a second submission is a 409)."""
-    link = _open(body["token"])
+    # The link's invitation only: whether it was answered already, its key's insert tells.
+    link = _link(body["token"], history=False)
     answers = _checked(link, body["answers"], partial=False)
     if not questionnaire.submit(get_db(), link, answers):
         raise APIError(409, "already_answered", "This survey has been answered already.")
