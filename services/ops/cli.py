@@ -112,7 +112,9 @@ def demo_link(interaction: str | None, lang: str, channel: str) -> None:
     """Print a survey link for one contact, to answer in a browser (the web survey's URL)."""
     import uuid
 
-    from web_survey.invitations import invite
+    from survey_core.questionnaires.invitations import invite
+    from survey_core.web.pages import policy
+    from web_survey.service import PURPOSE
     from web_survey.settings import WebSettings
 
     settings = _settings(WebSettings)
@@ -128,7 +130,7 @@ def demo_link(interaction: str | None, lang: str, channel: str) -> None:
         "reason": "billing",
         "lang": lang,
     }
-    made = invite(database, settings, survey, body)
+    made = invite(database, policy(settings, PURPOSE), survey, body)
     base = settings.public_base_url or "http://127.0.0.1:8002"
     click.echo(f"{base}/s/{made.invitation['token']}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENVIRONMENTS = ("development", "test", "production")
@@ -177,4 +177,29 @@ class TwilioSettings(Settings):
             "twilio_account_sid": src.text("TWILIO_ACCOUNT_SID", "AC" + "0" * 32),
             "twilio_api_base_url": src.optional("TWILIO_API_BASE_URL"),
             "twilio_from_number": src.text("TWILIO_FROM_NUMBER"),
+        }
+
+
+@dataclass(frozen=True)
+class LinkSettings(Settings):
+    """A service whose questionnaires open from signed links (web survey, training survey)."""
+
+    LINK_TTL_DEFAULT: ClassVar[float] = 72.0  # hours; LINK_TTL_HOURS overrides
+
+    secret_key: str
+    phone_hash_key: str
+    link_ttl_hours: float
+    frame_ancestors: str
+    rate_limit_public: str
+    rate_limit_storage_uri: str | None  # default: the service's own MongoDB
+
+    @classmethod
+    def read(cls, src: Source) -> dict[str, Any]:
+        return super().read(src) | {
+            "secret_key": src.secret("SECRET_KEY"),
+            "phone_hash_key": src.secret("PHONE_HASH_KEY"),
+            "link_ttl_hours": src.number("LINK_TTL_HOURS", cls.LINK_TTL_DEFAULT, minimum=0.1),
+            "frame_ancestors": src.text("FRAME_ANCESTORS", "'none'"),
+            "rate_limit_public": src.text("RATE_LIMIT_PUBLIC", "120/minute;2000/hour"),
+            "rate_limit_storage_uri": src.optional("RATE_LIMIT_STORAGE_URI"),
         }

@@ -7,26 +7,26 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_smorest import Blueprint
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from survey_core.messaging import twilio_client
+from survey_core.questionnaires import invitations
 from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import channels_of, localised
 from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
 from survey_core.web.openapi import error_responses
-from web_survey import invitations
-from web_survey.questionnaire import catalog
+from web_survey import service
 from web_survey.schemas import (
     InvitationBatchRequestSchema,
     InvitationBatchSchema,
     InvitationRequestSchema,
     InvitationSchema,
 )
-from web_survey.settings import WebSettings
+from web_survey.service import catalog
 
 log = logging.getLogger("voc.web.api")
 bp = Blueprint(
@@ -34,10 +34,6 @@ bp = Blueprint(
 )
 BATCH_MAX_BYTES = 1024 * 1024  # 1,000 invitations; MAX_CONTENT_LENGTH bounds the rest
 _KEY = {401: "No API key, or an unknown or revoked one.", 403: "The key lacks the write scope."}
-
-
-def _settings() -> WebSettings:
-    return current_app.config["SETTINGS"]
 
 
 def _invalid(field: str, message: str) -> APIError:
@@ -74,7 +70,7 @@ def _survey_for(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _send(invitation: dict[str, Any], survey: dict[str, Any], phone: str, url: str) -> None:
-    settings = _settings()
+    settings = service.settings()
     if not settings.twilio_from_number:
         raise APIError(503, "not_configured", "TWILIO_FROM_NUMBER is not set.")
     text = f"{localised(survey['title'], invitation['meta']['language'])} {url}"
@@ -94,7 +90,7 @@ def _send(invitation: dict[str, Any], survey: dict[str, Any], phone: str, url: s
 def _invite(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     survey = _survey_for(body)
     try:
-        done = invitations.invite(get_db(), _settings(), survey, body)
+        done = invitations.invite(get_db(), service.link_policy(), survey, body)
     except invitations.SurveySuppressed:
         return "recently_surveyed", None
     shown = _shown(done.invitation, done.created)

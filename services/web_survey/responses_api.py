@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from survey_core.links import LinkExpired, LinkInvalid
+from survey_core.questionnaires import links
+from survey_core.questionnaires.links import Link, LinkUnknown
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import asked, check_answers
 from survey_core.web.errors import APIError
 from survey_core.web.openapi import error_responses
-from web_survey import questionnaire
-from web_survey.questionnaire import Link, LinkUnknown
+from web_survey import service
 from web_survey.schemas import AnswersRequestSchema, QuestionnaireSchema, ResponseSchema
-from web_survey.settings import WebSettings
 
 bp = Blueprint(
     "responses",
@@ -36,13 +35,9 @@ _LINK = {
 }
 
 
-def _settings() -> WebSettings:
-    return current_app.config["SETTINGS"]
-
-
 def _link(token: str, history: bool = True) -> Link:
     try:
-        return questionnaire.load(get_db(), _settings(), token, history)
+        return links.load(get_db(), service.link_policy(), service.catalog, token, history)
     except (LinkInvalid, LinkUnknown):
         raise APIError(404, "link_not_found", "This survey link is not valid.") from None
     except LinkExpired:
@@ -102,7 +97,7 @@ def submit_response(body: dict[str, Any]) -> dict[str, Any]:
     # The link's invitation only: whether it was answered already, its key's insert tells.
     link = _link(body["token"], history=False)
     answers = _checked(link, body["answers"], partial=False)
-    if not questionnaire.submit(get_db(), link, answers):
+    if not links.submit(get_db(), service.spool(), link, answers):
         raise APIError(409, "already_answered", "This survey has been answered already.")
     return _response(link, "complete", answers)
 
@@ -115,4 +110,5 @@ def save_response(body: dict[str, Any]) -> dict[str, Any]:
     """Save some answers now and finish later on the same link (partial if never finished)."""
     link = _open(body["token"])
     answers = _checked(link, body["answers"], partial=True)
-    return _response(link, "in_progress", questionnaire.save_draft(get_db(), link, answers))
+    saved = links.save_draft(get_db(), service.spool(), link, answers)
+    return _response(link, "in_progress", saved)

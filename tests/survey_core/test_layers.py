@@ -13,7 +13,8 @@ ALLOWED = {
     "surveys": set(),
     "responses": {"storage", "surveys"},
     "rollups": {"storage", "surveys", "responses"},
-    "web": {"storage", "surveys"},
+    "questionnaires": {"storage", "surveys", "responses"},
+    "web": {"storage", "surveys", "responses", "questionnaires"},
 }
 LEAVES = {"settings", "months", "scoring", "links", "messaging"}
 SERVICE_PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")

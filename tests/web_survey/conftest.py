@@ -7,7 +7,7 @@ import re
 import pytest
 
 from web_survey import create_app
-from web_survey.questionnaire import catalog
+from web_survey.service import catalog
 
 
 @pytest.fixture

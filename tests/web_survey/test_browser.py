@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 
 from tests.pipeline import fold
 from web_survey import create_app
-from web_survey.questionnaire import catalog
+from web_survey.service import catalog
 
 try:
     from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright

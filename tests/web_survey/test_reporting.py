@@ -9,7 +9,8 @@ import pytest
 import aggregator
 from survey_core.months import month_of
 from tests.web_survey.conftest import GOOD, csrf_of, page_path
-from web_survey.invitations import invite as create_invitation
+from survey_core.questionnaires.invitations import invite as create_invitation
+from survey_core.web.pages import policy
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_a_response_counts_in_the_month_of_its_contact_in_the_configured_zone(ap
     late = datetime(2026, 10, 31, 17, 30, tzinfo=UTC)
     survey = db.surveys.find_one({"slug": "post-contact"})
     body = {"channel": "email", "interaction_id": "E1", "send": False}
-    made = create_invitation(db, settings, survey, body, now=late)
+    made = create_invitation(db, policy(settings, "survey"), survey, body, now=late)
     assert made.invitation["meta"]["month"] == "2026-11"
 
 

@@ -37,6 +37,8 @@ META_FIELDS = (
     "reason",
     "language",
     "expires_at",  # a link's: the response stays open until then
+    "trainer_id",  # a training evaluation's
+    "session_id",
 )
 # Meta that is a time: spooled as a POSIX timestamp (JSON-safe), stored as a datetime.
 TIME_META = ("started_at", "expires_at")

@@ -31,6 +31,7 @@ def blank(rid: str) -> dict[str, Any]:
         "interaction_id": interaction,
         "answers": {},
         "scores": {},
+        "ratings": {},
         "skipped": [],
         "reached": 0,
         "done": False,
@@ -87,6 +88,8 @@ def _submit(doc: dict[str, Any], answers: Mapping[str, Any], qtypes: Mapping[str
         doc["answers"].pop(k, None)
         if qtype in SCALES:
             doc["scores"].pop(qtype, None)
+        elif qtype == "rating":
+            doc.setdefault("ratings", {}).pop(k, None)
     for k, value in answers.items():
         if value is not None:
             _answer(doc, k, qtypes.get(k), value)
@@ -113,6 +116,8 @@ def _answer(doc: dict[str, Any], key: str, qtype: str | None, value: Any) -> Non
     doc["answers"][key] = value
     if qtype in SCALES:
         doc["scores"][qtype] = int(value)
+    elif qtype == "rating":
+        doc.setdefault("ratings", {})[key] = int(value)
 
 
 def fold(doc: dict[str, Any], events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -121,6 +126,7 @@ def fold(doc: dict[str, Any], events: Iterable[Mapping[str, Any]]) -> dict[str, 
         **doc,
         "answers": dict(doc["answers"]),
         "scores": dict(doc["scores"]),
+        "ratings": dict(doc.get("ratings") or {}),
         "skipped": list(doc["skipped"]),
         "transcripts": dict(doc.get("transcripts") or {}),
         **({"drafted": dict(doc["drafted"])} if "drafted" in doc else {}),
@@ -208,4 +214,6 @@ def counters(doc: Mapping[str, Any]) -> set[str]:
     for metric, score in (doc.get("scores") or {}).items():
         if metric in METRICS and score is not None:
             found.add(f"{metric}.{int(score)}")
+    for key, score in (doc.get("ratings") or {}).items():
+        found.add(f"ratings.{key}.{int(score)}")
     return found

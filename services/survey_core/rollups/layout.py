@@ -15,11 +15,14 @@ DIMENSIONS: dict[str, str] = {
     "reason": "reason",
     "survey": "survey",
 }
+# Dimensions only some responses have (a training evaluation's trainer and session): a
+# document per value, not part of the cell (combined filters do not name them).
+OPTIONAL_DIMENSIONS: dict[str, str] = {"trainer": "trainer_id", "session": "session_id"}
 ALL = ("all", "*")
 UNKNOWN = "(none)"
 CELL = "cell"
 DIRECTORY = "dir"
-COUNTER_GROUPS = (*METRICS, "funnel")
+COUNTER_GROUPS = (*METRICS, "ratings", "funnel")
 Target = tuple[str, str, str]  # (month, dim, value)
 
 
@@ -38,6 +41,11 @@ def targets(response: Mapping[str, Any]) -> list[tuple[Target, dict[str, str]]]:
     cell = cell_fields(response)
     rows: list[tuple[Target, dict[str, str]]] = [((month, *ALL), {})]
     rows += [((month, dim, value), {}) for dim, value in cell.items()]
+    rows += [
+        ((month, dim, str(response[field])), {})
+        for dim, field in OPTIONAL_DIMENSIONS.items()
+        if response.get(field)
+    ]
     rows.append(((month, CELL, "|".join(cell.values())), cell))
     return rows
 

@@ -22,6 +22,9 @@ _GROUP_ID = {
     "reason": "$reason",
     "status": "$status",
     "last_question_reached": "$last_question_reached",
+    "trainer_id": "$trainer_id",
+    "session_id": "$session_id",
+    "ratings": "$ratings",
     **{metric: f"$scores.{metric}" for metric in METRICS},
 }
 
@@ -38,6 +41,7 @@ def expected_rollups(
     for group in db.responses.aggregate(pipeline, session=session):
         key = group["_id"]
         doc = {**key, "scores": {m: key[m] for m in METRICS if key.get(m) is not None}}
+        doc["ratings"] = key.get("ratings") or {}
         expected.add(doc, counters(doc), group["n"])
     return expected
 

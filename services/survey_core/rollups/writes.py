@@ -12,6 +12,7 @@ from survey_core.rollups.layout import (
     CELL,
     DIMENSIONS,
     DIRECTORY,
+    OPTIONAL_DIMENSIONS,
     Target,
     directory_id,
     rollup_id,
@@ -92,5 +93,5 @@ def directory_updates(seen: Mapping[str, Mapping[str, Iterable[str]]]) -> list[U
         )
         for month, dims in sorted(seen.items())
         for dim, values in sorted(dims.items())
-        if dim in DIMENSIONS and values
+        if (dim in DIMENSIONS or dim in OPTIONAL_DIMENSIONS) and values
     ]

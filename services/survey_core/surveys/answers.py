@@ -16,7 +16,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from survey_core.surveys.schema import SCALES, TEXT_MAX_LENGTH
+from survey_core.surveys.schema import SCALE_OF, TEXT_MAX_LENGTH
 
 ASKED_TYPES = ("csat", "nps", "ces", "choice", "multi", "text")
 _SCORE = re.compile(r"[0-9]{1,2}")  # ASCII digits only: "٣" and "²" are not scores
@@ -29,8 +29,8 @@ def asked(survey: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _field(q: Mapping[str, Any]) -> fields.Field:
     kind, required = q["type"], bool(q.get("required", True))
-    if kind in SCALES:
-        low, high = SCALES[kind]
+    if kind in SCALE_OF:
+        low, high = SCALE_OF[kind]
         return fields.Integer(
             strict=True,
             required=required,
@@ -100,7 +100,7 @@ def from_form(survey: Mapping[str, Any], form: Any) -> dict[str, Any]:
         raw = raw.strip() if kind == "text" else raw
         if raw == "":
             continue
-        answers[key] = int(raw) if kind in SCALES and _SCORE.fullmatch(raw) else raw
+        answers[key] = int(raw) if kind in SCALE_OF and _SCORE.fullmatch(raw) else raw
     return answers
 
 

@@ -20,10 +20,14 @@ from marshmallow import (
 )
 
 LANGUAGES = ("zh-CN", "en-US")
-QUESTION_TYPES = ("csat", "nps", "ces", "choice", "multi", "text", "recording")
+QUESTION_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text", "recording")
 CHANNELS = ("ivr", "web", "chat", "email", "sms")
 # Inclusive key ranges of the scored question types.
 SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 5)}
+# A rating (1 poor - 5 excellent) is reported per question key: a training evaluation's
+# communication, clarity, interaction and overall.
+RATING_SCALE = (1, 5)
+SCALE_OF: dict[str, tuple[int, int]] = {**SCALES, "rating": RATING_SCALE}
 WITH_CHOICES = ("choice", "multi")
 TEXT_MAX_LENGTH = 1000  # a text question's default limit, in characters
 KEY = r"^[a-z][a-z0-9_]{0,31}$"
@@ -64,10 +68,10 @@ class QuestionSchema(Schema):
     def _check(self, data: dict[str, Any], **_: Any) -> None:
         kind, errors = data.get("type"), {}
         if "scale" in data:
-            if kind not in SCALES:
+            if kind not in SCALE_OF:
                 errors["scale"] = [f"A {kind} question has no scale."]
-            elif tuple(data["scale"]) != SCALES[kind]:
-                low, high = SCALES[kind]
+            elif tuple(data["scale"]) != SCALE_OF[kind]:
+                low, high = SCALE_OF[kind]
                 errors["scale"] = [f"A {kind} question is scored {low}-{high}."]
         if kind in WITH_CHOICES:
             values = [c["value"] for c in data.get("choices") or []]

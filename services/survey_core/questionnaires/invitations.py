@@ -3,6 +3,7 @@
 An invitation is a document of its own (`invitations`, keyed by the link's opaque id, unique on
 the response id) because a link must be found from its token alone; the `invite` event puts the
 response in the funnel as offered. A second invitation for the same contact finds the first.
+The web survey invites customers; the training survey invites trainees (purpose "training").
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
@@ -20,9 +22,17 @@ from survey_core.responses import events
 from survey_core.responses.admission import recently_surveyed
 from survey_core.responses.events import Kind, response_id
 from survey_core.responses.hashing import caller_hash, keyed_hash
-from web_survey.settings import WebSettings
 
-PURPOSE = "survey"
+
+@dataclass(frozen=True)
+class LinkPolicy:
+    """How a service's links are made: what they are for, the keys, their lifetime."""
+
+    purpose: str  # "survey" or "training": a token of one is no token of the other
+    secret: str  # SECRET_KEY: signs the tokens
+    hash_key: str  # PHONE_HASH_KEY: keys customers' numbers and addresses
+    ttl_hours: float
+    tz: ZoneInfo
 
 
 class SurveySuppressed(Exception):
@@ -39,12 +49,12 @@ class Invited:
     created: bool  # False: the contact already had this invitation
 
 
-def customer_hash(body: dict[str, Any], settings: WebSettings) -> str | None:
+def customer_hash(body: dict[str, Any], key: str) -> str | None:
     """The keyed hash of the customer's number (its digits) or e-mail address (lower case)."""
     if body.get("phone"):
-        return caller_hash(body["phone"], settings.phone_hash_key)
+        return caller_hash(body["phone"], key)
     if body.get("email"):
-        return keyed_hash("mailto:" + body["email"].strip().lower(), settings.phone_hash_key)
+        return keyed_hash("mailto:" + body["email"].strip().lower(), key)
     return None
 
 
@@ -54,33 +64,32 @@ def _meta(
     now: datetime,
     expires: datetime,
     hashed: str | None,
-    tz: Any,
+    tz: ZoneInfo,
 ) -> dict[str, Any]:
     """The response's identity and dimensions, JSON-safe; it counts in the month of the
     contact (the invitation), like a call counts in the month it was made."""
-    return {
-        k: v
-        for k, v in {
-            "channel": body["channel"],
-            "interaction_id": body["interaction_id"],
-            "survey": survey["slug"],
-            "version": survey["version"],
-            "month": month_of(now, tz),
-            "started_at": now.timestamp(),
-            "expires_at": int(expires.timestamp()),
-            "agent_id": body.get("agent"),
-            "team": body.get("team"),
-            "reason": body.get("reason"),
-            "language": body.get("lang") or survey["default_language"],
-            "caller_hash": hashed,
-        }.items()
-        if v is not None
+    fields = {
+        "channel": body["channel"],
+        "interaction_id": body["interaction_id"],
+        "survey": survey["slug"],
+        "version": survey["version"],
+        "month": body.get("month") or month_of(now, tz),
+        "started_at": now.timestamp(),
+        "expires_at": int(expires.timestamp()),
+        "agent_id": body.get("agent"),
+        "team": body.get("team"),
+        "reason": body.get("reason"),
+        "language": body.get("lang") or survey["default_language"],
+        "caller_hash": hashed,
+        "trainer_id": body.get("trainer_id"),
+        "session_id": body.get("session_id"),
     }
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def invite(
     db: Database,
-    settings: WebSettings,
+    policy: LinkPolicy,
     survey: dict[str, Any],
     body: dict[str, Any],
     now: datetime | None = None,
@@ -92,17 +101,17 @@ def invite(
     if existing is not None:
         _announce(db, existing)
         return Invited(existing, created=False)
-    hashed = customer_hash(body, settings)
+    hashed = customer_hash(body, policy.hash_key)
     if recently_surveyed(db, hashed, survey["suppress_days"], body["interaction_id"], now):
         raise SurveySuppressed(survey["suppress_days"])
-    ttl = body.get("expires_in") or int(settings.link_ttl_hours * 3600)
+    ttl = body.get("expires_in") or int(policy.ttl_hours * 3600)
     expires = (now + timedelta(seconds=ttl)).replace(microsecond=0)
     link_id = new_link_id()
     invitation = {
         "_id": link_id,
         "rid": rid,
-        "token": sign_link(settings.secret_key, PURPOSE, link_id, expires),
-        "meta": _meta(body, survey, now, expires, hashed, settings.tz),
+        "token": sign_link(policy.secret, policy.purpose, link_id, expires),
+        "meta": _meta(body, survey, now, expires, hashed, policy.tz),
         "created_at": now,
         "expires_at": expires,
     }
@@ -119,10 +128,10 @@ def _announce(db: Database, invitation: dict[str, Any]) -> None:
     events.insert(db, events.event(Kind.INVITE, invitation["meta"]))
 
 
-def find(db: Database, settings: WebSettings, token: str) -> dict[str, Any] | None:
+def find(db: Database, policy: LinkPolicy, token: str) -> dict[str, Any] | None:
     """The invitation of a genuine, unexpired token (LinkInvalid / LinkExpired otherwise);
     None if the database does not know it (a token signed elsewhere with our key)."""
-    link_id, _ = read_link(settings.secret_key, PURPOSE, token)
+    link_id, _ = read_link(policy.secret, policy.purpose, token)
     return db.invitations.find_one({"_id": link_id})
 
 

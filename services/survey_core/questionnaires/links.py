@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from pymongo.database import Database
 
+from survey_core.questionnaires import invitations
+from survey_core.questionnaires.invitations import LinkPolicy
 from survey_core.responses import events
 from survey_core.responses.events import Kind
 from survey_core.responses.folding import blank, fold, settle
@@ -23,11 +24,6 @@ from survey_core.responses.spool import Spool
 from survey_core.responses.statuses import Status
 from survey_core.surveys.answers import asked, qtypes
 from survey_core.surveys.catalog import SurveyCatalog
-from web_survey import invitations
-from web_survey.default_survey import POST_CONTACT
-from web_survey.settings import WebSettings
-
-catalog = SurveyCatalog(builtins=[POST_CONTACT])
 
 
 class LinkUnknown(Exception):
@@ -60,14 +56,12 @@ class Link:
         return dict(self.record["answers"]) if self.record else {}
 
 
-def spool() -> Spool:
-    return current_app.extensions["web_spool"]
-
-
-def load(db: Database, settings: WebSettings, token: str, history: bool = True) -> Link:
+def load(
+    db: Database, policy: LinkPolicy, catalog: SurveyCatalog, token: str, history: bool = True
+) -> Link:
     """The link `token` opens (LinkInvalid, LinkExpired or LinkUnknown otherwise), with where
     its response stands unless `history` is off (one read fewer)."""
-    invitation = invitations.find(db, settings, token)
+    invitation = invitations.find(db, policy, token)
     if invitation is None:
         raise LinkUnknown(token)
     meta = invitation["meta"]
@@ -89,22 +83,22 @@ def _opening(link: Link) -> list[dict[str, Any]]:
     return [events.event(Kind.OPEN, link.meta, status=Status.IN_PROGRESS)]
 
 
-def open_link(db: Database, link: Link) -> None:
-    """The customer opened the questionnaire: the response is started (funnel: opened)."""
+def open_link(db: Database, spool: Spool, link: Link) -> None:
+    """The questionnaire was opened: the response is started (funnel: opened)."""
     if not link.answered:
-        events.record(db, spool(), _opening(link))
+        events.record(db, spool, _opening(link))
 
 
-def submit(db: Database, link: Link, answers: dict[str, Any]) -> bool:
+def submit(db: Database, spool: Spool, link: Link, answers: dict[str, Any]) -> bool:
     """Store the customer's answers once; False if the link was answered already."""
     final = events.event(Kind.SUBMIT, link.meta, answers=answers, qtypes=qtypes(link.survey))
-    outcomes = events.record(db, spool(), [*_opening(link), final])
+    outcomes = events.record(db, spool, [*_opening(link), final])
     if outcomes is None:  # spooled: the worker stores it, once, when the database is back
         return True
     return outcomes[-1] == "stored"
 
 
-def save_draft(db: Database, link: Link, answers: dict[str, Any]) -> dict[str, Any]:
+def save_draft(db: Database, spool: Spool, link: Link, answers: dict[str, Any]) -> dict[str, Any]:
     """Keep answers given so far (a replayed save is a duplicate); returns every answer kept."""
     order = {q["key"]: i for i, q in enumerate(asked(link.survey))}
     # Keyed by what was kept before and what is saved now: a replay is a duplicate, while
@@ -119,5 +113,5 @@ def save_draft(db: Database, link: Link, answers: dict[str, Any]) -> dict[str, A
         qtypes={k: t for k, t in qtypes(link.survey).items() if k in answers},
         reached=max((order[k] + 1 for k in answers), default=0),
     )
-    events.record(db, spool(), [*_opening(link), draft])
+    events.record(db, spool, [*_opening(link), draft])
     return {**link.saved, **answers}

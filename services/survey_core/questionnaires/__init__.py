@@ -1,0 +1,1 @@
+"""Questionnaires behind signed links: invitations, and where a linked response stands."""
