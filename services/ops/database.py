@@ -7,9 +7,10 @@ from pymongo.database import Database
 from ivr_survey.default_survey import POST_CALL
 from survey_core.storage.indexes import ensure_indexes
 from survey_core.surveys.definitions import seed_surveys
+from training_survey.default_survey import TRAINING_EVALUATION
 from web_survey.default_survey import POST_CONTACT
 
-DEFAULT_SURVEYS = (POST_CALL, POST_CONTACT)
+DEFAULT_SURVEYS = (POST_CALL, POST_CONTACT, TRAINING_EVALUATION)
 
 
 def init_database(db: Database) -> list[str]:

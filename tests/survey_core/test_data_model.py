@@ -18,7 +18,7 @@ def test_ensure_indexes_is_idempotent(db):
     for collection, models in INDEXES.items():
         names = set(db[collection].index_information())
         assert {m.document["name"] for m in models} <= names
-    assert db.surveys.count_documents({}) == 2
+    assert db.surveys.count_documents({}) == 3  # post-call, post-contact, training-evaluation
 
 
 def test_one_response_per_channel_and_interaction(db):
@@ -30,12 +30,6 @@ def test_one_response_per_channel_and_interaction(db):
     with pytest.raises(DuplicateKeyError):
         db.responses.insert_one({"_id": "ivr:CA1", "channel": "ivr", "interaction_id": "CA1"})
     assert db.responses.count_documents({}) == 2
-
-
-def test_one_evaluation_per_trainee_per_session(db):
-    db.training_evaluations.insert_one({"session_id": "S1", "trainee_key": "k"})
-    with pytest.raises(DuplicateKeyError):
-        db.training_evaluations.insert_one({"session_id": "S1", "trainee_key": "k"})
 
 
 def test_seeded_post_call_survey_is_bilingual(db):

@@ -70,6 +70,10 @@ def merge_docs(docs: Iterable[Doc]) -> dict[str, Any]:
     """Histograms and funnel counters of several rollup documents, added."""
     docs = list(docs)
     merged: dict[str, Any] = {m: scoring.merge(d.get(m) for d in docs) for m in METRICS}
+    keys = {key for d in docs for key in (d.get("ratings") or {})}
+    merged["ratings"] = {
+        k: scoring.merge((d.get("ratings") or {}).get(k) for d in docs) for k in keys
+    }
     funnel: dict[str, Any] = {}
     partial_at: dict[str, int] = {}
     for doc in docs:
@@ -155,6 +159,18 @@ def breakdown(
     db: Database, survey_of: SurveyOf, month: str, by: str, min_n: int, interval: str
 ) -> list[dict[str, Any]]:
     """One row per value of dimension `by`, best CSAT first; rows under `min_n` left out."""
+    rows = []
+    for value, counters in by_value(db, survey_of, month, by).items():
+        row = {"value": value, **metric_row(counters, interval)}
+        if row["responses"] >= min_n:
+            rows.append(row)
+    rows.sort(key=_sort_key)
+    return rows
+
+
+def by_value(db: Database, survey_of: SurveyOf, month: str, by: str) -> dict[str, dict[str, Any]]:
+    """Merged counters of every value of dimension `by` in `month` (its directory lists them):
+    O(values) documents read, whatever the number of responses."""
 
     def read() -> list[Doc]:
         directory = db.rollups.find_one({"_id": layout.directory_id(month, by)}) or {}
@@ -162,17 +178,30 @@ def breakdown(
         return list(db.rollups.find({"_id": {"$in": ids}})) if ids else []
 
     stored, unfolded = consistent(db, survey_of, read, lambda t: t[0] == month and t[1] == by)
-    by_value: dict[str, list[Doc]] = {}
+    docs: dict[str, list[Doc]] = {}
     for doc in [*stored, *unfolded]:
         if doc["month"] == month and doc["dim"] == by:
-            by_value.setdefault(doc["value"], []).append(doc)
-    rows = []
-    for value, docs in by_value.items():
-        row = {"value": value, **metric_row(merge_docs(docs), interval)}
-        if row["responses"] >= min_n:
-            rows.append(row)
-    rows.sort(key=_sort_key)
-    return rows
+            docs.setdefault(doc["value"], []).append(doc)
+    return {value: merge_docs(found) for value, found in docs.items()}
+
+
+def one_value(
+    db: Database, survey_of: SurveyOf, months: list[str], dim: str, value: str
+) -> dict[str, dict[str, Any]]:
+    """Merged counters per month of one value of any dimension (a trainer's trend)."""
+
+    def read() -> list[Doc]:
+        ids = [layout.rollup_id(m, dim, value) for m in months]
+        return list(db.rollups.find({"_id": {"$in": ids}}))
+
+    wanted = set(months)
+    keep = lambda t: t[0] in wanted and t[1] == dim and t[2] == value  # noqa: E731
+    stored, unfolded = consistent(db, survey_of, read, keep)
+    found: dict[str, list[Doc]] = {m: [] for m in months}
+    for doc in [*stored, *unfolded]:
+        if keep((doc["month"], doc["dim"], doc["value"])):
+            found[doc["month"]].append(doc)
+    return {month: merge_docs(docs) for month, docs in found.items()}
 
 
 def funnel(db: Database, survey_of: SurveyOf, month: str, channel: str | None) -> dict[str, Any]:

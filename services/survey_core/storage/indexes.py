@@ -17,23 +17,18 @@ INDEXES: dict[str, list[IndexModel]] = {
     # responses: `_id` is "<channel>:<interaction_id>", the unique key of DESIGN.md's data
     # model, and no other index (each doubled the cost of an insert): the idle sweep's queue is
     # `live` and suppression reads `callers`, both small and read by `_id`, kept by the worker.
-    "responses": [],
+    # The one exception, sparse (only training evaluations have the field): a session's comments.
+    "responses": [IndexModel([("session_id", ASCENDING)], name="session_id", sparse=True)],
     # rollups: `_id` is "<month>|<dim>|<value>", unique per month, dimension and value. Reads go
     # by `_id` (a "<month>|dir|<dim>" document lists each dimension's values), so the hot write
     # path keeps no second index but this sparse one, on the finest cells only.
     "rollups": [IndexModel([("cell_month", ASCENDING)], name="cell_month", sparse=True)],
+    # training_sessions: `_id` is the session id; rosters are kept apart (training_rosters).
+    # One evaluation per trainee per session is the submission event's key, which holds a keyed
+    # hash of (session, trainee), never the trainee.
     "training_sessions": [
-        IndexModel([("session_id", ASCENDING)], unique=True, name="session_id"),
         IndexModel([("trainer_id", ASCENDING), ("month", ASCENDING)], name="trainer_month"),
-    ],
-    "training_evaluations": [
-        # One evaluation per trainee per session, without storing who the trainee is.
-        IndexModel(
-            [("session_id", ASCENDING), ("trainee_key", ASCENDING)],
-            unique=True,
-            name="session_trainee",
-        ),
-        IndexModel([("trainer_id", ASCENDING), ("month", ASCENDING)], name="trainer_month"),
+        IndexModel([("month", ASCENDING)], name="month"),
     ],
     # invitations: `_id` is the link's opaque id (what its token carries); one per contact.
     "invitations": [IndexModel([("rid", ASCENDING)], unique=True, name="rid")],
@@ -49,7 +44,10 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 # Indexes of earlier versions, dropped on `surveyctl db init`.
-OBSOLETE = {"responses": ("caller_hash", "live", "dirty")}
+OBSOLETE = {
+    "responses": ("caller_hash", "live", "dirty"),
+    "training_sessions": ("session_id",),
+}
 
 
 def ensure_indexes(db: Database) -> list[str]:

@@ -18,7 +18,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from survey_core.surveys.schema import SCALE_OF, TEXT_MAX_LENGTH
 
-ASKED_TYPES = ("csat", "nps", "ces", "choice", "multi", "text")
+ASKED_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text")
 _SCORE = re.compile(r"[0-9]{1,2}")  # ASCII digits only: "٣" and "²" are not scores
 
 

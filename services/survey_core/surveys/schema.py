@@ -21,7 +21,7 @@ from marshmallow import (
 
 LANGUAGES = ("zh-CN", "en-US")
 QUESTION_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text", "recording")
-CHANNELS = ("ivr", "web", "chat", "email", "sms")
+CHANNELS = ("ivr", "web", "chat", "email", "sms", "training")
 # Inclusive key ranges of the scored question types.
 SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 5)}
 # A rating (1 poor - 5 excellent) is reported per question key: a training evaluation's

@@ -1,0 +1,197 @@
+"""JSON API of the training survey: trainers (admin), sessions and their links (write), and
+evaluations from a learning platform's own form (the link's token is the credential)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from survey_core.links import LinkExpired, LinkInvalid
+from survey_core.questionnaires import links
+from survey_core.questionnaires.links import Link, LinkUnknown
+from survey_core.ranking import rating
+from survey_core.rollups import queries
+from survey_core.storage.client import get_db
+from survey_core.surveys.answers import check_answers
+from survey_core.web.app import public_base
+from survey_core.web.auth import require_api_key
+from survey_core.web.errors import APIError
+from survey_core.web.openapi import error_responses
+from training_survey import service, sessions
+from training_survey.default_survey import CRITERIA, TRAINING_SURVEY
+from training_survey.schemas import (
+    EvaluationRequestSchema,
+    EvaluationSchema,
+    SessionListSchema,
+    SessionQuerySchema,
+    SessionRequestSchema,
+    SessionSchema,
+    TrainerListSchema,
+    TrainerSchema,
+)
+
+bp = Blueprint("training", __name__, url_prefix="/api/v1", description="Trainers and sessions.")
+evaluations_bp = Blueprint(
+    "evaluations",
+    __name__,
+    url_prefix="/api/v1",
+    description="Evaluations from a form of your own; the link's token is the credential.",
+)
+_AUTH = {401: "No API key, or an unknown or revoked one.", 403: "The key lacks the scope."}
+_BODY = {400: "The body is not valid JSON.", 422: "`validation_error`: `errors` names the fields."}
+
+
+def _invalid(errors: dict[str, Any]) -> APIError:
+    return APIError(422, "validation_error", "The request has invalid fields.", errors)
+
+
+@bp.post("/trainers")
+@require_api_key("admin")
+@bp.arguments(TrainerSchema)
+@error_responses(bp, {**_AUTH, **_BODY, 409: "`trainer_exists`."})
+@bp.response(201, TrainerSchema)
+def add_trainer(body: dict[str, Any]) -> dict[str, Any]:
+    """Add a trainer (id, name, team, active)."""
+    if sessions.add_trainer(get_db(), body) is None:
+        raise APIError(409, "trainer_exists", f"Trainer {body['id']!r} exists.")
+    return body
+
+
+@bp.get("/trainers")
+@require_api_key("admin")
+@error_responses(bp, _AUTH)
+@bp.response(200, TrainerListSchema)
+def list_trainers() -> dict[str, Any]:
+    """Every trainer."""
+    return {"trainers": [{"id": t["_id"], **t} for t in sessions.trainers(get_db())]}
+
+
+def _survey_of(db: Any) -> queries.SurveyOf:
+    return lambda slug, version: service.catalog.version(db, slug, version)
+
+
+def _shown(session: dict[str, Any], counters: dict[str, Any] | None) -> dict[str, Any]:
+    """A session's figures, only once it has ANONYMITY_MIN evaluations."""
+    counters = counters or {"funnel": {}, "ratings": {}}
+    answered = int(counters["funnel"].get("complete", 0))
+    shown = answered >= service.settings().anonymity_min
+    row = {
+        "session_id": session["_id"],
+        **{k: session.get(k) for k in ("trainer_id", "topic", "held_at", "month", "language")},
+        "closed_at": session.get("closed_at"),
+        "invited": session["invited"],
+        "answered": answered,
+        "response_rate": answered / session["invited"] if session["invited"] else None,
+        "shown": shown,
+    }
+    for criterion in CRITERIA:
+        row[criterion] = rating(counters["ratings"].get(criterion)) if shown else None
+    row["comments"] = sessions.comments(get_db(), session["_id"]) if shown else None
+    return row
+
+
+@bp.post("/sessions")
+@require_api_key("write")
+@bp.arguments(SessionRequestSchema)
+@error_responses(bp, {**_AUTH, **_BODY})
+@bp.response(201, SessionSchema)
+def create_session(body: dict[str, Any]) -> dict[str, Any]:
+    """Record a session and make one evaluation link per trainee (signed, single use)."""
+    db = get_db()
+    survey = service.catalog.latest(db, TRAINING_SURVEY)
+    try:
+        session, made = sessions.create_session(
+            db, service.settings(), service.link_policy(), survey or {}, body
+        )
+    except sessions.Invalid as exc:
+        raise _invalid(exc.errors) from None
+    base = public_base()
+    return {
+        **_shown(session, None),
+        "links": [
+            {
+                "trainee_id": trainee,
+                "url": base + url_for("pages.questionnaire_page", token=inv["token"]),
+                "token": inv["token"],
+                "expires_at": inv["expires_at"],
+            }
+            for trainee, inv in made
+        ],
+    }
+
+
+@bp.get("/sessions")
+@require_api_key("write")
+@bp.arguments(SessionQuerySchema, location="query")
+@error_responses(bp, {**_AUTH, 422: "`validation_error`."})
+@bp.response(200, SessionListSchema)
+def list_sessions(query: dict[str, Any]) -> dict[str, Any]:
+    """Sessions of a month and/or trainer, with invited, answered and response rate."""
+    db = get_db()
+    found = sessions.sessions(db, query.get("month"), query.get("trainer"))
+    counters: dict[str, dict[str, Any]] = {}
+    for month in sorted({s["month"] for s in found}):
+        counters.update(queries.by_value(db, _survey_of(db), month, "session"))
+    return {"sessions": [_shown(s, counters.get(s["_id"])) for s in found]}
+
+
+@bp.post("/sessions/<session_id>/close")
+@require_api_key("write")
+@error_responses(bp, {**_AUTH, 404: "`session_not_found`."})
+@bp.response(200, SessionSchema)
+def close_session(session_id: str) -> dict[str, Any]:
+    """Close a session early: its links take no more evaluations."""
+    db = get_db()
+    try:
+        session = sessions.close_session(db, session_id)
+    except sessions.NotFound:
+        raise APIError(404, "session_not_found", "There is no such session.") from None
+    counters = queries.by_value(db, _survey_of(db), session["month"], "session")
+    return _shown(session, counters.get(session_id))
+
+
+def _link(token: str) -> Link:
+    db = get_db()
+    try:
+        link = links.load(db, service.link_policy(), service.catalog, token, history=False)
+    except (LinkInvalid, LinkUnknown):
+        raise APIError(404, "link_not_found", "This evaluation link is not valid.") from None
+    except LinkExpired:
+        raise APIError(410, "link_expired", "This evaluation link has expired.") from None
+    if service.closed(db, link):
+        raise APIError(410, "session_closed", "This session takes no more evaluations.")
+    return link
+
+
+@evaluations_bp.post("/evaluations")
+@evaluations_bp.arguments(EvaluationRequestSchema)
+@error_responses(
+    evaluations_bp,
+    {
+        **_BODY,
+        404: "`link_not_found`.",
+        409: "`already_answered`: one evaluation per trainee.",
+        410: "`link_expired` or `session_closed`.",
+        429: "`too_many_requests`.",
+    },
+)
+@evaluations_bp.response(201, EvaluationSchema)
+def submit_evaluation(body: dict[str, Any]) -> dict[str, Any]:
+    """Submit a trainee's evaluation (ratings 1-5, optional recommend 0-10 and comment)."""
+    link = _link(body["token"])
+    try:
+        answers = check_answers(link.survey, body["answers"])
+    except ValidationError as exc:
+        raise _invalid({"answers": exc.messages}) from None
+    if not links.submit(get_db(), service.spool(), link, answers):
+        raise APIError(409, "already_answered", "This evaluation has been given already.")
+    meta = link.meta
+    return {
+        "session_id": meta["session_id"],
+        "trainer_id": meta["trainer_id"],
+        "status": "complete",
+        "answers": answers,
+    }

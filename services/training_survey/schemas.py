@@ -1,0 +1,110 @@
+"""marshmallow schemas of the training survey's JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from survey_core.surveys.schema import LANGUAGES
+
+ID = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z", error="1-64 letters, digits, . _ -")
+
+
+class TrainerSchema(Schema):
+    id = fields.String(required=True, validate=ID)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    team = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+    active = fields.Boolean(truthy={True}, falsy={False}, load_default=True)
+
+
+class TrainerListSchema(Schema):
+    trainers = fields.List(fields.Nested(TrainerSchema))
+
+
+class SessionRequestSchema(Schema):
+    trainer_id = fields.String(required=True, validate=ID)
+    topic = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    held_at = fields.AwareDateTime(
+        required=True, metadata={"description": "When it was held, with its UTC offset."}
+    )
+    language = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
+    trainees = fields.List(
+        fields.String(validate=ID),
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "The roster: each trainee's id, once."},
+    )
+    expires_in = fields.Integer(
+        strict=True,
+        validate=validate.Range(3600, 90 * 86400),
+        metadata={"description": "Seconds the links stay valid (default LINK_TTL_HOURS: 7 days)."},
+    )
+
+    @validates("trainees")
+    def _once(self, value: list[str], **_: Any) -> None:
+        if len(set(value)) != len(value):
+            raise ValidationError("Each trainee may be listed once.")
+
+
+class LinkSchema(Schema):
+    trainee_id = fields.String()
+    url = fields.String()
+    token = fields.String()
+    expires_at = fields.DateTime()
+
+
+class Rating(Schema):
+    mean = fields.Float(allow_none=True)
+    ci = fields.List(fields.Float(), allow_none=True)
+    n = fields.Integer()
+
+
+class SessionSchema(Schema):
+    session_id = fields.String()
+    trainer_id = fields.String()
+    topic = fields.String()
+    held_at = fields.DateTime()
+    month = fields.String()
+    language = fields.String()
+    closed_at = fields.DateTime(allow_none=True)
+    invited = fields.Integer()
+    answered = fields.Integer()
+    response_rate = fields.Float(allow_none=True)
+    shown = fields.Boolean(
+        metadata={"description": "False below ANONYMITY_MIN evaluations: no figures, comments."}
+    )
+    overall = fields.Nested(Rating, allow_none=True)
+    communication = fields.Nested(Rating, allow_none=True)
+    clarity = fields.Nested(Rating, allow_none=True)
+    interaction = fields.Nested(Rating, allow_none=True)
+    comments = fields.List(fields.String(), allow_none=True)
+    links = fields.List(fields.Nested(LinkSchema))
+
+
+class SessionListSchema(Schema):
+    sessions = fields.List(fields.Nested(SessionSchema))
+
+
+class SessionQuerySchema(Schema):
+    month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z"))
+    trainer = fields.String(validate=ID)
+
+
+class EvaluationRequestSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    answers = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={
+            "description": "communication, clarity, interaction, overall: integers 1-5 "
+            "(required); recommend: 0-10; comment: text."
+        },
+    )
+
+
+class EvaluationSchema(Schema):
+    session_id = fields.String()
+    trainer_id = fields.String()
+    status = fields.String()
+    answers = fields.Dict(keys=fields.String())

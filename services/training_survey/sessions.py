@@ -1,0 +1,133 @@
+"""Trainers, sessions and their evaluation links; what a session may show of its evaluations.
+
+Anonymity: the roster (trainee ids) is kept in `training_rosters`, apart from everything about
+the answers. Each trainee's link is an invitation whose contact id is a keyed hash of (session,
+trainee): one evaluation per trainee (the submission's key), and no stored field, token or log
+line names the trainee who gave a rating. How many have answered comes from the counts, never
+from a list of who.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from survey_core.months import month_of
+from survey_core.questionnaires.invitations import LinkPolicy, invite
+from survey_core.responses.hashing import keyed_hash
+from training_survey.settings import TrainingSettings
+
+CHANNEL = "training"
+
+
+class NotFound(Exception):
+    """No such trainer or session."""
+
+
+class Invalid(Exception):
+    """A request that names something it may not (field -> message)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.errors = {field: [message]}
+
+
+def add_trainer(db: Database, body: dict[str, Any]) -> dict[str, Any] | None:
+    """Store a trainer; None if the id is taken."""
+    doc = {"_id": body["id"], **{k: v for k, v in body.items() if k != "id"}}
+    doc["created_at"] = datetime.now(UTC)
+    try:
+        db.trainers.insert_one(doc)
+    except DuplicateKeyError:
+        return None
+    return doc
+
+
+def trainers(db: Database) -> list[dict[str, Any]]:
+    return list(db.trainers.find().sort("_id", 1))
+
+
+def trainee_key(session_id: str, trainee_id: str, key: str) -> str:
+    """The keyed hash that stands for a trainee within one session."""
+    return keyed_hash(f"{session_id}\x1f{trainee_id}", key)
+
+
+def create_session(
+    db: Database,
+    settings: TrainingSettings,
+    policy: LinkPolicy,
+    survey: dict[str, Any],
+    body: dict[str, Any],
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """The session and one evaluation invitation per trainee, as (trainee id, invitation)."""
+    trainer = db.trainers.find_one({"_id": body["trainer_id"]})
+    if trainer is None:
+        raise Invalid("trainer_id", f"There is no trainer {body['trainer_id']!r}.")
+    if not trainer.get("active", True):
+        raise Invalid("trainer_id", f"Trainer {body['trainer_id']!r} is not active.")
+    session_id = "ts_" + secrets.token_hex(8)
+    held_at = body["held_at"].astimezone(UTC)
+    session = {
+        "_id": session_id,
+        "trainer_id": trainer["_id"],
+        "team": trainer.get("team"),
+        "topic": body["topic"],
+        "held_at": held_at,
+        "month": month_of(held_at, settings.tz),
+        "language": body["language"],
+        "invited": len(body["trainees"]),
+        "closed_at": None,
+        "created_at": datetime.now(UTC),
+    }
+    db.training_sessions.insert_one(session)
+    db.training_rosters.insert_one({"_id": session_id, "trainees": body["trainees"]})
+    links = []
+    for trainee in body["trainees"]:
+        hashed = trainee_key(session_id, trainee, settings.phone_hash_key)
+        contact = {
+            "channel": CHANNEL,
+            "interaction_id": f"{session_id}.{hashed[:32]}",
+            "team": trainer.get("team"),
+            "lang": body["language"],
+            "month": session["month"],
+            "trainer_id": trainer["_id"],
+            "session_id": session_id,
+            "expires_in": body.get("expires_in"),
+        }
+        links.append((trainee, invite(db, policy, survey, contact).invitation))
+    return session, links
+
+
+def close_session(db: Database, session_id: str) -> dict[str, Any]:
+    """No more evaluations for this session (those given stay)."""
+    db.training_sessions.update_one(
+        {"_id": session_id, "closed_at": None}, {"$set": {"closed_at": datetime.now(UTC)}}
+    )
+    session = db.training_sessions.find_one({"_id": session_id})
+    if session is None:
+        raise NotFound(session_id)
+    return session
+
+
+def is_closed(db: Database, session_id: str | None) -> bool:
+    if not session_id:
+        return False
+    session = db.training_sessions.find_one({"_id": session_id}, {"closed_at": 1})
+    return bool(session and session.get("closed_at"))
+
+
+def sessions(db: Database, month: str | None, trainer: str | None) -> list[dict[str, Any]]:
+    query = {k: v for k, v in {"month": month, "trainer_id": trainer}.items() if v}
+    return list(db.training_sessions.find(query).sort("held_at", 1).limit(5000))
+
+
+def comments(db: Database, session_id: str) -> list[str]:
+    """The session's comments, sorted (not in the order given: order could tell who)."""
+    found = db.responses.find(
+        {"session_id": session_id, "status": "complete"}, {"answers.comment": 1}
+    )
+    return sorted(c for doc in found if (c := (doc.get("answers") or {}).get("comment")))

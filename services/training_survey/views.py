@@ -1,7 +1,0 @@
-"""HTTP endpoints of the training service."""
-
-from __future__ import annotations
-
-from flask import Blueprint
-
-bp = Blueprint("training", __name__)

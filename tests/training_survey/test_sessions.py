@@ -1,0 +1,158 @@
+"""Sessions, links and evaluations: once per trainee, anonymous, shown from ANONYMITY_MIN."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from tests.pipeline import fold
+from tests.training_survey.conftest import RATINGS, evaluate
+
+
+def test_a_session_gives_one_signed_link_per_trainee(session, trainer, db):
+    trainer()
+    body = session(trainees=["u1", "u2", "u3"])
+    assert body["invited"] == 3 and body["month"] == "2026-10"
+    assert [link["trainee_id"] for link in body["links"]] == ["u1", "u2", "u3"]
+    assert all(link["url"].endswith("/t/" + link["token"]) for link in body["links"])
+    assert len({link["token"] for link in body["links"]}) == 3
+    for link in body["links"]:  # a signed token is readable: it must carry nothing personal
+        payload = link["token"].split(".")[0]
+        link_id, expiry = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        assert len(link_id) == 22 and isinstance(expiry, int)
+
+
+def test_an_evaluation_is_stored_once_per_trainee(client, session, trainer, db):
+    trainer()
+    token = session()["links"][0]["token"]
+    assert evaluate(client, token).status_code == 201
+    again = evaluate(client, token, {**RATINGS, "overall": 1})
+    assert again.status_code == 409 and again.get_json()["code"] == "already_answered"
+    fold(db)
+    records = list(db.responses.find({"channel": "training", "status": "complete"}))
+    assert len(records) == 1 and records[0]["ratings"]["overall"] == 4
+
+
+def test_nothing_stored_names_the_trainee_beside_a_rating(client, session, trainer, db):
+    trainer()
+    body = session(trainees=["alice.chen", "bob.wu", "carol.li"])
+    for link in body["links"]:
+        evaluate(client, link["token"], {**RATINGS, "comment": "Clear examples."})
+    fold(db)
+    for name in ("responses", "events", "invitations", "rollups"):
+        dumped = json.dumps(list(db[name].find()), default=str)
+        for trainee in ("alice.chen", "bob.wu", "carol.li"):
+            assert trainee not in dumped, (name, trainee)
+    roster = db.training_rosters.find_one()
+    assert roster["trainees"] == ["alice.chen", "bob.wu", "carol.li"]
+    assert set(roster) == {"_id", "trainees"}
+
+
+@pytest.mark.parametrize(
+    "answers, field",
+    [
+        ({**RATINGS, "overall": 6}, "overall"),
+        ({**RATINGS, "clarity": 0}, "clarity"),
+        ({**RATINGS, "overall": 4.5}, "overall"),
+        ({**RATINGS, "overall": "4"}, "overall"),
+        ({k: v for k, v in RATINGS.items() if k != "interaction"}, "interaction"),
+        ({**RATINGS, "recommend": 11}, "recommend"),
+        ({**RATINGS, "comment": "x" * 2001}, "comment"),
+    ],
+)
+def test_bad_ratings_get_field_errors_and_store_nothing(
+    client, session, trainer, db, answers, field
+):
+    trainer()
+    token = session()["links"][0]["token"]
+    response = evaluate(client, token, answers)
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]["answers"]
+    assert db.events.count_documents({"kind": "submit"}) == 0
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"trainees": []}, "trainees"),
+        ({"trainees": ["u1", "u1"]}, "trainees"),
+        ({"trainer_id": "nobody"}, "trainer_id"),
+        ({"held_at": "2026-10-15T09:00:00"}, "held_at"),
+        ({"language": "fr-FR"}, "language"),
+    ],
+)
+def test_a_bad_session_gets_field_errors(client, writer, trainer, db, change, field):
+    trainer()
+    body = {
+        "trainer_id": "TR1",
+        "topic": "t",
+        "held_at": "2026-10-15T09:00:00+08:00",
+        "trainees": ["u1"],
+        **change,
+    }
+    response = client.post("/api/v1/sessions", json=body, headers=writer)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["errors"]
+    assert db.training_sessions.count_documents({}) == 0
+
+
+def test_a_closed_session_takes_no_more_evaluations(client, session, trainer, writer, db):
+    trainer()
+    body = session()
+    assert evaluate(client, body["links"][0]["token"]).status_code == 201
+    closed = client.post(f"/api/v1/sessions/{body['session_id']}/close", headers=writer)
+    assert closed.status_code == 200 and closed.get_json()["closed_at"]
+    late = evaluate(client, body["links"][1]["token"])
+    assert late.status_code == 410 and late.get_json()["code"] == "session_closed"
+    page = client.get("/t/" + body["links"][2]["token"])
+    assert page.status_code == 410 and page.mimetype == "text/html"
+
+
+def test_session_figures_and_comments_show_only_from_the_anonymity_minimum(
+    client, session, trainer, writer, db
+):
+    trainer()
+    body = session(trainees=["u1", "u2", "u3", "u4"])
+    for link, overall in zip(body["links"][:2], (5, 3), strict=True):
+        evaluate(client, link["token"], {**RATINGS, "overall": overall, "comment": "ok"})
+    listed = client.get("/api/v1/sessions?month=2026-10", headers=writer).get_json()["sessions"]
+    assert listed[0]["answered"] == 2 and listed[0]["shown"] is False
+    assert listed[0]["overall"] is None and listed[0]["comments"] is None
+    assert listed[0]["response_rate"] == 0.5
+    evaluate(client, body["links"][2]["token"], {**RATINGS, "overall": 4, "comment": "Great"})
+    fold(db)
+    listed = client.get("/api/v1/sessions?trainer=TR1", headers=writer).get_json()["sessions"]
+    row = listed[0]
+    assert row["shown"] is True and row["answered"] == 3
+    assert row["overall"]["mean"] == pytest.approx(4.0) and row["overall"]["n"] == 3
+    assert row["comments"] == ["Great", "ok", "ok"]
+
+
+def test_the_evaluation_page_asks_four_ratings_and_thanks(client, session, trainer, db):
+    import re
+
+    trainer()
+    token = session()["links"][0]["token"]
+    page = client.get("/t/" + token)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<html lang="en-US">' in html
+    assert html.count("<fieldset") == 6
+    assert "Excellent" in html and "Poor" in html
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    form = {"csrf_token": csrf, **{k: str(v) for k, v in RATINGS.items()}}
+    done = client.post("/t/" + token, data=form)
+    assert done.status_code == 200 and "Thank you for your evaluation!" in done.get_data(
+        as_text=True
+    )
+    assert client.get("/t/" + token).status_code == 409
+
+
+def test_trainers_need_an_admin_key_and_unique_ids(client, admin, api_key):
+    body = {"id": "TR1", "name": "Li Wei"}
+    assert client.post("/api/v1/trainers", json=body, headers=api_key("write")).status_code == 403
+    assert client.post("/api/v1/trainers", json=body, headers=admin).status_code == 201
+    assert client.post("/api/v1/trainers", json=body, headers=admin).status_code == 409
+    listed = client.get("/api/v1/trainers", headers=admin).get_json()["trainers"]
+    assert listed == [{"id": "TR1", "name": "Li Wei", "team": None, "active": True}]
