@@ -34,6 +34,24 @@ METRIC_COLUMNS = [
 ]
 
 
+RANKING_COLUMNS = [
+    ("trainer_id", ("trainer_id",)),
+    ("trainer_name", ("trainer_name",)),
+    ("n", ("n",)),
+    ("sessions", ("sessions",)),
+    ("response_rate", ("response_rate",)),
+    *[
+        (f"{c}_{part}", (c, *path))
+        for c in ("overall", "communication", "clarity", "interaction")
+        for part, path in (("mean", ("mean",)), ("ci_low", ("ci", 0)), ("ci_high", ("ci", 1)))
+    ],
+    ("recommend_nps", ("recommend", "value")),
+    ("recommend_n", ("recommend", "n")),
+    ("bayes_score", ("bayes_score",)),
+    ("eligible", ("eligible",)),
+]
+
+
 def _pick(row: Mapping[str, Any], path: tuple) -> Any:
     value: Any = row
     for step in path:
@@ -51,14 +69,19 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def csv_response(rows: Iterable[Mapping[str, Any]], key: str, filename: str) -> Response:
+def csv_response(
+    rows: Iterable[Mapping[str, Any]],
+    key: str,
+    filename: str,
+    columns: list[tuple[str, tuple]] = METRIC_COLUMNS,
+) -> Response:
     """Rows of metric objects as a CSV download; `key` names the first column."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([key] + [name for name, _ in METRIC_COLUMNS])
+    writer.writerow([key] + [name for name, _ in columns])
     for row in rows:
-        writer.writerow([row[key]] + [_cell(_pick(row, path)) for _, path in METRIC_COLUMNS])
+        writer.writerow([row[key]] + [_cell(_pick(row, path)) for _, path in columns])
     response = Response(out.getvalue().encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.charset = "utf-8"

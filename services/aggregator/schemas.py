@@ -133,3 +133,69 @@ class FunnelReport(Schema):
     partial_at = fields.Dict(keys=fields.String(), values=fields.Integer())
     response_rate = fields.Float(allow_none=True)
     completion_rate = fields.Float(allow_none=True)
+
+
+class RankingQuery(Schema):
+    month = Month(required=True)
+    min_n = fields.Integer(
+        validate=validate.Range(0, 100_000),
+        metadata={"description": "m of the Bayesian average (default MIN_TRAINER_SAMPLE, 5)."},
+    )
+    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
+
+
+class TrendQuery(Schema):
+    from_ = Month(data_key="from", required=True)
+    to = Month(required=True)
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        if "from_" not in data or "to" not in data:
+            return
+        if data["from_"] > data["to"]:
+            raise ValidationError("from must not be after to.", "from")
+        if len(month_range(data["from_"], data["to"])) > MAX_MONTHS:
+            raise ValidationError(f"At most {MAX_MONTHS} months per request.", "to")
+
+
+class RatingSchema(Schema):
+    mean = fields.Float(allow_none=True, metadata={"description": "1-5"})
+    ci = Interval()
+    n = fields.Integer()
+
+
+class TrainerFigures(Schema):
+    n = fields.Integer(metadata={"description": "evaluations (their `overall` ratings)"})
+    response_rate = fields.Float(allow_none=True, metadata={"description": "evaluated / invited"})
+    overall = fields.Nested(RatingSchema)
+    communication = fields.Nested(RatingSchema)
+    clarity = fields.Nested(RatingSchema)
+    interaction = fields.Nested(RatingSchema)
+    recommend = fields.Nested(NpsSchema, allow_none=True)
+
+
+class RankingRow(TrainerFigures):
+    rank = fields.Integer()
+    trainer_id = fields.String()
+    trainer_name = fields.String(allow_none=True)
+    sessions = fields.Integer()
+    bayes_score = fields.Float(
+        allow_none=True, metadata={"description": "(n*mean + m*C)/(n + m) of overall"}
+    )
+    eligible = fields.Boolean(metadata={"description": "n >= min_n: may be best"})
+
+
+class RankingReport(Schema):
+    month = fields.String()
+    min_n = fields.Integer()
+    trainers = fields.List(fields.Nested(RankingRow))
+    best = fields.Nested(RankingRow, allow_none=True)
+
+
+class TrendRow(TrainerFigures):
+    month = fields.String()
+
+
+class TrendReport(Schema):
+    trainer_id = fields.String()
+    rows = fields.List(fields.Nested(TrendRow))

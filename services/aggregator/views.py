@@ -46,7 +46,7 @@ REPORT_ERRORS = {
 }
 
 
-def _survey_of(db: Database) -> queries.SurveyOf:
+def survey_of(db: Database) -> queries.SurveyOf:
     return lambda slug, version: catalog.version(db, slug, version)
 
 
@@ -65,7 +65,7 @@ class Monthly(MethodView):
         filters = {dim: args.get(dim) for dim in queries.FILTER_DIMS}
         months = month_range(args["from_"], args["to"])
         db = get_db()
-        rows = queries.monthly(db, _survey_of(db), months, filters, args["interval"])
+        rows = queries.monthly(db, survey_of(db), months, filters, args["interval"])
         if _csv_requested(args):
             return csv_response(rows, "month", f"metrics-{args['from_']}-{args['to']}.csv")
         return {"filters": {k: v for k, v in filters.items() if v}, "rows": rows}
@@ -81,7 +81,7 @@ class Breakdown(MethodView):
         """One row per agent, team, channel, reason or survey in a month, best CSAT first."""
         db = get_db()
         rows = queries.breakdown(
-            db, _survey_of(db), args["month"], args["by"], args["min_n"], args["interval"]
+            db, survey_of(db), args["month"], args["by"], args["min_n"], args["interval"]
         )
         if _csv_requested(args):
             return csv_response(rows, "value", f"breakdown-{args['by']}-{args['month']}.csv")
@@ -97,7 +97,7 @@ class Funnel(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Offered, left out, started, completed and partial by the question reached."""
         db = get_db()
-        result = queries.funnel(db, _survey_of(db), args["month"], args["channel"])
+        result = queries.funnel(db, survey_of(db), args["month"], args["channel"])
         if _csv_requested(args):
             return funnel_csv(result, f"funnel-{args['month']}.csv")
         return result

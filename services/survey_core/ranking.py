@@ -8,6 +8,7 @@ eligible to be best. Order: higher score first; ties: more evaluations first, th
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from survey_core import scoring
@@ -31,30 +32,40 @@ def bayesian_average(n: int, mean: float | None, m: int, c: float | None) -> flo
 
 def rank(rows: list[dict[str, Any]], m: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """`rows` ({trainer_id, overall: {mean, n}, ...}) with `bayes_score`, `eligible` and
-    `rank` (1 = first), ordered; and the best eligible row (or None)."""
-    total_n = sum(r["overall"]["n"] for r in rows)
-    c = (
-        sum(r["overall"]["mean"] * r["overall"]["n"] for r in rows if r["overall"]["n"]) / total_n
-        if total_n
-        else None
-    )
-    scored = [
-        {
-            **r,
-            "bayes_score": bayesian_average(r["overall"]["n"], r["overall"]["mean"], m, c),
-            "eligible": r["overall"]["n"] >= m,
-        }
+    `rank` (1 = first), ordered; and the best eligible row (or None).
+
+    Computed in exact fractions (ratings are whole numbers, so n * mean is a whole sum): two
+    trainers with equal scores tie exactly, and the tie rules decide.
+    """
+    totals = {
+        id(r): round(r["overall"]["mean"] * r["overall"]["n"]) if r["overall"]["n"] else 0
         for r in rows
-    ]
-    scored.sort(
+    }
+    all_n = sum(r["overall"]["n"] for r in rows)
+    c = Fraction(sum(totals.values()), all_n) if all_n else None
+    exact: dict[int, Fraction | None] = {}
+    for r in rows:
+        n = r["overall"]["n"]
+        exact[id(r)] = None if n + m == 0 or c is None else (totals[id(r)] + m * c) / (n + m)
+    order = sorted(
+        rows,
         key=lambda r: (
-            r["bayes_score"] is None,
-            -(r["bayes_score"] or 0.0),
+            exact[id(r)] is None,
+            -(exact[id(r)] or 0),
             -r["overall"]["n"],
             str(r["trainer_id"]),
-        )
+        ),
     )
-    for position, row in enumerate(scored, start=1):
-        row["rank"] = position
-    best = next((r for r in scored if r["eligible"] and r["bayes_score"] is not None), None)
-    return scored, best
+    ranked = []
+    for position, row in enumerate(order, start=1):
+        score = exact[id(row)]
+        ranked.append(
+            {
+                **row,
+                "rank": position,
+                "bayes_score": float(score) if score is not None else None,
+                "eligible": row["overall"]["n"] >= m,
+            }
+        )
+    best = next((r for r in ranked if r["eligible"] and r["bayes_score"] is not None), None)
+    return ranked, best

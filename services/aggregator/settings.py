@@ -1,0 +1,19 @@
+"""The aggregator's settings: the core's, and the minimum sample of a "best" trainer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from survey_core.settings import Settings, Source
+
+
+@dataclass(frozen=True)
+class AggregatorSettings(Settings):
+    min_trainer_sample: int
+
+    @classmethod
+    def read(cls, src: Source) -> dict[str, Any]:
+        return super().read(src) | {
+            "min_trainer_sample": src.integer("MIN_TRAINER_SAMPLE", 5, minimum=0)
+        }

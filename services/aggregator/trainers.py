@@ -1,0 +1,60 @@
+"""Reporting API: the monthly best-trainer ranking and one trainer's trend (read scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from aggregator.csv_export import RANKING_COLUMNS, csv_response, wants_csv
+from aggregator.schemas import RankingQuery, RankingReport, TrendQuery, TrendReport
+from aggregator.views import REPORT_ERRORS, survey_of
+from survey_core.months import month_range
+from survey_core.rollups import trainers
+from survey_core.storage.client import get_db
+from survey_core.web.auth import require_api_key
+from survey_core.web.openapi import error_responses
+
+bp = Blueprint(
+    "trainers",
+    __name__,
+    url_prefix="/api/v1",
+    description="Trainers' monthly figures and the best trainer (read scope).",
+)
+
+
+@bp.route("/trainers/ranking")
+class Ranking(MethodView):
+    @require_api_key("read")
+    @bp.arguments(RankingQuery, location="query")
+    @error_responses(bp, REPORT_ERRORS)
+    @bp.response(200, RankingReport)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Every trainer evaluated in `month`, best Bayesian score first; `best` or null."""
+        m = args.get("min_n")
+        if m is None:
+            m = current_app.config["SETTINGS"].min_trainer_sample
+        db = get_db()
+        report = trainers.ranking_of(db, survey_of(db), args["month"], m)
+        if wants_csv(args.get("format"), request.headers.get("Accept", "")):
+            filename = f"trainers-{args['month']}.csv"
+            return csv_response(report["trainers"], "rank", filename, RANKING_COLUMNS)
+        return report
+
+
+@bp.route("/trainers/<trainer_id>/monthly")
+class Trend(MethodView):
+    @require_api_key("read")
+    @bp.arguments(TrendQuery, location="query")
+    @error_responses(bp, REPORT_ERRORS)
+    @bp.response(200, TrendReport)
+    def get(self, args: dict[str, Any], trainer_id: str) -> Any:
+        """One trainer's figures per month from `from` to `to`."""
+        db = get_db()
+        months = month_range(args["from_"], args["to"])
+        return {
+            "trainer_id": trainer_id,
+            "rows": trainers.trend(db, survey_of(db), trainer_id, months),
+        }
