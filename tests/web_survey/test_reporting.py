@@ -8,9 +8,9 @@ import pytest
 
 import aggregator
 from survey_core.months import month_of
-from tests.web_survey.conftest import GOOD, csrf_of, page_path
 from survey_core.questionnaires.invitations import invite as create_invitation
 from survey_core.web.pages import policy
+from tests.web_survey.conftest import GOOD, csrf_of, page_path
 
 
 @pytest.fixture
