@@ -21,9 +21,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_db() -> tuple[subprocess.Popen, str]:
+def start_db(storage: str | None = None) -> tuple[subprocess.Popen, str]:
+    """A SecantusDB server on a free loopback port, storing in `storage` (default: a new
+    temporary directory, left behind)."""
     port = free_port()
-    storage = tempfile.mkdtemp(prefix="bench-secantus-")
+    storage = storage or tempfile.mkdtemp(prefix="bench-secantus-")
     proc = subprocess.Popen(
         secantus_command(port, storage), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

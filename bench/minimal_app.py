@@ -1,4 +1,5 @@
-"""The baseline of bench/ivr_webhook.py: a Flask handler that does one insert_one.
+"""The baseline of bench/ivr_webhook.py and bench/web_submit.py: Flask handlers that do one
+insert_one (a form body at /hit, a JSON body at /hit.json).
 
 Its MongoClient is configured like ours (survey_core.storage.client): w="majority" and
 retryWrites=False, so the comparison measures our request handling, not a driver setting.
@@ -25,5 +26,11 @@ def create_app() -> Flask:
             200,
             {"Content-Type": "text/xml"},
         )
+
+    @app.post("/hit.json")
+    def hit_json():
+        """The baseline of bench/web_submit.py: the same, for a JSON body."""
+        collection.insert_one(dict(request.get_json()))
+        return {"status": "stored"}, 201
 
     return app
