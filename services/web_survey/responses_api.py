@@ -104,11 +104,16 @@ def submit_response(body: dict[str, Any]) -> dict[str, Any]:
 
 @bp.patch("/responses")
 @bp.arguments(AnswersRequestSchema)
-@error_responses(bp, {**_LINK, 409: "`already_answered`."})
+@error_responses(bp, {**_LINK, 409: "`already_answered`, or `too_many_saves` (30 per link)."})
 @bp.response(200, ResponseSchema)
 def save_response(body: dict[str, Any]) -> dict[str, Any]:
     """Save some answers now and finish later on the same link (partial if never finished)."""
     link = _open(body["token"])
     answers = _checked(link, body["answers"], partial=True)
-    saved = links.save_draft(get_db(), service.spool(), link, answers)
+    try:
+        saved = links.save_draft(get_db(), service.spool(), link, answers)
+    except links.TooManyDrafts:
+        raise APIError(
+            409, "too_many_saves", f"Answers were saved {links.MAX_DRAFTS} times; submit them."
+        ) from None
     return _response(link, "in_progress", saved)

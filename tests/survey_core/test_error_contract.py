@@ -6,6 +6,7 @@ import pytest
 
 import aggregator
 import ivr_survey
+import training_survey
 import web_survey
 
 JSON_TYPES = {
@@ -19,7 +20,7 @@ JSON_TYPES = {
 ERROR_REF = "#/components/schemas/Error"
 
 
-@pytest.fixture(params=["aggregator", "ivr_survey", "web_survey"])
+@pytest.fixture(params=["aggregator", "ivr_survey", "web_survey", "training_survey"])
 def service(request, config, api_key):
     """A service's test client and the requests that make it answer 401, 404 and 422."""
     if request.param == "aggregator":
@@ -39,6 +40,16 @@ def service(request, config, api_key):
             404: lambda: client.get("/api/v1/no-such-thing", headers=api_key("write")),
             422: lambda: client.post(
                 "/api/v1/invitations", json={**body, "channel": "fax"}, headers=api_key("write")
+            ),
+        }
+    elif request.param == "training_survey":
+        client = training_survey.create_app(config).test_client()
+        body = {"trainer_id": "T1", "topic": "t", "held_at": "2026-10-01T09:00:00+08:00"}
+        errors = {
+            401: lambda: client.post("/api/v1/sessions", json=body),
+            404: lambda: client.get("/api/v1/no-such-thing", headers=api_key("write")),
+            422: lambda: client.post(
+                "/api/v1/sessions", json={**body, "trainees": []}, headers=api_key("write")
             ),
         }
     else:

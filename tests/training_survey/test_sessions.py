@@ -156,3 +156,30 @@ def test_trainers_need_an_admin_key_and_unique_ids(client, admin, api_key):
     assert client.post("/api/v1/trainers", json=body, headers=admin).status_code == 409
     listed = client.get("/api/v1/trainers", headers=admin).get_json()["trainers"]
     assert listed == [{"id": "TR1", "name": "Li Wei", "team": None, "active": True}]
+
+
+def test_the_openapi_document_covers_every_json_endpoint(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert set(spec["paths"]) == {
+        "/api/v1/trainers",
+        "/api/v1/sessions",
+        "/api/v1/sessions/{session_id}/close",
+        "/api/v1/evaluations",
+    }
+    assert client.get("/docs").status_code == 200
+
+
+def test_an_expired_evaluation_link_is_gone(client, session, trainer, app):
+    from datetime import UTC, datetime, timedelta
+
+    from survey_core.links import read_link, sign_link
+
+    trainer()
+    token = session()["links"][0]["token"]
+    secret = app.config["SETTINGS"].secret_key
+    link_id, _ = read_link(secret, "training", token)
+    expired = sign_link(secret, "training", link_id, datetime.now(UTC) - timedelta(hours=1))
+    assert evaluate(client, expired).status_code == 410
+    assert client.get("/t/" + expired).status_code == 410
+    web_token = sign_link(secret, "survey", link_id, datetime.now(UTC) + timedelta(hours=1))
+    assert evaluate(client, web_token).status_code == 404  # a link for another purpose

@@ -115,3 +115,21 @@ def test_a_draft_never_finished_counts_as_partial_when_the_link_expires(client, 
     assert record["status"] == "partial"
     assert record["scores"] == {"csat": 2}
     assert record["last_question_reached"] == "nps"
+
+
+def test_saves_are_numbered_and_bounded(client, invite, db):
+    from survey_core.questionnaires.links import MAX_DRAFTS
+
+    token = invite("T1")["token"]
+    for n in range(MAX_DRAFTS):
+        saved = client.patch(
+            "/api/v1/responses", json={"token": token, "answers": {"csat": 1 + n % 5}}
+        )
+        assert saved.status_code == 200, saved.get_json()
+    assert db.events.count_documents({"kind": "draft"}) == MAX_DRAFTS
+    assert client.get(f"/api/v1/responses/{token}").get_json()["answers"] == {"csat": 5}
+    over = client.patch("/api/v1/responses", json={"token": token, "answers": {"csat": 2}})
+    assert over.status_code == 409 and over.get_json()["code"] == "too_many_saves"
+    assert (
+        client.post("/api/v1/responses", json={"token": token, "answers": GOOD}).status_code == 201
+    )

@@ -8,8 +8,6 @@ happen once per link, whichever way and however often it is sent.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +28,17 @@ class LinkUnknown(Exception):
     """A genuine-looking token no invitation answers to."""
 
 
+class TooManyDrafts(Exception):
+    """A link's answers were saved MAX_DRAFTS times already."""
+
+
+# A response's events are read by `_id` ($in: the index serves it; a range of `_id`s is not
+# served by every server, SecantusDB scans), so their subjects are known in advance: drafts
+# are numbered, at most MAX_DRAFTS per link.
+MAX_DRAFTS = 30
+SUBJECTS = ["invite", "open", "submit", "close", *(f"draft:{n}" for n in range(1, MAX_DRAFTS + 1))]
+
+
 @dataclass
 class Link:
     invitation: dict[str, Any]
@@ -37,6 +46,7 @@ class Link:
     # The response as its events fold so far; None when they were not read (a submission
     # through the API learns whether it is the first from its insert alone).
     record: dict[str, Any] | None
+    drafts: int = 0  # saves so far (their events are draft:1, draft:2, ...)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -70,9 +80,14 @@ def load(
         raise LinkUnknown(token)
     if not history:
         return Link(invitation, survey, None)
-    found = events.all_of_response(db, invitation["rid"])
-    record = settle(fold(blank(invitation["rid"]), found), survey)
-    return Link(invitation, survey, record)
+    found = events.of_response(db, invitation["rid"], SUBJECTS)
+    record = settle(fold(blank(invitation["rid"]), sorted(found, key=_arrival)), survey)
+    drafts = sum(1 for ev in found if ev["kind"] == Kind.DRAFT)
+    return Link(invitation, survey, record, drafts)
+
+
+def _arrival(ev: dict[str, Any]) -> Any:
+    return ev["at"]
 
 
 def _opening(link: Link) -> list[dict[str, Any]]:
@@ -99,19 +114,21 @@ def submit(db: Database, spool: Spool, link: Link, answers: dict[str, Any]) -> b
 
 
 def save_draft(db: Database, spool: Spool, link: Link, answers: dict[str, Any]) -> dict[str, Any]:
-    """Keep answers given so far (a replayed save is a duplicate); returns every answer kept."""
+    """Keep answers given so far, as the next numbered draft; returns every answer kept.
+
+    Two saves at once may pick the same number: the second finds it taken and takes the next.
+    """
     order = {q["key"]: i for i, q in enumerate(asked(link.survey))}
-    # Keyed by what was kept before and what is saved now: a replay is a duplicate, while
-    # going back to an earlier answer (A, B, then A again) is a save of its own.
-    said = json.dumps([link.saved, answers], sort_keys=True, default=str)
-    digest = hashlib.sha256(said.encode()).hexdigest()[:16]
-    draft = events.event(
-        Kind.DRAFT,
-        link.meta,
-        digest,
-        answers=answers,
-        qtypes={k: t for k, t in qtypes(link.survey).items() if k in answers},
-        reached=max((order[k] + 1 for k in answers), default=0),
-    )
-    events.record(db, spool, [*_opening(link), draft])
-    return {**link.saved, **answers}
+    fields = {
+        "answers": answers,
+        "qtypes": {k: t for k, t in qtypes(link.survey).items() if k in answers},
+        "reached": max((order[k] + 1 for k in answers), default=0),
+    }
+    pending = _opening(link)
+    for number in range(link.drafts + 1, MAX_DRAFTS + 1):
+        draft = events.event(Kind.DRAFT, link.meta, str(number), **fields)
+        outcomes = events.record(db, spool, [*pending, draft])
+        if outcomes is None or outcomes[-1] == "stored":
+            return {**link.saved, **answers}
+        pending = []
+    raise TooManyDrafts(link.invitation["rid"])

@@ -66,7 +66,7 @@ def _subject(kind: Kind, key: str | None) -> str:
     if kind is Kind.TRANSCRIPT:
         return f"t:{key}"
     if kind is Kind.DRAFT:
-        return f"draft:{key}"  # the key of a draft is a digest of what it saves
+        return f"draft:{key}"  # drafts are numbered: draft:1, draft:2, ...
     return kind.value
 
 
@@ -147,11 +147,3 @@ def record(db: Database, spool: Spool, events: list[dict[str, Any]]) -> list[Out
 def of_response(db: Database, rid: str, subjects: list[str]) -> list[dict[str, Any]]:
     """The stored events of response `rid` among `subjects` (by `_id`: no index needed)."""
     return list(db.events.find({"_id": {"$in": [f"{rid}:{s}" for s in subjects]}}))
-
-
-def all_of_response(db: Database, rid: str) -> list[dict[str, Any]]:
-    """Every stored event of response `rid`, in insert order: a range of `_id`s (`rid:` up to
-    `rid;`), so the `_id` index serves it. Interaction ids hold no `:`, so no other response's
-    events fall in the range."""
-    found = db.events.find({"_id": {"$gte": f"{rid}:", "$lt": f"{rid};"}})
-    return sorted(found, key=lambda ev: ev["at"])

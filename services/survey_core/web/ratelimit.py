@@ -46,7 +46,9 @@ def init_limiter(app: Flask, settings: Settings, storage_uri: str | None = None)
             "serverSelectionTimeoutMS": settings.db_timeout_ms,
         },
         RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_HEADERS_ENABLED=True,
+        # X-RateLimit-* headers cost two more reads of the counter per request; 429 answers
+        # carry Retry-After all the same.
+        RATELIMIT_HEADERS_ENABLED=False,
     )
     return Limiter(get_remote_address, app=app, default_limits=[])
 
