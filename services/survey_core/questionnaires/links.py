@@ -8,6 +8,7 @@ happen once per link, whichever way and however often it is sent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,7 +87,7 @@ def load(
     return Link(invitation, survey, record, drafts)
 
 
-def _arrival(ev: dict[str, Any]) -> Any:
+def _arrival(ev: Mapping[str, Any]) -> Any:
     return ev["at"]
 
 
