@@ -28,6 +28,7 @@ bench: install
 	$(PY) bench/ivr_webhook.py
 	$(PY) bench/report_latency.py
 	$(PY) bench/fold.py
+	$(PY) bench/web_submit.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

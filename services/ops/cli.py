@@ -102,6 +102,12 @@ def demo_load(count: int) -> None:
     with click.progressbar(length=count, label="demo responses", file=sys.stderr) as bar:
         created = load_demo(database, _settings().tz, count, progress=bar.update)
     click.echo(f"demo data: {created} new response(s), {count - created} already there")
+    from ops.demo import load_training_demo
+    from training_survey.settings import TrainingSettings
+
+    settings = _settings(TrainingSettings)
+    evaluations = load_training_demo(database, settings, settings.spool_dir)
+    click.echo(f"demo data: {evaluations} new training evaluation(s)")
 
 
 @demo.command("link")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pymongo.database import Database
@@ -62,4 +63,55 @@ def load_demo(
         created += events.insert(db, submit) == "stored"
         if progress:
             progress(1)
+    return created
+
+
+TRAINERS = {
+    "TR01": ("王芳 Wang Fang", "onboarding"),
+    "TR02": ("Li Wei", "onboarding"),
+    "TR03": ("陈静 Chen Jing", "billing"),
+    "TR04": ("Zhao Lei", "billing"),
+}
+
+
+def load_training_demo(db: Database, settings: Any, spool_dir: str) -> int:
+    """Trainers, two months of sessions and their evaluations (idempotent: ids demo-s-...);
+    returns how many evaluations were new."""
+    from survey_core.questionnaires import links
+    from survey_core.responses.spool import Spool
+    from survey_core.web.pages import policy
+    from training_survey import sessions
+    from training_survey.default_survey import CRITERIA, TRAINING_SURVEY
+    from training_survey.service import PURPOSE, catalog
+
+    rng = random.Random(20261101)
+    link_policy = policy(settings, PURPOSE)
+    survey = get_survey(db, TRAINING_SURVEY)
+    if survey is None:
+        raise RuntimeError("surveys are not seeded: run `surveyctl db init` first")
+    for trainer_id, (name, team) in TRAINERS.items():
+        if db.trainers.count_documents({"_id": trainer_id}) == 0:
+            sessions.add_trainer(db, {"id": trainer_id, "name": name, "team": team})
+    created = 0
+    now = datetime.now(UTC)
+    for i in range(12):
+        session_id = f"demo-s-{i:02d}"
+        if db.training_sessions.count_documents({"_id": session_id}):
+            continue
+        trainer_id = list(TRAINERS)[i % len(TRAINERS)]
+        body = {
+            "session_id": session_id,
+            "trainer_id": trainer_id,
+            "topic": rng.choice(["Refunds", "Empathy on the phone", "New billing system"]),
+            "held_at": now - timedelta(days=rng.uniform(1, 50)),
+            "language": rng.choice(["zh-CN", "en-US"]),
+            "trainees": [f"demo-trainee-{i}-{k}" for k in range(rng.randint(4, 9))],
+        }
+        _, made = sessions.create_session(db, settings, link_policy, survey, body)
+        bias = {"TR01": 0.8, "TR02": 0.6, "TR03": 0.7, "TR04": 0.4}[trainer_id]
+        for _, invitation in made[: max(1, len(made) - rng.randint(0, 2))]:
+            link = links.load(db, link_policy, catalog, invitation["token"], history=False)
+            answers = {c: _weighted(rng, 1, 5, bias) for c in CRITERIA}
+            answers["recommend"] = _weighted(rng, 0, 10, bias)
+            created += links.submit(db, Spool(spool_dir), link, answers)
     return created

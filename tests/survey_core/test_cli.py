@@ -35,7 +35,10 @@ def test_db_init_and_demo_load_are_idempotent(config, db):
     assert (
         run(config | {"FOLD_LAG_SECONDS": "0"}, "worker", "--once").exit_code == 0
     )  # what `surveyctl worker` does
-    assert db.responses.count_documents({}) == 10
+    assert db.responses.count_documents({"channel": {"$ne": "training"}}) == 10
+    # and the training demo: trainers, sessions, evaluations (invited trainees count as offered)
+    assert db.trainers.count_documents({}) == 4 and db.training_sessions.count_documents({}) == 12
+    assert "0 new training" in second.stdout
 
 
 def test_production_without_settings_fails_with_the_variable_name():
