@@ -36,7 +36,9 @@ class FilterMixin(Schema):
     survey = fields.String(load_default=None, validate=validate.Length(1, 128))
 
 
-class MonthlyQuery(FormatMixin, FilterMixin):
+class MonthRange(Schema):
+    """`from` and `to` months, in order, at most MAX_MONTHS apart."""
+
     from_ = Month(data_key="from", required=True)
     to = Month(required=True)
 
@@ -48,6 +50,10 @@ class MonthlyQuery(FormatMixin, FilterMixin):
             raise ValidationError("from must not be after to.", "from")
         if len(month_range(data["from_"], data["to"])) > MAX_MONTHS:
             raise ValidationError(f"At most {MAX_MONTHS} months per request.", "to")
+
+
+class MonthlyQuery(FormatMixin, FilterMixin, MonthRange):
+    pass
 
 
 class BreakdownQuery(FormatMixin):
@@ -144,18 +150,8 @@ class RankingQuery(Schema):
     format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
 
 
-class TrendQuery(Schema):
-    from_ = Month(data_key="from", required=True)
-    to = Month(required=True)
-
-    @validates_schema
-    def _range(self, data: dict[str, Any], **_: Any) -> None:
-        if "from_" not in data or "to" not in data:
-            return
-        if data["from_"] > data["to"]:
-            raise ValidationError("from must not be after to.", "from")
-        if len(month_range(data["from_"], data["to"])) > MAX_MONTHS:
-            raise ValidationError(f"At most {MAX_MONTHS} months per request.", "to")
+class TrendQuery(MonthRange):
+    pass
 
 
 class RatingSchema(Schema):

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from survey_core.surveys.answers import answers_request
 from survey_core.surveys.schema import LANGUAGES
 
 ID = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z", error="1-64 letters, digits, . _ -")
@@ -91,16 +92,10 @@ class SessionQuerySchema(Schema):
     trainer = fields.String(validate=ID)
 
 
-class EvaluationRequestSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=512))
-    answers = fields.Dict(
-        keys=fields.String(),
-        required=True,
-        metadata={
-            "description": "communication, clarity, interaction, overall: integers 1-5 "
-            "(required); recommend: 0-10; comment: text."
-        },
-    )
+EvaluationRequestSchema = answers_request(
+    "communication, clarity, interaction, overall: integers 1-5 (required); recommend: 0-10; "
+    "comment: text."
+)
 
 
 class EvaluationSchema(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from survey_core.responses.hashing import E164
+from survey_core.surveys.answers import answers_request
 from survey_core.surveys.schema import LANGUAGES
 
 INVITATION_CHANNELS = ("web", "chat", "email", "sms")
@@ -87,16 +88,10 @@ class InvitationBatchSchema(Schema):
     results = fields.List(fields.Nested(BatchItemSchema))
 
 
-class AnswersRequestSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=512))
-    answers = fields.Dict(
-        keys=fields.String(),
-        required=True,
-        metadata={
-            "description": "Question key -> answer: an integer for csat/ces (1-5) and nps "
-            "(0-10), an option value for choice, a list of them for multi, a string for text."
-        },
-    )
+AnswersRequestSchema = answers_request(
+    "Question key -> answer: an integer for csat/ces (1-5) and nps (0-10), an option value "
+    "for choice, a list of them for multi, a string for text."
+)
 
 
 class ResponseSchema(Schema):

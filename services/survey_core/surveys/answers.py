@@ -107,3 +107,17 @@ def from_form(survey: Mapping[str, Any], form: Any) -> dict[str, Any]:
 def qtypes(survey: Mapping[str, Any]) -> dict[str, str]:
     """{key: type} of the asked questions (what a submission event carries)."""
     return {q["key"]: q["type"] for q in asked(survey)}
+
+
+def answers_request(description: str) -> type[Schema]:
+    """The body of a link's answers sent as JSON: its token (the credential) and the answers
+    (checked against the link's survey by `check_answers`); `description` says what they are."""
+    return Schema.from_dict(
+        {
+            "token": fields.String(required=True, validate=validate.Length(min=1, max=512)),
+            "answers": fields.Dict(
+                keys=fields.String(), required=True, metadata={"description": description}
+            ),
+        },
+        name="AnswersRequest",
+    )
