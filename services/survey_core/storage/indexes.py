@@ -36,6 +36,19 @@ INDEXES: dict[str, list[IndexModel]] = {
     "webhook_deliveries": [
         IndexModel([("due_at", ASCENDING)], name="due_at", sparse=True),
     ],
+    # Complaints: `_id` is "<source>:<external id>" (a re-post is a no-op); counters and alerts
+    # are read by `_id` or by the occurrence look-up below.
+    "alerts": [
+        IndexModel(
+            [
+                ("category", ASCENDING),
+                ("window_minutes", ASCENDING),
+                ("occurrence_start", ASCENDING),
+            ],
+            name="occurrence",
+        ),
+        IndexModel([("status", ASCENDING), ("opened_at", DESCENDING)], name="status_opened"),
+    ],
     "api_keys": [
         IndexModel([("key_hash", ASCENDING)], unique=True, name="key_hash"),
         IndexModel([("prefix", ASCENDING)], name="prefix"),

@@ -1,0 +1,144 @@
+"""Complaints in (write scope), escalation rules as data (admin), alerts out (read; ack: write)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app, g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from aggregator.settings import AggregatorSettings
+from survey_core.complaints import rules, store
+from survey_core.storage.client import get_db
+from survey_core.web.auth import require_api_key
+from survey_core.web.errors import APIError
+from survey_core.web.openapi import error_responses
+
+bp = Blueprint(
+    "complaints",
+    __name__,
+    url_prefix="/api/v1",
+    description="Complaints, escalation rules and the alerts they raise.",
+)
+_AUTH = {401: "No API key, or an unknown or revoked one.", 403: "The key lacks the scope."}
+_BODY = {400: "The body is not valid JSON.", 422: "`validation_error`: `errors` names the fields."}
+_LABEL = validate.Length(min=1, max=128)
+
+
+class ComplaintSchema(Schema):
+    source = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,31}\Z"))
+    external_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    category = fields.String(
+        load_default=rules.GENERAL,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "One a rule names, else counted as `general`."},
+    )
+    occurred_at = fields.AwareDateTime(required=True)
+    interaction_id = fields.String(validate=_LABEL)
+    channel = fields.String(validate=_LABEL)
+    agent = fields.String(validate=_LABEL)
+    team = fields.String(validate=_LABEL)
+
+
+class AlertSchema(Schema):
+    id = fields.String(attribute="_id")
+    category = fields.String()
+    window_minutes = fields.Integer()
+    occurrence_start = fields.DateTime(attribute="occurrence_start_at")
+    level = fields.String()
+    count = fields.Integer()
+    opened_at = fields.DateTime()
+    escalated_at = fields.DateTime(allow_none=True)
+    status = fields.String(metadata={"description": "`open` or `acknowledged`"})
+    acknowledged_by = fields.String(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+
+
+class StoredComplaintSchema(Schema):
+    id = fields.String(attribute="_id")
+    category = fields.String(attribute="category_in_force")
+    occurred_at = fields.DateTime()
+    created = fields.Boolean()
+    alerts = fields.List(fields.Nested(AlertSchema))
+
+
+class AlertQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(["open", "acknowledged"]))
+    level = fields.String(validate=validate.OneOf(rules.LEVELS))
+    category = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class AlertListSchema(Schema):
+    alerts = fields.List(fields.Nested(AlertSchema))
+
+
+def _settings() -> AggregatorSettings:
+    return current_app.config["SETTINGS"]
+
+
+@bp.post("/complaints")
+@require_api_key("write")
+@bp.arguments(ComplaintSchema)
+@error_responses(bp, {**_AUTH, **_BODY})
+@bp.response(201, StoredComplaintSchema)
+@bp.alt_response(200, schema=StoredComplaintSchema, description="Already recorded: nothing new.")
+def record(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Record a complaint (idempotent on source + external id); its category's rules are
+    evaluated at its own minute."""
+    settings = _settings()
+    done = store.record_complaint(
+        get_db(), body, settings.growth_min_baseline, list(settings.alert_webhook_urls)
+    )
+    shown = {**done.complaint, "created": done.created, "alerts": done.alerts}
+    return shown, (201 if done.created else 200)
+
+
+@bp.get("/alert-rules")
+@require_api_key("admin")
+@error_responses(bp, _AUTH)
+@bp.response(200, rules.RuleSetSchema)
+def read_rules() -> dict[str, Any]:
+    """The rules in force (the seeded escalation table until replaced)."""
+    return {"rules": store.rules_in_force(get_db())}
+
+
+@bp.put("/alert-rules")
+@require_api_key("admin")
+@bp.arguments(rules.RuleSetSchema)
+@error_responses(bp, {**_AUTH, **_BODY})
+@bp.response(200, rules.RuleSetSchema)
+def replace_rules(body: dict[str, Any]) -> dict[str, Any]:
+    """Replace the whole rule set."""
+    return {"rules": store.replace_rules(get_db(), body["rules"])["rules"]}
+
+
+@bp.get("/alerts")
+@require_api_key("read")
+@bp.arguments(AlertQuerySchema, location="query")
+@error_responses(bp, {**_AUTH, 422: "`validation_error`."})
+@bp.response(200, AlertListSchema)
+def list_alerts(query: dict[str, Any]) -> dict[str, Any]:
+    """Alerts, newest first (at most 1,000)."""
+    found = get_db().alerts.find(query).sort("opened_at", -1).limit(1000)
+    return {"alerts": list(found)}
+
+
+@bp.post("/alerts/<alert_id>/ack")
+@require_api_key("write")
+@error_responses(bp, {**_AUTH, 404: "`alert_not_found`."})
+@bp.response(200, AlertSchema)
+def acknowledge(alert_id: str) -> dict[str, Any]:
+    """Acknowledge an alert: who (the key's name) and when are recorded."""
+    db = get_db()
+    change = {
+        "status": "acknowledged",
+        "acknowledged_by": g.api_key.get("name"),
+        "acknowledged_at": datetime.now(UTC),
+    }
+    db.alerts.update_one({"_id": alert_id, "status": "open"}, {"$set": change})
+    alert = db.alerts.find_one({"_id": alert_id})
+    if alert is None:
+        raise APIError(404, "alert_not_found", "There is no such alert.")
+    return alert

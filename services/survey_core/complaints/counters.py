@@ -1,0 +1,51 @@
+"""Per-category complaint counters by minute, hour and day: a window of any length (up to a
+week and a day) is a few dozen documents read by `_id`, whatever the history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pymongo import UpdateOne
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+HOUR, DAY = 60, 1440
+
+
+def bucket_ids(category: str, first: int, last: int) -> list[str]:
+    """The counter documents that add up to minutes first..last (inclusive, epoch minutes):
+    whole days, then whole hours, then single minutes."""
+    ids, minute = [], first
+    while minute <= last:
+        if minute % DAY == 0 and minute + DAY - 1 <= last:
+            ids.append(f"{category}|d|{minute // DAY}")
+            minute += DAY
+        elif minute % HOUR == 0 and minute + HOUR - 1 <= last:
+            ids.append(f"{category}|h|{minute // HOUR}")
+            minute += HOUR
+        else:
+            ids.append(f"{category}|m|{minute}")
+            minute += 1
+    return ids
+
+
+def increments(category: str, minute: int) -> list[UpdateOne]:
+    """One complaint at `minute`, in its minute, hour and day."""
+    ids = (
+        f"{category}|m|{minute}",
+        f"{category}|h|{minute // HOUR}",
+        f"{category}|d|{minute // DAY}",
+    )
+    return [UpdateOne({"_id": i}, {"$inc": {"n": 1}}, upsert=True) for i in ids]
+
+
+def counts(
+    db: Database, category: str, windows: Iterable[tuple[int, int]], session: ClientSession | None
+) -> dict[tuple[int, int], int]:
+    """The complaints of `category` in each (first, last) window, from one read."""
+    wanted = {w: bucket_ids(category, *w) for w in set(windows)}
+    ids = sorted({i for found in wanted.values() for i in found})
+    stored = {
+        d["_id"]: d["n"] for d in db.complaint_counts.find({"_id": {"$in": ids}}, session=session)
+    }
+    return {w: sum(stored.get(i, 0) for i in found) for w, found in wanted.items()}

@@ -1,0 +1,153 @@
+"""Storing a complaint and evaluating its category's rules at its own minute, in one
+transaction: the complaint (idempotent on source and external id), its counters, the alerts it
+opens or escalates, and their deliveries. Alerts are deduplicated by (category, window length,
+occurrence start); concurrent writers of one category meet on a per-category lock document,
+so they take turns and never open two alerts for one occurrence."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from survey_core.complaints import counters, rules
+from survey_core.storage.transactions import in_transaction
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+RULES_ID = "current"
+
+
+def minute_of(moment: datetime) -> int:
+    """Event time in whole minutes since the epoch (truncated)."""
+    return int((moment.astimezone(UTC) - EPOCH).total_seconds() // 60)
+
+
+def moment_of(minute: int) -> datetime:
+    return EPOCH + timedelta(minutes=minute)
+
+
+def rules_in_force(db: Database, session: ClientSession | None = None) -> list[dict[str, Any]]:
+    doc = db.alert_rules.find_one({"_id": RULES_ID}, session=session)
+    return list(doc["rules"]) if doc else list(rules.DEFAULT_RULES)
+
+
+def replace_rules(db: Database, rule_set: list[dict[str, Any]]) -> dict[str, Any]:
+    doc = {"_id": RULES_ID, "rules": rule_set, "updated_at": datetime.now(UTC)}
+    db.alert_rules.replace_one({"_id": RULES_ID}, doc, upsert=True)
+    return doc
+
+
+@dataclass
+class Stored:
+    complaint: dict[str, Any]
+    created: bool
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # opened or escalated
+
+
+def alert_id(category: str, window: int, start: int) -> str:
+    return f"{category}|{window}|{start}"
+
+
+def _raise(
+    db: Database, s: ClientSession, category: str, t: int, crossing: rules.Crossing, now: datetime
+) -> dict[str, Any] | None:
+    """Open the alert of this crossing's occurrence, or escalate it; None when nothing new."""
+    window = crossing.window_minutes
+    current = db.alerts.find_one(
+        {
+            "category": category,
+            "window_minutes": window,
+            "occurrence_start": {"$gt": t - window, "$lte": t},
+        },
+        sort=[("occurrence_start", -1)],
+        session=s,
+    )
+    if current is None:
+        alert = {
+            "_id": alert_id(category, window, t),
+            "category": category,
+            "window_minutes": window,
+            "occurrence_start": t,
+            "occurrence_start_at": moment_of(t),
+            "level": crossing.level,
+            "count": crossing.count,
+            "opened_at": now,
+            "escalated_at": None,
+            "status": "open",
+        }
+        db.alerts.insert_one(alert, session=s)
+        return alert
+    if rules.level_rank(crossing.level) <= rules.level_rank(current["level"]):
+        return None
+    change = {"level": crossing.level, "count": crossing.count, "escalated_at": now}
+    db.alerts.update_one({"_id": current["_id"]}, {"$set": change}, session=s)
+    return {**current, **change}
+
+
+def _deliveries(alert: Mapping[str, Any], urls: list[str], now: datetime) -> list[dict[str, Any]]:
+    """One delivery per receiver and alert level (an escalation is news of its own)."""
+    kind = "alert.escalated" if alert.get("escalated_at") else "alert.opened"
+    data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in alert.items()}
+    data["id"] = data.pop("_id")
+    out = []
+    for url in urls:
+        digest = hashlib.sha256(f"{alert['_id']}|{alert['level']}|{url}".encode()).hexdigest()
+        out.append(
+            {
+                "_id": "msg_" + digest[:32],
+                "type": kind,
+                "url": url,
+                "payload": {"type": kind, "timestamp": now.isoformat(), "data": data},
+                "created_at": now,
+                "due_at": now,
+                "attempts": 0,
+            }
+        )
+    return out
+
+
+def record_complaint(
+    db: Database, complaint: dict[str, Any], min_baseline: int = 10, urls: list[str] | None = None
+) -> Stored:
+    """Store `complaint` ({source, external_id, category, occurred_at, ...}) once and evaluate
+    the rules of its category at its minute over every complaint stored so far."""
+    doc_id = f"{complaint['source']}:{complaint['external_id']}"
+
+    def work(s: ClientSession) -> Stored:
+        existing = db.complaints.find_one({"_id": doc_id}, session=s)
+        if existing is not None:
+            return Stored(existing, created=False)
+        in_force = rules_in_force(db, s)
+        category = rules.category_in_force(in_force, complaint.get("category") or rules.GENERAL)
+        t = minute_of(complaint["occurred_at"])
+        doc = {**complaint, "_id": doc_id, "category_in_force": category, "minute": t}
+        doc["stored_at"] = datetime.now(UTC)
+        db.complaints.insert_one(doc, session=s)
+        # Concurrent writers of one category take turns here (a write conflict retries).
+        db.alert_locks.update_one({"_id": category}, {"$inc": {"n": 1}}, upsert=True, session=s)
+        db.complaint_counts.bulk_write(counters.increments(category, t), session=s)
+        rule = next((r for r in in_force if r["category"] == category), None)
+        if rule is None:
+            return Stored(doc, created=True)
+        found = counters.counts(db, category, rules.windows(rule, t), s)
+        crossed = rules.crossings(rule, t, lambda a, b: found[(a, b)], min_baseline)
+        raised = []
+        now = datetime.now(UTC)
+        for crossing in sorted(crossed.values(), key=lambda c: c.window_minutes):
+            alert = _raise(db, s, category, t, crossing, now)
+            if alert is not None:
+                raised.append(alert)
+                for delivery in _deliveries(alert, urls or [], now):
+                    db.webhook_deliveries.insert_one(delivery, session=s)
+        return Stored(doc, created=True, alerts=raised)
+
+    try:
+        return in_transaction(db, work, budget_s=30.0)
+    except DuplicateKeyError:  # a concurrent post of the same complaint won
+        return Stored(db.complaints.find_one({"_id": doc_id}) or {"_id": doc_id}, created=False)

@@ -1,0 +1,275 @@
+"""Complaints and escalation alerts against an independent evaluation of DESIGN.md's rules."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import aggregator
+from survey_core.complaints import rules
+from survey_core.complaints.store import minute_of, record_complaint, replace_rules
+
+T0 = datetime(2026, 10, 12, 8, 0, tzinfo=UTC)
+
+
+def reference(stream: list[tuple[str, int]], rule_set: list[dict], min_baseline: int = 10):
+    """DESIGN.md's semantics, evaluated naively: every complaint so far scanned each time."""
+    by_category = {r["category"]: r for r in rule_set}
+    seen: list[tuple[str, int]] = []
+    alerts: dict[tuple[str, int, int], dict] = {}
+
+    def count(category: str, first: int, last: int) -> int:
+        return sum(1 for c, m in seen if c == category and first <= m <= last)
+
+    for category, t in stream:
+        category = category if category in by_category else "general"
+        seen.append((category, t))
+        rule = by_category.get(category)
+        if rule is None:
+            continue
+        best: dict[int, tuple[str, int]] = {}
+        for th in rule["thresholds"]:
+            n = count(category, t - th["window_minutes"] + 1, t)
+            if n > th["more_than"]:
+                w = th["window_minutes"]
+                if w not in best or rules.LEVELS.index(th["level"]) > rules.LEVELS.index(
+                    best[w][0]
+                ):
+                    best[w] = (th["level"], n)
+        growth = rule.get("growth")
+        if growth:
+            now = count(category, t - 1439, t)
+            base = count(category, t - 1439 - 10080, t - 10080)
+            if base >= min_baseline and now * 100 > base * (100 + growth["percent"]):
+                w = 1440
+                if w not in best or rules.LEVELS.index(growth["level"]) > rules.LEVELS.index(
+                    best[w][0]
+                ):
+                    best[w] = (growth["level"], now)
+        for w, (level, n) in best.items():
+            open_ = [
+                a
+                for (c, ww, t0), a in alerts.items()
+                if c == category and ww == w and t0 <= t < t0 + w
+            ]
+            if not open_:
+                alerts[(category, w, t)] = {"level": level, "count": n, "escalated": False}
+            else:
+                current = max(open_, key=lambda a: a["start"]) if len(open_) > 1 else open_[0]
+                if rules.LEVELS.index(level) > rules.LEVELS.index(current["level"]):
+                    current.update(level=level, count=n, escalated=True)
+        for key, a in alerts.items():
+            a.setdefault("start", key[2])
+    return {k: (a["level"], a["count"], a["escalated"]) for k, a in alerts.items()}
+
+
+SERIAL = itertools.count()
+
+
+def post(db, stream, min_baseline=10):
+    for i, (category, minute) in enumerate(stream):
+        occurred = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(minutes=minute, seconds=i % 60)
+        body = {
+            "source": "test",
+            "external_id": f"c{next(SERIAL)}",
+            "category": category,
+            "occurred_at": occurred,
+        }
+        record_complaint(db, body, min_baseline)
+
+
+def stored(db):
+    return {
+        (a["category"], a["window_minutes"], a["occurrence_start"]): (
+            a["level"],
+            a["count"],
+            a["escalated_at"] is not None,
+        )
+        for a in db.alerts.find()
+    }
+
+
+t = minute_of(T0)
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        pytest.param([("login", t)] * 6, id="login-burst-one-minute"),
+        pytest.param([("login", t + i * 3) for i in range(12)], id="login-over-30-min-and-3-h"),
+        pytest.param(
+            [("login", m) for m in (t, t + 5, t + 9, t + 18, t + 18, t + 19)],
+            id="10-min-edges",
+        ),
+        pytest.param([("payment", t + i) for i in range(25)], id="payment-red"),
+        pytest.param([("reading", t + i // 2) for i in range(45)], id="reading"),
+        pytest.param([("non-core", t + i * 5) for i in range(40)], id="non-core-3h"),
+        pytest.param([("campaign", t)] * 31 + [("campaign", t + 100)] * 20, id="campaign"),
+        pytest.param(
+            [("intermittent", t + i * 200) for i in range(12)], id="intermittent-day-week"
+        ),
+        pytest.param([("unheard-of", t)] * 11, id="unknown-is-general"),
+        pytest.param(
+            [("login", m) for m in (t + 40, t + 41, t, t + 5, t + 8, t + 42)], id="back-dated"
+        ),
+        pytest.param(
+            [("login", t + i * 2) for i in range(3)] + [("login", t + 12 + i) for i in range(3)],
+            id="new-occurrence-after-window",
+        ),
+    ],
+)
+def test_alerts_match_an_independent_evaluation(db, stream):
+    post(db, stream)
+    assert stored(db) == reference(stream, rules.DEFAULT_RULES)
+    assert stored(db)  # every stream crosses something
+
+
+def test_week_over_week_growth_raises_only_above_the_baseline_minimum(db):
+    week_ago = [("general", t - 10080 + i * 120) for i in range(10)]  # 10: the minimum
+    today = [("general", t + i * 120) for i in range(12)]  # 12 > 10 x 1.2: not strictly
+    post(db, week_ago + today)
+    assert stored(db) == {} == reference(week_ago + today, rules.DEFAULT_RULES)
+    post(db, [("general", t + 1380)])  # 13 x 100 > 10 x 120
+    stream = week_ago + today + [("general", t + 1380)]
+    assert stored(db) == reference(stream, rules.DEFAULT_RULES)
+    assert stored(db)[("general", 1440, t + 1380)] == ("level-2", 13, False)
+
+
+def test_a_higher_level_inside_an_occurrence_escalates_the_alert(db):
+    custom = [
+        {
+            "category": "login",
+            "thresholds": [
+                {"window_minutes": 30, "more_than": 2, "level": "notice"},
+                {"window_minutes": 30, "more_than": 4, "level": "red"},
+            ],
+            "growth": None,
+        }
+    ]
+    replace_rules(db, custom)
+    stream = [("login", t + i) for i in range(5)]
+    post(db, stream)
+    assert stored(db) == {("login", 30, t + 2): ("red", 5, True)} == reference(stream, custom)
+
+
+def test_a_repost_changes_nothing(db):
+    body = {"source": "crm", "external_id": "X1", "category": "login", "occurred_at": T0}
+    first = record_complaint(db, body)
+    again = record_complaint(db, {**body, "category": "payment"})
+    assert first.created and not again.created
+    assert db.complaints.count_documents({}) == 1
+    assert db.complaint_counts.find_one({"_id": f"login|m|{t}"})["n"] == 1
+
+
+def test_three_concurrent_writers_open_one_alert_per_occurrence(db):
+    barrier = threading.Barrier(3)
+
+    def writer(k: int) -> None:
+        barrier.wait()
+        for i in range(4):
+            body = {
+                "source": "w",
+                "external_id": f"{k}-{i}",
+                "category": "login",
+                "occurred_at": T0,
+            }
+            record_complaint(db, body)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert db.complaints.count_documents({}) == 12
+    alerts = stored(db)
+    assert set(alerts) == {("login", 10, t), ("login", 30, t), ("login", 180, t)}
+    assert alerts[("login", 10, t)][0] == "notice" and alerts[("login", 30, t)][0] == "level-1"
+
+
+@pytest.fixture
+def client(config):
+    return aggregator.create_app(config).test_client()
+
+
+def test_the_api_records_lists_and_acknowledges(client, api_key, db):
+    writer, reader = api_key("write"), api_key("read")
+    for i in range(3):
+        body = {
+            "source": "crm",
+            "external_id": f"K{i}",
+            "category": "login",
+            "occurred_at": T0.isoformat(),
+        }
+        response = client.post("/api/v1/complaints", json=body, headers=writer)
+        assert response.status_code == 201, response.get_json()
+    assert response.get_json()["alerts"][0]["level"] == "notice"
+    again = client.post("/api/v1/complaints", json=body, headers=writer)
+    assert again.status_code == 200 and again.get_json()["created"] is False
+    listed = client.get("/api/v1/alerts?status=open&category=login", headers=reader).get_json()
+    alert = listed["alerts"][0]
+    assert alert["window_minutes"] == 10 and alert["count"] == 3
+    assert alert["occurrence_start"].startswith("2026-10-12T08:00:00")
+    acked = client.post(f"/api/v1/alerts/{alert['id']}/ack", headers=writer).get_json()
+    assert acked["status"] == "acknowledged" and acked["acknowledged_by"] == "test-write"
+    assert client.get("/api/v1/alerts?status=open", headers=reader).get_json()["alerts"] == []
+
+
+@pytest.mark.parametrize(
+    "rule_set, where",
+    [
+        ({"rules": []}, "rules"),
+        ({"rules": [{"category": "login"}]}, "rules"),
+        (
+            {
+                "rules": [
+                    {
+                        "category": "Login!",
+                        "thresholds": [{"window_minutes": 30, "more_than": 5, "level": "red"}],
+                    }
+                ]
+            },
+            "rules",
+        ),
+        (
+            {
+                "rules": [
+                    {
+                        "category": "login",
+                        "thresholds": [{"window_minutes": 0, "more_than": 5, "level": "red"}],
+                    }
+                ]
+            },
+            "rules",
+        ),
+        (
+            {
+                "rules": [
+                    {
+                        "category": "login",
+                        "thresholds": [{"window_minutes": 30, "more_than": 5, "level": "amber"}],
+                    }
+                ]
+            },
+            "rules",
+        ),
+        ({"rules": [{"category": "login", "growth": {"percent": 10.5, "level": "red"}}]}, "rules"),
+    ],
+)
+def test_rules_that_make_no_sense_are_refused(client, api_key, rule_set, where):
+    response = client.put("/api/v1/alert-rules", json=rule_set, headers=api_key("admin"))
+    assert response.status_code == 422 and where in response.get_json()["errors"]
+
+
+def test_the_seeded_rules_are_the_escalation_table(client, api_key):
+    body = client.get("/api/v1/alert-rules", headers=api_key("admin")).get_json()
+    login = next(r for r in body["rules"] if r["category"] == "login")
+    assert login["thresholds"] == [
+        {"window_minutes": 10, "more_than": 2, "level": "notice"},
+        {"window_minutes": 30, "more_than": 5, "level": "level-1"},
+        {"window_minutes": 180, "more_than": 10, "level": "level-1"},
+    ]
+    assert login["growth"] == {"percent": 10, "level": "level-1"}
+    assert len(body["rules"]) == 7
