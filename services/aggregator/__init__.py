@@ -10,11 +10,15 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the aggregator service; `config` overrides environment settings (tests)."""
-    from aggregator import complaints, trainers, views
+    from aggregator import complaints, follow_ups, trainers, views
     from aggregator.settings import AggregatorSettings
     from survey_core.web.app import create_service_app
     from survey_core.web.openapi import init_api
 
     app = create_service_app("aggregator", __name__, [], config, AggregatorSettings)
-    init_api(app, "Voice of Customer reporting API", [views.bp, trainers.bp, complaints.bp])
+    init_api(
+        app,
+        "Voice of Customer reporting API",
+        [views.bp, trainers.bp, complaints.bp, follow_ups.bp],
+    )
     return app

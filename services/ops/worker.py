@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pymongo.database import Database
 
 from ops.webhooks import deliver_due
+from survey_core.complaints.followups import drain_queue
 from survey_core.responses import events
 from survey_core.responses.idle import settle_idle
 from survey_core.responses.spool import Spool
@@ -63,6 +64,7 @@ def step(
     if sweep:
         lag, batch = settings.fold_recheck_seconds, settings.fold_batch
         fold_all(db, survey_of, lag, batch, watermark=RECHECK, may_go_on=holding)
+    drain_queue(db, settings)  # unhappy responses: follow-ups and complaints
     if settings.webhook_secret:
         deliver_due(db, settings.webhook_secret)
     return folded

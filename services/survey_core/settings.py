@@ -131,7 +131,39 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class WorkerSettings(Settings):
+class ComplaintSettings(Settings):
+    """How complaints escalate and the loop is closed (the aggregator takes complaints, the
+    worker turns unhappy responses into complaints and follow-ups)."""
+
+    growth_min_baseline: int
+    alert_webhook_urls: tuple[str, ...]
+    reason_categories: dict[str, str]
+    follow_up_sla_hours: float
+
+    @classmethod
+    def read(cls, src: Source) -> dict[str, Any]:
+        urls = tuple(u.strip() for u in src.text("ALERT_WEBHOOK_URLS").split(",") if u.strip())
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"ALERT_WEBHOOK_URLS: {url!r} is not an http(s) URL")
+        mapping: dict[str, str] = {}
+        for pair in src.text("REASON_CATEGORIES").split(","):
+            if not pair.strip():
+                continue
+            reason, sep, category = pair.partition("=")
+            if not sep or not reason.strip() or not category.strip():
+                raise ConfigError(f"REASON_CATEGORIES: {pair!r} is not reason=category")
+            mapping[reason.strip()] = category.strip()
+        return super().read(src) | {
+            "growth_min_baseline": src.integer("GROWTH_MIN_BASELINE", 10, minimum=0),
+            "alert_webhook_urls": urls,
+            "reason_categories": mapping,
+            "follow_up_sla_hours": src.number("FOLLOW_UP_SLA_HOURS", 24.0, minimum=0.1),
+        }
+
+
+@dataclass(frozen=True)
+class WorkerSettings(ComplaintSettings):
     """The folding worker's settings (`surveyctl worker`)."""
 
     fold_lag_seconds: float

@@ -14,6 +14,7 @@ ALLOWED = {
     "responses": {"storage", "surveys"},
     "rollups": {"storage", "surveys", "responses"},
     "questionnaires": {"storage", "surveys", "responses"},
+    "complaints": {"storage"},
     "web": {"storage", "surveys", "responses", "questionnaires"},
 }
 LEAVES = {"settings", "months", "scoring", "links", "messaging"}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
@@ -90,26 +91,25 @@ def _raise(
     return {**current, **change}
 
 
-def _deliveries(alert: Mapping[str, Any], urls: list[str], now: datetime) -> list[dict[str, Any]]:
-    """One delivery per receiver and alert level (an escalation is news of its own)."""
+def _deliveries(alert: Mapping[str, Any], urls: list[str], now: datetime) -> list[UpdateOne]:
+    """One delivery per alert id and receiver: an escalation before it went out updates what
+    it will say (the latest level); after, the alert's record and list show it."""
     kind = "alert.escalated" if alert.get("escalated_at") else "alert.opened"
     data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in alert.items()}
     data["id"] = data.pop("_id")
-    out = []
+    payload = {"type": kind, "timestamp": now.isoformat(), "data": data}
+    writes = []
     for url in urls:
-        digest = hashlib.sha256(f"{alert['_id']}|{alert['level']}|{url}".encode()).hexdigest()
-        out.append(
-            {
-                "_id": "msg_" + digest[:32],
-                "type": kind,
-                "url": url,
-                "payload": {"type": kind, "timestamp": now.isoformat(), "data": data},
-                "created_at": now,
-                "due_at": now,
-                "attempts": 0,
-            }
+        digest = hashlib.sha256(f"{alert['_id']}|{url}".encode()).hexdigest()
+        new = {"type": "alert", "url": url, "created_at": now, "due_at": now, "attempts": 0}
+        writes.append(
+            UpdateOne(
+                {"_id": "msg_" + digest[:32]},
+                {"$setOnInsert": new, "$set": {"payload": payload}},
+                upsert=True,
+            )
         )
-    return out
+    return writes
 
 
 def record_complaint(
@@ -143,8 +143,9 @@ def record_complaint(
             alert = _raise(db, s, category, t, crossing, now)
             if alert is not None:
                 raised.append(alert)
-                for delivery in _deliveries(alert, urls or [], now):
-                    db.webhook_deliveries.insert_one(delivery, session=s)
+                writes = _deliveries(alert, urls or [], now)
+                if writes:
+                    db.webhook_deliveries.bulk_write(writes, session=s)
         return Stored(doc, created=True, alerts=raised)
 
     try:

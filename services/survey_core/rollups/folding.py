@@ -30,7 +30,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from survey_core.responses import folding, webhooks
+from survey_core.responses import folding, followups, webhooks
 from survey_core.responses.events import Kind, response_id
 from survey_core.rollups.layout import Target
 from survey_core.rollups.writes import Deltas
@@ -57,6 +57,7 @@ class Plan:
     live: list[dict[str, Any]] = field(default_factory=list)  # {"_id"} alone: remove
     participations: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)  # response webhooks
+    unhappy: list[dict[str, Any]] = field(default_factory=list)  # follow-ups to open
 
 
 def _aliases_named(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -135,6 +136,9 @@ def plan(
             result.participations.append(took_part)
         if survey and survey.get("webhook_url") and webhooks.completed_now(before, after):
             result.deliveries.append(webhooks.delivery(after, survey["webhook_url"]))
+        entry = followups.queued(before, after, survey)
+        if entry is not None:
+            result.unhappy.append(entry)
     return result
 
 
@@ -160,6 +164,15 @@ def _write_sides(db: Database, result: Plan, s: ClientSession) -> None:
                 latest[took_part["_id"]] = took_part
         writes = [ReplaceOne({"_id": h}, latest[h], upsert=True) for h in sorted(set(ids))]
         db.callers.bulk_write(writes, ordered=False, session=s)
+    if result.unhappy:
+        db.followup_queue.bulk_write(
+            [
+                UpdateOne({"_id": e["_id"]}, {"$setOnInsert": e}, upsert=True)
+                for e in result.unhappy
+            ],
+            ordered=False,
+            session=s,
+        )
     if result.deliveries:
         db.webhook_deliveries.bulk_write(
             [

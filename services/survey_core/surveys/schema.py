@@ -87,6 +87,16 @@ class QuestionSchema(Schema):
             raise ValidationError(errors)
 
 
+class FollowUpSchema(Schema):
+    """Scores at or below which a response opens a follow-up (and counts as a complaint)."""
+
+    class Meta:
+        unknown = RAISE
+
+    csat_max = fields.Integer(strict=True, load_default=2, validate=validate.Range(0, 5))
+    nps_max = fields.Integer(strict=True, load_default=6, validate=validate.Range(-1, 10))
+
+
 class SurveySchema(Schema):
     """A survey definition as stored; `version` is assigned on publish."""
 
@@ -113,6 +123,12 @@ class SurveySchema(Schema):
     )
     sample_rate = fields.Float(load_default=1.0, validate=validate.Range(0.0, 1.0))
     suppress_days = fields.Integer(strict=True, load_default=30, validate=validate.Range(0, 365))
+    follow_up = fields.Nested(
+        FollowUpSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Default: CSAT <= 2 or NPS <= 6 (0 / -1: never)."},
+    )
     # Where `response.completed` events go (Standard Webhooks), if anywhere.
     webhook_url = fields.Url(
         load_default=None, allow_none=True, schemes={"http", "https"}, require_tld=False

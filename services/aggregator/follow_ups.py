@@ -1,0 +1,113 @@
+"""Close the loop: follow-ups of unhappy responses for team leads (read to list, write to move)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from survey_core.complaints import followups
+from survey_core.storage.client import get_db
+from survey_core.web.auth import require_api_key
+from survey_core.web.errors import APIError
+from survey_core.web.openapi import error_responses
+
+bp = Blueprint(
+    "follow_ups",
+    __name__,
+    url_prefix="/api/v1",
+    description="Follow-ups of unhappy responses: open -> contacted -> resolved.",
+)
+_AUTH = {401: "No API key, or an unknown or revoked one.", 403: "The key lacks the scope."}
+_TEXT = validate.Length(min=1, max=2000)
+
+
+class FollowUpSchema(Schema):
+    id = fields.String(attribute="_id", metadata={"description": "The response's id."})
+    interaction = fields.String()
+    channel = fields.String()
+    agent = fields.String(allow_none=True)
+    team = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    scores = fields.Dict(keys=fields.String(), values=fields.Integer())
+    comment = fields.String(allow_none=True)
+    status = fields.String()
+    due_at = fields.DateTime()
+    overdue = fields.Boolean()
+    root_cause = fields.String()
+    action_taken = fields.String()
+    note = fields.String()
+    contacted_at = fields.DateTime()
+    resolved_at = fields.DateTime()
+
+
+class FollowUpListSchema(Schema):
+    follow_ups = fields.List(fields.Nested(FollowUpSchema))
+
+
+class FollowUpQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(followups.STEPS))
+    team = fields.String(validate=validate.Length(min=1, max=128))
+    agent = fields.String(validate=validate.Length(min=1, max=128))
+    overdue = fields.Boolean(metadata={"description": "true: not resolved and past due_at."})
+
+
+class FollowUpChangeSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(followups.STEPS[1:]))
+    root_cause = fields.String(validate=_TEXT)
+    action_taken = fields.String(validate=_TEXT)
+    note = fields.String(validate=_TEXT)
+
+
+def _shown(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
+    due = doc.get("due_at")
+    if due is not None and due.tzinfo is None:
+        due = due.replace(tzinfo=UTC)
+    return {**doc, "overdue": doc.get("status") != "resolved" and due is not None and due < now}
+
+
+@bp.get("/follow-ups")
+@require_api_key("read")
+@bp.arguments(FollowUpQuerySchema, location="query")
+@error_responses(bp, {**_AUTH, 422: "`validation_error`."})
+@bp.response(200, FollowUpListSchema)
+def list_follow_ups(query: dict[str, Any]) -> dict[str, Any]:
+    """Follow-ups, soonest due first (at most 1,000); `overdue=true` for the overdue list."""
+    now = datetime.now(UTC)
+    find = {k: query[k] for k in ("status", "team", "agent") if k in query}
+    if query.get("overdue"):
+        find["due_at"] = {"$lt": now}
+        if find.get("status", "open") == "resolved":
+            return {"follow_ups": []}
+        find.setdefault("status", {"$ne": "resolved"})
+    found = get_db().follow_ups.find(find).sort("due_at", 1).limit(1000)
+    return {"follow_ups": [_shown(doc, now) for doc in found]}
+
+
+@bp.patch("/follow-ups/<follow_up_id>")
+@require_api_key("write")
+@bp.arguments(FollowUpChangeSchema)
+@error_responses(
+    bp,
+    {
+        **_AUTH,
+        400: "The body is not valid JSON.",
+        404: "`follow_up_not_found`.",
+        422: "`validation_error`: going back, or resolving without a root cause and an action.",
+    },
+)
+@bp.response(200, FollowUpSchema)
+def move_follow_up(body: dict[str, Any], follow_up_id: str) -> dict[str, Any]:
+    """Record contact with the customer, or the resolution (root cause and action taken)."""
+    try:
+        doc = followups.move(get_db(), follow_up_id, body, g.api_key.get("name"))
+    except LookupError:
+        raise APIError(404, "follow_up_not_found", "There is no such follow-up.") from None
+    except followups.BadStep as exc:
+        raise APIError(
+            422, "validation_error", "The request has invalid fields.", exc.errors
+        ) from None
+    return _shown(doc, datetime.now(UTC))

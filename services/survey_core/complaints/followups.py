@@ -1,0 +1,84 @@
+"""Follow-ups of unhappy responses: opened by the worker from its queue (with the response's
+complaint), moved by the team lead through open -> contacted -> resolved."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.database import Database
+
+from survey_core.complaints.store import record_complaint
+from survey_core.settings import ComplaintSettings
+
+STEPS = ("open", "contacted", "resolved")
+
+
+class BadStep(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.errors = {field: [message]}
+
+
+def drain_queue(db: Database, settings: ComplaintSettings, limit: int = 200) -> int:
+    """Open a follow-up and record a complaint for each queued unhappy response (both keyed by
+    the response: a crash half-way repeats nothing); returns how many were handled."""
+    handled = 0
+    for entry in db.followup_queue.find().limit(limit):
+        ended = entry.get("submitted_at") or entry.get("started_at") or datetime.now(UTC)
+        if ended.tzinfo is None:
+            ended = ended.replace(tzinfo=UTC)
+        follow_up = {
+            "interaction": entry.get("interaction_id"),
+            "channel": entry.get("channel"),
+            "agent": entry.get("agent_id"),
+            "team": entry.get("team"),
+            "reason": entry.get("reason"),
+            "scores": entry.get("scores") or {},
+            "comment": entry.get("comment"),
+            "month": entry.get("month"),
+            "status": "open",
+            "created_at": datetime.now(UTC),
+            "due_at": ended + timedelta(hours=settings.follow_up_sla_hours),
+        }
+        db.follow_ups.update_one({"_id": entry["_id"]}, {"$setOnInsert": follow_up}, upsert=True)
+        complaint = {
+            "source": "survey",
+            "external_id": entry["_id"],
+            "category": settings.reason_categories.get(entry.get("reason") or "", "general"),
+            "occurred_at": ended,
+            **{
+                k: v
+                for k, v in {
+                    "interaction_id": entry.get("interaction_id"),
+                    "channel": entry.get("channel"),
+                    "agent": entry.get("agent_id"),
+                    "team": entry.get("team"),
+                }.items()
+                if v
+            },
+        }
+        record_complaint(
+            db, complaint, settings.growth_min_baseline, list(settings.alert_webhook_urls)
+        )
+        db.followup_queue.delete_one({"_id": entry["_id"]})
+        handled += 1
+    return handled
+
+
+def move(db: Database, follow_up_id: str, change: dict[str, Any], who: str | None) -> dict:
+    """Move a follow-up forward (never back); resolving needs a root cause and an action."""
+    current = db.follow_ups.find_one({"_id": follow_up_id})
+    if current is None:
+        raise LookupError(follow_up_id)
+    step = change["status"]
+    if STEPS.index(step) < STEPS.index(current["status"]):
+        raise BadStep("status", f"A {current['status']} follow-up cannot go back to {step}.")
+    if step == "resolved" and not (change.get("root_cause") and change.get("action_taken")):
+        raise BadStep("root_cause", "Resolving needs a root cause and an action taken.")
+    now = datetime.now(UTC)
+    update = {k: v for k, v in change.items() if v is not None}
+    update[f"{step}_at"] = now
+    update[f"{step}_by"] = who
+    db.follow_ups.update_one({"_id": follow_up_id}, {"$set": update})
+    return db.follow_ups.find_one({"_id": follow_up_id}) or current
