@@ -10,7 +10,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from aggregator.settings import AggregatorSettings
+from aggregator.views import survey_of
 from survey_core.complaints import rules, store
+from survey_core.rollups import queries
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
@@ -89,7 +91,7 @@ def record(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     evaluated at its own minute."""
     settings = _settings()
     done = store.record_complaint(
-        get_db(), body, settings.growth_min_baseline, list(settings.alert_webhook_urls)
+        get_db(), body, settings.growth_min_baseline, list(settings.alert_webhook_urls), settings.tz
     )
     shown = {**done.complaint, "created": done.created, "alerts": done.alerts}
     return shown, (201 if done.created else 200)
@@ -142,3 +144,74 @@ def acknowledge(alert_id: str) -> dict[str, Any]:
     if alert is None:
         raise APIError(404, "alert_not_found", "There is no such alert.")
     return alert
+
+
+class ComplaintReportQuery(Schema):
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z"))
+    by = fields.String(required=True, validate=validate.OneOf(["agent", "category", "team"]))
+
+
+class ComplaintRow(Schema):
+    value = fields.String()
+    complaints = fields.Integer()
+    surveyed = fields.Integer(metadata={"description": "responses taken (agent, team: theirs)"})
+    rate = fields.Float(allow_none=True, metadata={"description": "complaints / surveyed"})
+
+
+class ComplaintReport(Schema):
+    month = fields.String()
+    by = fields.String()
+    complaints = fields.Integer()
+    surveyed = fields.Integer()
+    rate = fields.Float(allow_none=True)
+    rows = fields.List(fields.Nested(ComplaintRow))
+
+
+@bp.get("/complaints/report")
+@require_api_key("read")
+@bp.arguments(ComplaintReportQuery, location="query")
+@error_responses(bp, {**_AUTH, 422: "`validation_error`."})
+@bp.response(200, ComplaintReport)
+def report(query: dict[str, Any]) -> dict[str, Any]:
+    """Complaints per agent, team or category in a month, and the complaint rate (complaints /
+    contacts surveyed)."""
+    db = get_db()
+    month, by = query["month"], query["by"]
+    field = {"agent": "agent", "team": "team", "category": "category_in_force"}[by]
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"month": month}},
+        {"$group": {"_id": f"${field}", "n": {"$sum": 1}}},
+    ]
+    counts = {str(d["_id"] or "(none)"): d["n"] for d in db.complaints.aggregate(pipeline)}
+    everyone = queries.monthly_docs(db, survey_of(db), [month], {})[month]
+    surveyed_all = queries.responses_count(everyone["funnel"])
+    per = (
+        {
+            v: queries.responses_count(c["funnel"])
+            for v, c in queries.by_value(db, survey_of(db), month, by).items()
+        }
+        if by != "category"
+        else {}
+    )
+    rows = []
+    for value in sorted(set(counts) | set(per)):
+        surveyed = per.get(value, surveyed_all if by == "category" else 0)
+        n = counts.get(value, 0)
+        rows.append(
+            {
+                "value": value,
+                "complaints": n,
+                "surveyed": surveyed,
+                "rate": n / surveyed if surveyed else None,
+            }
+        )
+    rows.sort(key=lambda r: (-r["complaints"], r["value"]))
+    total = sum(counts.values())
+    return {
+        "month": month,
+        "by": by,
+        "complaints": total,
+        "surveyed": surveyed_all,
+        "rate": total / surveyed_all if surveyed_all else None,
+        "rows": rows,
+    }

@@ -142,3 +142,30 @@ def test_an_alert_is_delivered_once_signed_and_retried_until_taken(db):
         payload = Webhook(SECRET).verify(body, headers)
         assert payload["type"] in ("alert.opened", "alert.escalated")
         assert payload["data"]["category"] == "login"
+
+
+def test_complaints_per_agent_and_the_complaint_rate(web, reports, api_key, db, config):
+    writer = api_key("write")
+    answered(web, writer, "T1", csat=1, nps=2)  # A1 (every answered() contact is agent A1)
+    answered(web, writer, "T2", csat=5, nps=10)
+    answered(web, writer, "T3", csat=5, nps=10)
+    answered(web, writer, "T4", csat=5, nps=9)
+    fold(db)
+    drain_queue(db, settings(config))
+    month = db.complaints.find_one()["month"]
+    crm = {"source": "crm", "external_id": "X", "category": "login", "agent": "A2"}
+    reports.post(
+        "/api/v1/complaints",
+        json={**crm, "occurred_at": datetime.now(UTC).isoformat()},
+        headers=writer,
+    )
+    by_agent = reports.get(
+        f"/api/v1/complaints/report?month={month}&by=agent", headers=api_key("read")
+    ).get_json()
+    assert by_agent["complaints"] == 2 and by_agent["surveyed"] == 4 and by_agent["rate"] == 0.5
+    rows = {r["value"]: (r["complaints"], r["surveyed"], r["rate"]) for r in by_agent["rows"]}
+    assert rows == {"A1": (1, 4, 0.25), "A2": (1, 0, None)}
+    by_category = reports.get(
+        f"/api/v1/complaints/report?month={month}&by=category", headers=api_key("read")
+    ).get_json()
+    assert {r["value"]: r["complaints"] for r in by_category["rows"]} == {"general": 1, "login": 1}

@@ -59,7 +59,11 @@ def drain_queue(db: Database, settings: ComplaintSettings, limit: int = 200) -> 
             },
         }
         record_complaint(
-            db, complaint, settings.growth_min_baseline, list(settings.alert_webhook_urls)
+            db,
+            complaint,
+            settings.growth_min_baseline,
+            list(settings.alert_webhook_urls),
+            settings.tz,
         )
         db.followup_queue.delete_one({"_id": entry["_id"]})
         handled += 1

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
@@ -18,10 +19,12 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from survey_core.complaints import counters, rules
+from survey_core.months import month_of
 from survey_core.storage.transactions import in_transaction
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULES_ID = "current"
+DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")  # TIMEZONE's default
 
 
 def minute_of(moment: datetime) -> int:
@@ -113,7 +116,11 @@ def _deliveries(alert: Mapping[str, Any], urls: list[str], now: datetime) -> lis
 
 
 def record_complaint(
-    db: Database, complaint: dict[str, Any], min_baseline: int = 10, urls: list[str] | None = None
+    db: Database,
+    complaint: dict[str, Any],
+    min_baseline: int = 10,
+    urls: list[str] | None = None,
+    tz: ZoneInfo = DEFAULT_ZONE,
 ) -> Stored:
     """Store `complaint` ({source, external_id, category, occurred_at, ...}) once and evaluate
     the rules of its category at its minute over every complaint stored so far."""
@@ -127,6 +134,7 @@ def record_complaint(
         category = rules.category_in_force(in_force, complaint.get("category") or rules.GENERAL)
         t = minute_of(complaint["occurred_at"])
         doc = {**complaint, "_id": doc_id, "category_in_force": category, "minute": t}
+        doc["month"] = month_of(complaint["occurred_at"], tz)
         doc["stored_at"] = datetime.now(UTC)
         db.complaints.insert_one(doc, session=s)
         # Concurrent writers of one category take turns here (a write conflict retries).

@@ -38,6 +38,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     # Complaints: `_id` is "<source>:<external id>" (a re-post is a no-op); counters and alerts
     # are read by `_id` or by the occurrence look-up below.
+    "complaints": [IndexModel([("month", ASCENDING)], name="month")],
     "alerts": [
         IndexModel(
             [
