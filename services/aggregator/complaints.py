@@ -91,7 +91,7 @@ def record(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     evaluated at its own minute."""
     settings = _settings()
     done = store.record_complaint(
-        get_db(), body, settings.growth_min_baseline, list(settings.alert_webhook_urls), settings.tz
+        get_db(), body, settings.growth_min_baseline, settings.alert_receivers, settings.tz
     )
     shown = {**done.complaint, "created": done.created, "alerts": done.alerts}
     return shown, (201 if done.created else 200)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from pymongo.database import Database
 
-from ops.webhooks import deliver_due
+from ops.webhooks import deliver_due, http_send, mail_sender
 from survey_core.complaints.followups import drain_queue
 from survey_core.responses import events
 from survey_core.responses.idle import settle_idle
@@ -66,7 +66,10 @@ def step(
         fold_all(db, survey_of, lag, batch, watermark=RECHECK, may_go_on=holding)
     drain_queue(db, settings)  # unhappy responses: follow-ups and complaints
     if settings.webhook_secret:
-        deliver_due(db, settings.webhook_secret)
+        send = http_send
+        if settings.smtp_host:
+            send = mail_sender(settings.smtp_host, settings.smtp_port, settings.smtp_from)
+        deliver_due(db, settings.webhook_secret, send)
     return folded
 
 

@@ -139,6 +139,15 @@ class ComplaintSettings(Settings):
     alert_webhook_urls: tuple[str, ...]
     reason_categories: dict[str, str]
     follow_up_sla_hours: float
+    alert_emails: tuple[str, ...]
+    smtp_host: str | None
+    smtp_port: int
+    smtp_from: str
+
+    @property
+    def alert_receivers(self) -> list[str]:
+        """Where alerts go: webhook URLs, and e-mail addresses as mailto: URLs."""
+        return [*self.alert_webhook_urls, *(f"mailto:{a}" for a in self.alert_emails)]
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
@@ -159,6 +168,12 @@ class ComplaintSettings(Settings):
             "alert_webhook_urls": urls,
             "reason_categories": mapping,
             "follow_up_sla_hours": src.number("FOLLOW_UP_SLA_HOURS", 24.0, minimum=0.1),
+            "alert_emails": tuple(
+                a.strip() for a in src.text("ALERT_EMAILS").split(",") if "@" in a.strip()
+            ),
+            "smtp_host": src.optional("SMTP_HOST"),
+            "smtp_port": src.integer("SMTP_PORT", 25, minimum=1),
+            "smtp_from": src.text("SMTP_FROM", "voc-alerts@localhost"),
         }
 
 

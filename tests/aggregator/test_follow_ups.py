@@ -169,3 +169,41 @@ def test_complaints_per_agent_and_the_complaint_rate(web, reports, api_key, db, 
         f"/api/v1/complaints/report?month={month}&by=category", headers=api_key("read")
     ).get_json()
     assert {r["value"]: r["complaints"] for r in by_category["rows"]} == {"general": 1, "login": 1}
+
+
+def test_an_alert_is_mailed_through_smtp(db):
+    from aiosmtpd.controller import Controller
+
+    from ops.webhooks import mail_sender
+    from tests.dbserver import free_port
+
+    class Sink:
+        def __init__(self) -> None:
+            self.messages: list = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            self.messages.append(envelope)
+            return "250 OK"
+
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        when = datetime(2026, 10, 12, 8, 0, tzinfo=UTC)
+        for i in range(3):
+            body = {
+                "source": "crm",
+                "external_id": f"M{i}",
+                "category": "payment",
+                "occurred_at": when,
+            }
+            record_complaint(db, body, urls=["mailto:lead@example.com"])
+        send = mail_sender("127.0.0.1", controller.port, "voc@example.com")
+        assert deliver_due(db, SECRET, send) == 1
+        assert deliver_due(db, SECRET, send) == 0
+    finally:
+        controller.stop()
+    (envelope,) = sink.messages
+    assert envelope.rcpt_tos == ["lead@example.com"]
+    text = envelope.content.decode()
+    assert "notice alert: payment, 3 complaints within 10 min" in text

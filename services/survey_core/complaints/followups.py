@@ -62,7 +62,7 @@ def drain_queue(db: Database, settings: ComplaintSettings, limit: int = 200) -> 
             db,
             complaint,
             settings.growth_min_baseline,
-            list(settings.alert_webhook_urls),
+            settings.alert_receivers,
             settings.tz,
         )
         db.followup_queue.delete_one({"_id": entry["_id"]})
