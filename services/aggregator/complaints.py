@@ -16,7 +16,7 @@ from survey_core.rollups import queries
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
-from survey_core.web.openapi import error_responses
+from survey_core.web.openapi import AUTH_ERRORS, error_responses
 
 bp = Blueprint(
     "complaints",
@@ -24,7 +24,7 @@ bp = Blueprint(
     url_prefix="/api/v1",
     description="Complaints, escalation rules and the alerts they raise.",
 )
-_AUTH = {401: "No API key, or an unknown or revoked one.", 403: "The key lacks the scope."}
+_AUTH = AUTH_ERRORS
 _BODY = {400: "The body is not valid JSON.", 422: "`validation_error`: `errors` names the fields."}
 _LABEL = validate.Length(min=1, max=128)
 

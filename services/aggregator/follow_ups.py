@@ -13,7 +13,7 @@ from survey_core.complaints import followups
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
-from survey_core.web.openapi import error_responses
+from survey_core.web.openapi import AUTH_ERRORS, error_responses
 
 bp = Blueprint(
     "follow_ups",
@@ -21,7 +21,7 @@ bp = Blueprint(
     url_prefix="/api/v1",
     description="Follow-ups of unhappy responses: open -> contacted -> resolved.",
 )
-_AUTH = {401: "No API key, or an unknown or revoked one.", 403: "The key lacks the scope."}
+_AUTH = AUTH_ERRORS
 _TEXT = validate.Length(min=1, max=2000)
 
 

@@ -19,7 +19,7 @@ from survey_core.surveys.answers import check_answers
 from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
-from survey_core.web.openapi import error_responses
+from survey_core.web.openapi import AUTH_ERRORS, error_responses
 from training_survey import service, sessions
 from training_survey.default_survey import CRITERIA, TRAINING_SURVEY
 from training_survey.schemas import (
@@ -40,7 +40,7 @@ evaluations_bp = Blueprint(
     url_prefix="/api/v1",
     description="Evaluations from a form of your own; the link's token is the credential.",
 )
-_AUTH = {401: "No API key, or an unknown or revoked one.", 403: "The key lacks the scope."}
+_AUTH = AUTH_ERRORS
 _BODY = {400: "The body is not valid JSON.", 422: "`validation_error`: `errors` names the fields."}
 
 

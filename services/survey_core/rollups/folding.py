@@ -164,24 +164,13 @@ def _write_sides(db: Database, result: Plan, s: ClientSession) -> None:
                 latest[took_part["_id"]] = took_part
         writes = [ReplaceOne({"_id": h}, latest[h], upsert=True) for h in sorted(set(ids))]
         db.callers.bulk_write(writes, ordered=False, session=s)
-    if result.unhappy:
-        db.followup_queue.bulk_write(
-            [
-                UpdateOne({"_id": e["_id"]}, {"$setOnInsert": e}, upsert=True)
-                for e in result.unhappy
-            ],
-            ordered=False,
-            session=s,
-        )
-    if result.deliveries:
-        db.webhook_deliveries.bulk_write(
-            [
-                UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True)
-                for d in result.deliveries
-            ],
-            ordered=False,
-            session=s,
-        )
+    for collection, docs in (
+        (db.followup_queue, result.unhappy),
+        (db.webhook_deliveries, result.deliveries),
+    ):
+        if docs:  # once each, whatever re-folds: keyed by the response
+            inserts = [UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True) for d in docs]
+            collection.bulk_write(inserts, ordered=False, session=s)
 
 
 def _batch(

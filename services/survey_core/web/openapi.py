@@ -73,6 +73,11 @@ class ErrorSchema(Schema):
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The errors of every endpoint that needs an API key.
+AUTH_ERRORS = {
+    401: "No API key, or an unknown or revoked one.",
+    403: "The API key lacks the scope this endpoint needs.",
+}
 
 
 def error_responses(blp: ApiBlueprint, descriptions: Mapping[int, str]) -> Callable[[F], F]:
