@@ -127,16 +127,13 @@ def record_complaint(
     doc_id = f"{complaint['source']}:{complaint['external_id']}"
 
     def work(s: ClientSession) -> Stored:
-        existing = db.complaints.find_one({"_id": doc_id}, session=s)
-        if existing is not None:
-            return Stored(existing, created=False)
         in_force = rules_in_force(db, s)
         category = rules.category_in_force(in_force, complaint.get("category") or rules.GENERAL)
         t = minute_of(complaint["occurred_at"])
         doc = {**complaint, "_id": doc_id, "category_in_force": category, "minute": t}
         doc["month"] = month_of(complaint["occurred_at"], tz)
         doc["stored_at"] = datetime.now(UTC)
-        db.complaints.insert_one(doc, session=s)
+        db.complaints.insert_one(doc, session=s)  # a re-post: DuplicateKeyError, below
         # Concurrent writers of one category take turns here (a write conflict retries).
         db.alert_locks.update_one({"_id": category}, {"$inc": {"n": 1}}, upsert=True, session=s)
         db.complaint_counts.bulk_write(counters.increments(category, t), session=s)
@@ -158,5 +155,5 @@ def record_complaint(
 
     try:
         return in_transaction(db, work, budget_s=30.0)
-    except DuplicateKeyError:  # a concurrent post of the same complaint won
+    except DuplicateKeyError:  # posted before (or by a concurrent request): nothing changes
         return Stored(db.complaints.find_one({"_id": doc_id}) or {"_id": doc_id}, created=False)
