@@ -14,6 +14,9 @@ from ops.database import init_database
 from survey_core.storage import client as mongo
 from tests.dbserver import SecantusServer
 
+# The browser tests' fixtures (`browser`, `new_page`): see tests/browser.py.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(scope="session")
 def db_server() -> Iterator[SecantusServer]:

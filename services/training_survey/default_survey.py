@@ -36,7 +36,7 @@ TRAINING_EVALUATION: dict[str, Any] = {
         question(
             "comment",
             "text",
-            "其他意见（选填）",
+            "其他意见",
             "Anything else you would like to say?",
             required=False,
             max_length=2000,
