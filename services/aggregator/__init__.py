@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the aggregator service; `config` overrides environment settings (tests)."""
-    from aggregator import complaints, follow_ups, trainers, views
+    from aggregator import complaints, follow_ups, quality, trainers, views
     from aggregator.settings import AggregatorSettings
     from survey_core.web.app import create_service_app
     from survey_core.web.openapi import init_api
@@ -19,6 +19,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_api(
         app,
         "Voice of Customer reporting API",
-        [views.bp, trainers.bp, complaints.bp, follow_ups.bp],
+        [views.bp, trainers.bp, complaints.bp, follow_ups.bp, quality.bp],
     )
     return app

@@ -39,6 +39,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     # Complaints: `_id` is "<source>:<external id>" (a re-post is a no-op); counters and alerts
     # are read by `_id` or by the occurrence look-up below.
     "complaints": [IndexModel([("month", ASCENDING)], name="month")],
+    # Quality management: read a month at a time (calibration, the honour roll).
+    "monitor_scores": [IndexModel([("month", ASCENDING)], name="month")],
+    "agent_ratings": [IndexModel([("month", ASCENDING)], name="month")],
+    "thanks": [IndexModel([("month", ASCENDING)], name="month")],
     "alerts": [
         IndexModel(
             [

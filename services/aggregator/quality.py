@@ -1,0 +1,211 @@
+"""Quality management: monitor scores, agents' self-ratings and thank-you letters in (write
+scope, each idempotent), and the calibration report out (read scope)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from pymongo.errors import DuplicateKeyError
+
+from survey_core import calibration
+from survey_core.months import month_of
+from survey_core.responses.events import response_id
+from survey_core.storage.client import get_db
+from survey_core.web.auth import require_api_key
+from survey_core.web.openapi import AUTH_ERRORS, error_responses
+
+bp = Blueprint(
+    "quality",
+    __name__,
+    url_prefix="/api/v1",
+    description="Monitor scores, self-ratings, thanks and the calibration report.",
+)
+_BODY = {400: "The body is not valid JSON.", 422: "`validation_error`: `errors` names the fields."}
+_ID = validate.Length(min=1, max=128)
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z", error="Not a month in YYYY-MM form.")
+
+
+class ItemSchema(Schema):
+    key = fields.String(required=True, validate=_ID)
+    score = fields.Float(required=True, validate=validate.Range(min=0))
+    max = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, min_inclusive=False))
+
+    @validates_schema
+    def _within(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("score", 0) > data.get("max", 0):
+            raise ValidationError("The score exceeds the item's maximum.", "score")
+
+
+class ContactMixin(Schema):
+    interaction_id = fields.String(required=True, validate=_ID)
+    channel = fields.String(required=True, validate=_ID)
+    agent = fields.String(required=True, validate=_ID)
+    team = fields.String(load_default=None, validate=_ID)
+
+
+class MonitorScoreSchema(ContactMixin):
+    monitor_id = fields.String(required=True, validate=_ID)
+    scored_at = fields.AwareDateTime(required=True)
+    form = fields.Dict(
+        keys=fields.String(), required=True, metadata={"description": '{"id", "version"}'}
+    )
+    items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1))
+    comment = fields.String(load_default=None, validate=validate.Length(max=2000))
+    total = fields.Float(dump_only=True, metadata={"description": "weighted items on 0-100"})
+
+
+class AgentRatingSchema(ContactMixin):
+    rating = fields.Integer(strict=True, required=True, validate=validate.Range(1, 5))
+    rated_at = fields.AwareDateTime(required=True)
+
+
+class ThanksSchema(Schema):
+    source = fields.String(required=True, validate=_ID)
+    source_id = fields.String(required=True, validate=_ID)
+    agent = fields.String(required=True, validate=_ID)
+    team = fields.String(load_default=None, validate=_ID)
+    received_at = fields.AwareDateTime(required=True)
+
+
+class StoredSchema(Schema):
+    id = fields.String(attribute="_id")
+    created = fields.Boolean()
+    total = fields.Float()
+
+
+def _store(collection: str, doc: dict[str, Any], moment: datetime) -> tuple[dict[str, Any], int]:
+    doc["month"] = month_of(moment, current_app.config["SETTINGS"].tz)
+    doc["stored_at"] = datetime.now(UTC)
+    try:
+        get_db()[collection].insert_one(doc)
+        return {**doc, "created": True}, 201
+    except DuplicateKeyError:  # a re-post: nothing changes
+        return {
+            **(get_db()[collection].find_one({"_id": doc["_id"]}) or doc),
+            "created": False,
+        }, 200
+
+
+def total_of(items: list[dict[str, Any]]) -> float:
+    """A form's weighted item scores on 0-100."""
+    weight = sum(i["weight"] for i in items)
+    return 100 * sum(i["weight"] * i["score"] / i["max"] for i in items) / weight
+
+
+@bp.post("/monitor-scores")
+@require_api_key("write")
+@bp.arguments(MonitorScoreSchema)
+@error_responses(bp, {**AUTH_ERRORS, **_BODY})
+@bp.response(201, StoredSchema)
+@bp.alt_response(200, schema=StoredSchema, description="Already recorded: nothing new.")
+def monitor_score(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """A QA monitor's score of one contact (idempotent per monitor and contact)."""
+    rid = response_id(body["channel"], body["interaction_id"])
+    doc = {
+        "_id": f"{body['monitor_id']}|{rid}",
+        "rid": rid,
+        **body,
+        "total": total_of(body["items"]),
+    }
+    return _store("monitor_scores", doc, body["scored_at"])
+
+
+@bp.post("/agent-ratings")
+@require_api_key("write")
+@bp.arguments(AgentRatingSchema)
+@error_responses(bp, {**AUTH_ERRORS, **_BODY})
+@bp.response(201, StoredSchema)
+@bp.alt_response(200, schema=StoredSchema, description="Already recorded: nothing new.")
+def agent_rating(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """The agent's estimate of the customer's satisfaction (idempotent per contact)."""
+    rid = response_id(body["channel"], body["interaction_id"])
+    return _store("agent_ratings", {"_id": rid, **body}, body["rated_at"])
+
+
+@bp.post("/thanks")
+@require_api_key("write")
+@bp.arguments(ThanksSchema)
+@error_responses(bp, {**AUTH_ERRORS, **_BODY})
+@bp.response(201, StoredSchema)
+@bp.alt_response(200, schema=StoredSchema, description="Already recorded: nothing new.")
+def thanks(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """A thank-you letter or message for an agent (idempotent on its source id)."""
+    doc = {"_id": f"{body['source']}:{body['source_id']}", **body}
+    return _store("thanks", doc, body["received_at"])
+
+
+class CalibrationQuery(Schema):
+    month = fields.String(required=True, validate=MONTH)
+    by = fields.String(required=True, validate=validate.OneOf(["agent", "team", "monitor"]))
+
+
+class CalibrationReport(Schema):
+    month = fields.String()
+    by = fields.String()
+    rows = fields.List(fields.Dict())
+    monitors = fields.Dict(metadata={"description": "monitor vs monitor: alpha overall, pairs"})
+
+
+def _customers(rids: list[str], month: str) -> dict[str, dict[str, Any]]:
+    found = get_db().responses.find(
+        {"_id": {"$in": rids}, "month": month, "scores.csat": {"$exists": True}},
+        {"scores": 1, "agent_id": 1, "team": 1},
+    )
+    return {d["_id"]: d for d in found}
+
+
+@bp.get("/calibration")
+@require_api_key("read")
+@bp.arguments(CalibrationQuery, location="query")
+@error_responses(bp, {**AUTH_ERRORS, 422: "`validation_error`."})
+@bp.response(200, CalibrationReport)
+def calibration_report(query: dict[str, Any]) -> dict[str, Any]:
+    """Monitors against customers, agents' self-ratings against customers, monitors against
+    each other, for one month (each record in the month of its own timestamp)."""
+    db, month, by = get_db(), query["month"], query["by"]
+    scores = list(db.monitor_scores.find({"month": month}))
+    ratings = list(db.agent_ratings.find({"month": month}))
+    customers = _customers(sorted({s["rid"] for s in scores} | {r["_id"] for r in ratings}), month)
+    per_contact: dict[str, dict[str, float]] = defaultdict(dict)
+    for s in scores:
+        per_contact[s["rid"]][s["monitor_id"]] = s["total"]
+    pairs: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    if by == "monitor":
+        for s in scores:
+            if s["rid"] in customers:
+                pairs[s["monitor_id"]].append((s["total"], customers[s["rid"]]["scores"]["csat"]))
+    else:
+        first = {s["rid"]: s for s in scores}
+        for rid, totals in per_contact.items():
+            if rid in customers:
+                group = first[rid].get(by) or "(none)"
+                pairs[group].append(
+                    (sum(totals.values()) / len(totals), customers[rid]["scores"]["csat"])
+                )
+    own: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    if by != "monitor":
+        for r in ratings:
+            if r["_id"] in customers:
+                own[r.get(by) or "(none)"].append(
+                    (r["rating"], customers[r["_id"]]["scores"]["csat"])
+                )
+    rows = [
+        {
+            "value": value,
+            "monitor_vs_customer": calibration.monitor_vs_customer(pairs.get(value, [])),
+            **(
+                {"self_vs_customer": calibration.self_vs_customer(own.get(value, []))}
+                if by != "monitor"
+                else {}
+            ),
+        }
+        for value in sorted(set(pairs) | set(own))
+    ]
+    monitors = {**calibration.alpha(per_contact), "pairs": calibration.pairwise_alpha(per_contact)}
+    return {"month": month, "by": by, "rows": rows, "monitors": monitors}

@@ -1,0 +1,191 @@
+"""Calibration: figures checked against values computed independently of the code under test."""
+
+from __future__ import annotations
+
+import math
+from itertools import permutations
+
+import pytest
+
+import aggregator
+from survey_core import calibration
+from tests.pipeline import fold, submit
+
+MONTH = "2026-10"
+WHEN = "2026-10-15T10:00:00+08:00"
+
+
+def ranks(values):
+    ordered = sorted(values)
+    return [sum(i + 1 for i, v in enumerate(ordered) if v == x) / ordered.count(x) for x in values]
+
+
+def pearson(xs, ys):
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    return cov / math.sqrt(sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys))
+
+
+def alpha_by_hand(units):
+    """Krippendorff's alpha, interval metric, from its definition (units: lists of values)."""
+    units = [u for u in units if len(u) >= 2]
+    values = [v for u in units for v in u]
+    n = len(values)
+    observed = (
+        sum(sum((a - b) ** 2 for a, b in permutations(u, 2)) / (len(u) - 1) for u in units) / n
+    )
+    expected = sum((a - b) ** 2 for a, b in permutations(values, 2)) / (n * (n - 1))
+    return 1 - observed / expected
+
+
+def test_spearman_and_its_bonett_wright_interval():
+    xs, ys = [70, 85, 60, 90, 75, 40], [50, 100, 25, 75, 75, 0]
+    r = pearson(ranks(xs), ranks(ys))
+    se = math.sqrt((1 + r * r / 2) / (len(xs) - 3))
+    z = 1.959963984540054
+    found = calibration.spearman(xs, ys)
+    assert found["r"] == pytest.approx(r, abs=1e-12)
+    assert found["ci"] == pytest.approx(
+        [math.tanh(math.atanh(r) - z * se), math.tanh(math.atanh(r) + z * se)], abs=1e-12
+    )
+    assert calibration.spearman(xs[:3], ys[:3])["ci"] is None
+
+
+def test_kappa_agreement_and_the_flag():
+    pairs = [(5, 5)] * 12 + [(4, 2)] * 6 + [(5, 4)] * 2
+    found = calibration.self_vs_customer(pairs)
+    p_own, p_theirs, agree = 1.0, 14 / 20, 14 / 20
+    chance = p_own * p_theirs
+    assert found["agreement_pct"] == pytest.approx(70.0)
+    assert (
+        found["kappa"] is None
+        if chance == 1
+        else found["kappa"] == pytest.approx((agree - chance) / (1 - chance))
+    )
+    assert found["flagged"] is True
+    assert calibration.self_vs_customer(pairs[:19])["flagged"] is False  # n < 20
+    mixed = [(5, 5), (2, 1), (4, 2), (1, 4)]
+    po, pa, pb = 2 / 4, 2 / 4, 2 / 4
+    pe = pa * pb + (1 - pa) * (1 - pb)
+    assert calibration.self_vs_customer(mixed)["kappa"] == pytest.approx((po - pe) / (1 - pe))
+
+
+def test_krippendorffs_alpha_matches_its_definition():
+    scores = {
+        "c1": {"M1": 80.0, "M2": 75.0},
+        "c2": {"M1": 60.0, "M2": 65.0, "M3": 55.0},
+        "c3": {"M1": 90.0, "M3": 95.0},
+        "c4": {"M2": 40.0, "M3": 50.0},
+        "c5": {"M1": 70.0},  # one monitor: not pairable
+    }
+    units = [list(s.values()) for s in scores.values()]
+    found = calibration.alpha(scores)
+    assert found["n"] == 4 and found["alpha"] == pytest.approx(alpha_by_hand(units), abs=1e-12)
+    pairs = {tuple(p["monitors"]): p for p in calibration.pairwise_alpha(scores)}
+    assert pairs[("M1", "M2")]["n"] == 2
+    assert pairs[("M1", "M2")]["alpha"] == pytest.approx(
+        alpha_by_hand([[80, 75], [60, 65]]), abs=1e-12
+    )
+
+
+@pytest.fixture
+def client(config):
+    return aggregator.create_app(config).test_client()
+
+
+def item(score, max_=10, weight=1.0):
+    return {"key": f"k{score}{max_}{weight}", "score": score, "max": max_, "weight": weight}
+
+
+def test_the_calibration_report_joins_monitors_self_ratings_and_customers(client, api_key, db):
+    writer = api_key("write")
+    contacts = {"T1": (5, 4, 5), "T2": (2, 5, 1), "T3": (4, 4, 3), "T4": (1, 2, 2), "T5": (3, 5, 4)}
+    for interaction, (csat, own, _) in contacts.items():
+        submit(
+            db,
+            {
+                "channel": "chat",
+                "interaction_id": interaction,
+                "agent_id": "A1",
+                "team": "north",
+                "survey": "post-contact",
+                "version": 1,
+                "month": MONTH,
+            },
+            {"csat": csat},
+        )
+        body = {
+            "interaction_id": interaction,
+            "channel": "chat",
+            "agent": "A1",
+            "team": "north",
+            "rating": own,
+            "rated_at": WHEN,
+        }
+        assert client.post("/api/v1/agent-ratings", json=body, headers=writer).status_code == 201
+    fold(db)
+    totals = {}
+    for interaction, (_, _, monitor_score) in contacts.items():
+        for monitor, shift in (("M1", 0), ("M2", 1)):
+            body = {
+                "interaction_id": interaction,
+                "channel": "chat",
+                "agent": "A1",
+                "team": "north",
+                "monitor_id": monitor,
+                "scored_at": WHEN,
+                "form": {"id": "f", "version": 1},
+                "items": [item(min(10, monitor_score * 2 + shift)), item(8, weight=3)],
+            }
+            response = client.post("/api/v1/monitor-scores", json=body, headers=writer)
+            assert response.status_code == 201, response.get_json()
+            totals.setdefault(interaction, {})[monitor] = response.get_json()["total"]
+            assert (
+                client.post("/api/v1/monitor-scores", json=body, headers=writer).status_code == 200
+            )
+    assert totals["T1"]["M1"] == pytest.approx(100 * (1 * 10 / 10 + 3 * 8 / 10) / 4)
+    report = client.get(
+        f"/api/v1/calibration?month={MONTH}&by=agent", headers=api_key("read")
+    ).get_json()
+    (row,) = report["rows"]
+    mean_monitor = {c: sum(t.values()) / 2 for c, t in totals.items()}
+    customer = {c: (v[0] - 1) * 25 for c, v in contacts.items()}
+    order = sorted(contacts)
+    expected = calibration.spearman([mean_monitor[c] for c in order], [customer[c] for c in order])
+    mvc = row["monitor_vs_customer"]
+    assert mvc["n"] == 5 and mvc["spearman"]["r"] == pytest.approx(
+        pearson(ranks([mean_monitor[c] for c in order]), ranks([customer[c] for c in order]))
+    )
+    assert mvc["spearman"]["ci"] == pytest.approx(expected["ci"], abs=1e-12)
+    assert mvc["mean_difference"] == pytest.approx(
+        sum(mean_monitor.values()) / 5 - sum(customer.values()) / 5
+    )
+    svc = row["self_vs_customer"]
+    assert svc["n"] == 5 and svc["agreement_pct"] == pytest.approx(60.0)
+    units = [list(t.values()) for t in totals.values()]
+    assert report["monitors"]["alpha"] == pytest.approx(alpha_by_hand(units), abs=1e-9)
+    assert report["monitors"]["n"] == 5
+    by_monitor = client.get(
+        f"/api/v1/calibration?month={MONTH}&by=monitor", headers=api_key("read")
+    ).get_json()
+    assert [r["value"] for r in by_monitor["rows"]] == ["M1", "M2"]
+
+
+def test_thanks_are_idempotent_and_bad_scores_are_refused(client, api_key, db):
+    writer = api_key("write")
+    body = {"source": "mail", "source_id": "m-1", "agent": "A1", "received_at": WHEN}
+    assert client.post("/api/v1/thanks", json=body, headers=writer).status_code == 201
+    assert client.post("/api/v1/thanks", json=body, headers=writer).status_code == 200
+    assert db.thanks.count_documents({}) == 1
+    bad = {"interaction_id": "T1", "channel": "chat", "agent": "A1", "rating": 6, "rated_at": WHEN}
+    assert client.post("/api/v1/agent-ratings", json=bad, headers=writer).status_code == 422
+    over = {
+        "interaction_id": "T1",
+        "channel": "chat",
+        "agent": "A1",
+        "monitor_id": "M1",
+        "scored_at": WHEN,
+        "form": {"id": "f"},
+        "items": [item(11)],
+    }
+    assert client.post("/api/v1/monitor-scores", json=over, headers=writer).status_code == 422
