@@ -209,3 +209,85 @@ def calibration_report(query: dict[str, Any]) -> dict[str, Any]:
     ]
     monitors = {**calibration.alpha(per_contact), "pairs": calibration.pairwise_alpha(per_contact)}
     return {"month": month, "by": by, "rows": rows, "monitors": monitors}
+
+
+class AgentReportQuery(Schema):
+    month = fields.String(required=True, validate=MONTH)
+    min_n = fields.Integer(
+        validate=validate.Range(0, 100_000),
+        metadata={"description": "CSAT answers an agent needs for the honour roll (default 5)."},
+    )
+
+
+class AgentRow(Schema):
+    agent = fields.String()
+    thanks = fields.Integer()
+    complaints = fields.Integer()
+    surveyed = fields.Integer()
+    complaint_rate = fields.Float(allow_none=True)
+    monitor_mean = fields.Float(allow_none=True, metadata={"description": "0-100"})
+    monitor_n = fields.Integer()
+    csat = fields.Dict()
+    eligible = fields.Boolean(metadata={"description": "CSAT n >= min_n: may be on the roll"})
+
+
+class AgentReport(Schema):
+    month = fields.String()
+    min_n = fields.Integer()
+    agents = fields.List(fields.Nested(AgentRow))
+    honour_roll = fields.List(fields.Nested(AgentRow))
+
+
+def _per_agent(collection: str, month: str, value: str | None = None) -> dict[str, tuple]:
+    group: dict[str, Any] = {"_id": "$agent", "n": {"$sum": 1}}
+    if value:
+        group["mean"] = {"$avg": f"${value}"}
+    found = get_db()[collection].aggregate([{"$match": {"month": month}}, {"$group": group}])
+    return {str(d["_id"]): (d["n"], d.get("mean")) for d in found if d["_id"]}
+
+
+@bp.get("/agents/report")
+@require_api_key("read")
+@bp.arguments(AgentReportQuery, location="query")
+@error_responses(bp, {**AUTH_ERRORS, 422: "`validation_error`."})
+@bp.response(200, AgentReport)
+def agent_report(query: dict[str, Any]) -> dict[str, Any]:
+    """Per agent in a month: thank-you letters, complaints and their rate, the mean monitor
+    score, CSAT; and the honour roll: most thanks first, then the higher CSAT, among agents
+    with at least `min_n` CSAT answers."""
+    from aggregator.views import survey_of
+    from survey_core import scoring
+    from survey_core.rollups import queries
+
+    db, month = get_db(), query["month"]
+    min_n = query.get("min_n", 5)
+    surveyed = queries.by_value(db, survey_of(db), month, "agent")
+    thanked = _per_agent("thanks", month)
+    complained = _per_agent("complaints", month)
+    monitored = _per_agent("monitor_scores", month, "total")
+    rows = []
+    for agent in sorted(
+        (set(surveyed) | set(thanked) | set(complained) | set(monitored)) - {"(none)"}
+    ):
+        counters = surveyed.get(agent)
+        taken = queries.responses_count(counters["funnel"]) if counters else 0
+        csat = scoring.csat(counters["csat"] if counters else None)
+        n_complaints = complained.get(agent, (0, None))[0]
+        rows.append(
+            {
+                "agent": agent,
+                "thanks": thanked.get(agent, (0, None))[0],
+                "complaints": n_complaints,
+                "surveyed": taken,
+                "complaint_rate": n_complaints / taken if taken else None,
+                "monitor_mean": monitored.get(agent, (0, None))[1],
+                "monitor_n": monitored.get(agent, (0, None))[0],
+                "csat": csat,
+                "eligible": csat["n"] >= min_n,
+            }
+        )
+    roll = sorted(
+        (r for r in rows if r["eligible"]),
+        key=lambda r: (-r["thanks"], -(r["csat"]["value"] or 0), r["agent"]),
+    )
+    return {"month": month, "min_n": min_n, "agents": rows, "honour_roll": roll[:10]}

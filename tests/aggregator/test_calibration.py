@@ -189,3 +189,53 @@ def test_thanks_are_idempotent_and_bad_scores_are_refused(client, api_key, db):
         "items": [item(11)],
     }
     assert client.post("/api/v1/monitor-scores", json=over, headers=writer).status_code == 422
+
+
+def test_the_agent_report_and_the_honour_roll(client, api_key, db):
+    writer, reader = api_key("write"), api_key("read")
+    csat_by_agent = {
+        "A1": [5, 5, 3, 5, 5],
+        "A2": [5, 5, 5, 5, 5],
+        "A3": [5, 4],
+        "A4": [2, 3, 2, 1, 2],
+    }
+    serial = 0
+    for agent, answers in csat_by_agent.items():
+        for csat in answers:
+            serial += 1
+            meta = {
+                "channel": "chat",
+                "interaction_id": f"I{serial}",
+                "agent_id": agent,
+                "team": "north",
+                "survey": "post-contact",
+                "version": 1,
+                "month": MONTH,
+            }
+            submit(db, meta, {"csat": csat})
+    fold(db)
+    letters = {"A1": 3, "A2": 3, "A3": 9, "A4": 1}
+    for agent, count in letters.items():
+        for i in range(count):
+            body = {
+                "source": "mail",
+                "source_id": f"{agent}-{i}",
+                "agent": agent,
+                "received_at": WHEN,
+            }
+            client.post("/api/v1/thanks", json=body, headers=writer)
+    complaint = {
+        "source": "crm",
+        "external_id": "C1",
+        "category": "general",
+        "agent": "A4",
+        "occurred_at": WHEN,
+    }
+    client.post("/api/v1/complaints", json=complaint, headers=writer)
+    report = client.get(f"/api/v1/agents/report?month={MONTH}", headers=reader).get_json()
+    rows = {r["agent"]: r for r in report["agents"]}
+    assert rows["A3"]["thanks"] == 9 and rows["A3"]["eligible"] is False  # 2 CSAT answers < 5
+    assert rows["A4"]["complaints"] == 1 and rows["A4"]["complaint_rate"] == pytest.approx(0.2)
+    # A1 and A2 tie on thanks: the higher CSAT (A2, 100% against 80%) first; A3 is under min_n.
+    assert rows["A2"]["csat"]["value"] == 100.0 and rows["A1"]["csat"]["value"] == 80.0
+    assert [r["agent"] for r in report["honour_roll"]] == ["A2", "A1", "A4"]
