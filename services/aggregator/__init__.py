@@ -1,4 +1,5 @@
-"""Read-only reporting: monthly CSAT, NPS, CES, breakdowns, funnel; OpenAPI and Swagger UI."""
+"""Reporting (monthly CSAT, NPS, CES, breakdowns, funnel, trainers), quality management
+(complaints, alerts, follow-ups, calibration), the dashboard; OpenAPI and Swagger UI."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the aggregator service; `config` overrides environment settings (tests)."""
-    from aggregator import complaints, follow_ups, quality, trainers, views
+    from aggregator import complaints, dashboard, follow_ups, quality, trainers, views
     from aggregator.settings import AggregatorSettings
     from survey_core.web.app import create_service_app
     from survey_core.web.openapi import init_api
@@ -21,4 +22,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "Voice of Customer reporting API",
         [views.bp, trainers.bp, complaints.bp, follow_ups.bp, quality.bp],
     )
+    dashboard.init_app(app)
     return app

@@ -168,7 +168,12 @@ def _customers(rids: list[str], month: str) -> dict[str, dict[str, Any]]:
 def calibration_report(query: dict[str, Any]) -> dict[str, Any]:
     """Monitors against customers, agents' self-ratings against customers, monitors against
     each other, for one month (each record in the month of its own timestamp)."""
-    db, month, by = get_db(), query["month"], query["by"]
+    return calibration_of(query["month"], query["by"])
+
+
+def calibration_of(month: str, by: str) -> dict[str, Any]:
+    """The calibration report of `month` grouped `by` agent, team or monitor."""
+    db = get_db()
     scores = list(db.monitor_scores.find({"month": month}))
     ratings = list(db.agent_ratings.find({"month": month}))
     customers = _customers(sorted({s["rid"] for s in scores} | {r["_id"] for r in ratings}), month)
@@ -255,12 +260,16 @@ def agent_report(query: dict[str, Any]) -> dict[str, Any]:
     """Per agent in a month: thank-you letters, complaints and their rate, the mean monitor
     score, CSAT; and the honour roll: most thanks first, then the higher CSAT, among agents
     with at least `min_n` CSAT answers."""
+    return agents_of(query["month"], query.get("min_n", 5))
+
+
+def agents_of(month: str, min_n: int) -> dict[str, Any]:
+    """The agent report of `month`."""
     from aggregator.views import survey_of
     from survey_core import scoring
     from survey_core.rollups import queries
 
-    db, month = get_db(), query["month"]
-    min_n = query.get("min_n", 5)
+    db = get_db()
     surveyed = queries.by_value(db, survey_of(db), month, "agent")
     thanked = _per_agent("thanks", month)
     complained = _per_agent("complaints", month)

@@ -12,9 +12,13 @@ from survey_core.settings import ComplaintSettings, Source
 @dataclass(frozen=True)
 class AggregatorSettings(ComplaintSettings):
     min_trainer_sample: int
+    secret_key: str  # signs the dashboard's session cookie
+    dashboard_cookie_secure: bool
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
         return super().read(src) | {
-            "min_trainer_sample": src.integer("MIN_TRAINER_SAMPLE", 5, minimum=0)
+            "min_trainer_sample": src.integer("MIN_TRAINER_SAMPLE", 5, minimum=0),
+            "secret_key": src.secret("SECRET_KEY"),
+            "dashboard_cookie_secure": src.boolean("DASHBOARD_COOKIE_SECURE", not src.dev),
         }

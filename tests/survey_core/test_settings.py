@@ -33,7 +33,10 @@ def test_a_service_needs_only_its_own_secrets():
     assert not hasattr(reporting, "twilio_auth_token")
     import aggregator
 
-    app = aggregator.create_app({"VOC_ENV": "production", "MONGO_URI": "mongodb://db:27017"})
+    production = {"VOC_ENV": "production", "MONGO_URI": "mongodb://db:27017"}
+    with pytest.raises(ConfigError, match="SECRET_KEY"):  # its dashboard's session cookie
+        aggregator.create_app(production)
+    app = aggregator.create_app(production | {"SECRET_KEY": "s"})  # no Twilio, no hash key
     assert app.config["SETTINGS"].env == "production"
 
 

@@ -1,0 +1,221 @@
+"""The quality manager's dashboard at /dashboard: the month at a glance, server-rendered.
+
+Sign-in takes a `read` key once and keeps only its hash in the signed, HttpOnly (and, outside
+development, Secure) session cookie; every page load checks that key again, so revoking it
+signs the browser out. Every figure comes from the same functions as the JSON API.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from aggregator import charts
+from aggregator.quality import agents_of, calibration_of
+from aggregator.views import survey_of
+from survey_core.months import MONTH_RE, month_of, month_range, parse_month
+from survey_core.rollups import queries, trainers
+from survey_core.storage.client import get_db
+from survey_core.surveys.schema import LANGUAGES
+from survey_core.web.auth import GRANTS, hash_key
+from survey_core.web.security import CSRF_FIELD, csrf_ok, csrf_token, page_headers
+
+bp = Blueprint(
+    "dashboard",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/dashboard",
+)
+SIGN_IN = "dashboard-sign-in"  # what the sign-in form's CSRF token is bound to
+BREAKDOWNS = ("agent", "team", "reason", "channel")
+
+
+def _signed_in() -> dict[str, Any] | None:
+    key_hash = session.get("key_hash")
+    if not key_hash:
+        return None
+    record = get_db().api_keys.find_one({"key_hash": key_hash, "revoked_at": None})
+    return record if record and "read" in GRANTS.get(record["scope"], set()) else None
+
+
+def _language() -> str:
+    asked_for = request.values.get("lang") or session.get("lang")
+    language = asked_for if asked_for in LANGUAGES else "zh-CN"
+    session["lang"] = language
+    g.language = language
+    return language
+
+
+def _months_before(month: str, count: int) -> list[str]:
+    year, m = parse_month(month)
+    index = year * 12 + m - 1 - (count - 1)
+    return month_range(f"{index // 12:04d}-{index % 12 + 1:02d}", month)
+
+
+def _chart(rows: list[dict[str, Any]], metric: str, lo: float, hi: float) -> dict[str, Any]:
+    points = []
+    for row in rows:
+        figure = row[metric]
+        ci = figure.get("ci") or [None, None]
+        points.append(charts.Point(row["month"], figure.get("value"), ci[0], ci[1], figure["n"]))
+    return {"svg": charts.band_chart(points, lo, hi), "points": points}
+
+
+def _month() -> str:
+    asked_for = request.args.get("month", "")
+    if MONTH_RE.match(asked_for) and "\n" not in asked_for:
+        return asked_for
+    return month_of(datetime.now(UTC), current_app.config["SETTINGS"].tz)
+
+
+def _comments(month: str) -> list[dict[str, Any]]:
+    found = (
+        get_db()
+        .responses.find(
+            {"month": month, "answers.comment": {"$exists": True}, "channel": {"$ne": "training"}},
+            {"answers.comment": 1, "agent_id": 1, "submitted_at": 1, "scores": 1},
+        )
+        .sort("submitted_at", -1)
+        .limit(10)
+    )
+    return list(found)
+
+
+@bp.get("/dashboard")
+def dashboard() -> Any:
+    """The month at a glance (signed in), else the sign-in page."""
+    language = _language()
+    if _signed_in() is None:
+        return redirect(url_for("dashboard.sign_in_page", lang=language))
+    db, month = get_db(), _month()
+    min_n = request.args.get("min_n", "0")
+    min_n_value = int(min_n) if min_n.isascii() and min_n.isdigit() and len(min_n) < 7 else 0
+    settings = current_app.config["SETTINGS"]
+    months = _months_before(month, 12)
+    rows = queries.monthly(db, survey_of(db), months, {}, "adjusted")
+    now = datetime.now(UTC)
+    html = render_template(
+        "dashboard.html",
+        language=language,
+        month=month,
+        months=_months_before(month, 24),
+        min_n=min_n_value,
+        csrf_field=CSRF_FIELD,
+        csrf_token=csrf_token(settings.secret_key, session["key_hash"]),
+        rows=rows,
+        charts={
+            "csat": _chart(rows, "csat", 0, 100),
+            "nps": _chart(rows, "nps", -100, 100),
+            "ces": _chart(rows, "ces", 1, 5),
+        },
+        breakdowns={
+            by: queries.breakdown(db, survey_of(db), month, by, min_n_value, "adjusted")
+            for by in BREAKDOWNS
+        },
+        funnel=queries.funnel(db, survey_of(db), month, None),
+        ranking=trainers.ranking_of(db, survey_of(db), month, settings.min_trainer_sample),
+        alerts=list(db.alerts.find({"status": "open"}).sort("opened_at", -1).limit(20)),
+        overdue=list(
+            db.follow_ups.find({"status": {"$ne": "resolved"}, "due_at": {"$lt": now}})
+            .sort("due_at", 1)
+            .limit(20)
+        ),
+        flags=[
+            r
+            for r in calibration_of(month, "agent")["rows"]
+            if (r.get("self_vs_customer") or {}).get("flagged")
+        ],
+        agents=agents_of(month, settings.min_trainer_sample),
+        comments=_comments(month),
+    )
+    return Response(html, mimetype="text/html")
+
+
+@bp.get("/dashboard/sign-in")
+def sign_in_page() -> Response:
+    """The sign-in form."""
+    language = _language()
+    settings = current_app.config["SETTINGS"]
+    html = render_template(
+        "signin.html",
+        language=language,
+        csrf_field=CSRF_FIELD,
+        csrf_token=csrf_token(settings.secret_key, SIGN_IN),
+        problem=None,
+    )
+    return Response(html, mimetype="text/html")
+
+
+@bp.post("/dashboard/sign-in")
+def sign_in() -> Any:
+    """Check the key (read scope) and keep its hash in the session cookie."""
+    language = _language()
+    settings = current_app.config["SETTINGS"]
+    if not csrf_ok(settings.secret_key, SIGN_IN, request, 86400, settings.public_base_url):
+        return Response(_("This form has expired. Reload the page to answer."), status=400)
+    key = (request.form.get("key") or "").strip()
+    record = get_db().api_keys.find_one({"key_hash": hash_key(key), "revoked_at": None})
+    if not key or record is None or "read" not in GRANTS.get(record["scope"], set()):
+        html = render_template(
+            "signin.html",
+            language=language,
+            csrf_field=CSRF_FIELD,
+            csrf_token=csrf_token(settings.secret_key, SIGN_IN),
+            problem=_("This key is unknown, revoked or may not read reports."),
+        )
+        return Response(html, status=401, mimetype="text/html")
+    session.clear()
+    session.permanent = False
+    session["key_hash"] = hash_key(key)
+    session["lang"] = language
+    return redirect(url_for("dashboard.dashboard"))
+
+
+@bp.post("/dashboard/sign-out")
+def sign_out() -> Any:
+    """Forget the key."""
+    settings = current_app.config["SETTINGS"]
+    bound = session.get("key_hash") or ""
+    if bound and csrf_ok(settings.secret_key, bound, request, 86400, settings.public_base_url):
+        session.clear()
+    return redirect(url_for("dashboard.sign_in_page"))
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    return page_headers(response, "'none'")
+
+
+def init_app(app: Flask) -> None:
+    """The dashboard, its session cookie and its languages."""
+    from flask_babel import Babel
+
+    from survey_core.web.pages import TRANSLATIONS, page_locale
+
+    settings = app.config["SETTINGS"]
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=settings.dashboard_cookie_secure,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="voc_dashboard",
+        BABEL_DEFAULT_LOCALE="zh_CN",
+        BABEL_TRANSLATION_DIRECTORIES=TRANSLATIONS,
+    )
+    Babel(app, locale_selector=page_locale)
+    app.register_blueprint(bp)
