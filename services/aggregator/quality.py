@@ -7,11 +7,12 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from pymongo.errors import DuplicateKeyError
 
+from aggregator.csv_export import csv_response, wants_csv
 from survey_core import calibration
 from survey_core.months import month_of
 from survey_core.responses.events import response_id
@@ -143,6 +144,24 @@ def thanks(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 class CalibrationQuery(Schema):
     month = fields.String(required=True, validate=MONTH)
     by = fields.String(required=True, validate=validate.OneOf(["agent", "team", "monitor"]))
+    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
+
+
+CALIBRATION_COLUMNS = [
+    ("monitor_n", ("monitor_vs_customer", "n")),
+    ("monitor_mean", ("monitor_vs_customer", "monitor_mean")),
+    ("customer_mean", ("monitor_vs_customer", "customer_mean")),
+    ("spearman_r", ("monitor_vs_customer", "spearman", "r")),
+    ("spearman_ci_low", ("monitor_vs_customer", "spearman", "ci", 0)),
+    ("spearman_ci_high", ("monitor_vs_customer", "spearman", "ci", 1)),
+    ("mean_difference", ("monitor_vs_customer", "mean_difference")),
+    ("self_n", ("self_vs_customer", "n")),
+    ("agreement_pct", ("self_vs_customer", "agreement_pct")),
+    ("kappa", ("self_vs_customer", "kappa")),
+    ("self_satisfied_pct", ("self_vs_customer", "self_satisfied_pct")),
+    ("customer_satisfied_pct", ("self_vs_customer", "customer_satisfied_pct")),
+    ("flagged", ("self_vs_customer", "flagged")),
+]
 
 
 class CalibrationReport(Schema):
@@ -165,15 +184,21 @@ def _customers(rids: list[str], month: str) -> dict[str, dict[str, Any]]:
 @bp.arguments(CalibrationQuery, location="query")
 @error_responses(bp, {**AUTH_ERRORS, 422: "`validation_error`."})
 @bp.response(200, CalibrationReport)
-def calibration_report(query: dict[str, Any]) -> dict[str, Any]:
+def calibration_report(query: dict[str, Any]) -> Any:
     """Monitors against customers, agents' self-ratings against customers, monitors against
-    each other, for one month (each record in the month of its own timestamp)."""
-    return calibration_of(query["month"], query["by"])
+    each other, for one month (each record in the month of its own timestamp); CSV: one row
+    per value (the monitor-vs-monitor alpha is in the JSON)."""
+    report = calibration_of(query["month"], query["by"])
+    if wants_csv(query.get("format"), request.headers.get("Accept", "")):
+        name = f"calibration-{query['by']}-{query['month']}.csv"
+        return csv_response(report["rows"], "value", name, CALIBRATION_COLUMNS)
+    return report
 
 
 def calibration_of(month: str, by: str) -> dict[str, Any]:
     """The calibration report of `month` grouped `by` agent, team or monitor."""
     db = get_db()
+    share = current_app.config["SETTINGS"].self_rating_flag_share
     scores = list(db.monitor_scores.find({"month": month}))
     ratings = list(db.agent_ratings.find({"month": month}))
     customers = _customers(sorted({s["rid"] for s in scores} | {r["_id"] for r in ratings}), month)
@@ -205,7 +230,7 @@ def calibration_of(month: str, by: str) -> dict[str, Any]:
             "value": value,
             "monitor_vs_customer": calibration.monitor_vs_customer(pairs.get(value, [])),
             **(
-                {"self_vs_customer": calibration.self_vs_customer(own.get(value, []))}
+                {"self_vs_customer": calibration.self_vs_customer(own.get(value, []), share)}
                 if by != "monitor"
                 else {}
             ),

@@ -14,6 +14,7 @@ class AggregatorSettings(ComplaintSettings):
     min_trainer_sample: int
     secret_key: str  # signs the dashboard's session cookie
     dashboard_cookie_secure: bool
+    self_rating_flag_share: float
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
@@ -21,4 +22,5 @@ class AggregatorSettings(ComplaintSettings):
             "min_trainer_sample": src.integer("MIN_TRAINER_SAMPLE", 5, minimum=0),
             "secret_key": src.secret("SECRET_KEY"),
             "dashboard_cookie_secure": src.boolean("DASHBOARD_COOKIE_SECURE", not src.dev),
+            "self_rating_flag_share": src.number("SELF_RATING_FLAG_SHARE", 0.95),
         }

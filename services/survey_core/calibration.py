@@ -61,8 +61,8 @@ def satisfied(score: int) -> bool:
     return score >= 4
 
 
-def self_vs_customer(pairs: Sequence[tuple[int, int]]) -> dict[str, Any]:
-    """(agent's self-rating 1-5, customer CSAT 1-5) per contact."""
+def self_vs_customer(pairs: Sequence[tuple[int, int]], share: float = FLAG_SHARE) -> dict[str, Any]:
+    """(agent's self-rating 1-5, customer CSAT 1-5) per contact; flagged at `share`."""
     n = len(pairs)
     if n == 0:
         return {
@@ -85,7 +85,7 @@ def self_vs_customer(pairs: Sequence[tuple[int, int]]) -> dict[str, Any]:
         "kappa": kappa,
         "self_satisfied_pct": 100 * p_own,
         "customer_satisfied_pct": 100 * p_theirs,
-        "flagged": n >= FLAG_MIN_N and p_own >= FLAG_SHARE and p_theirs < FLAG_SHARE,
+        "flagged": n >= FLAG_MIN_N and p_own >= share and p_theirs < share,
     }
 
 

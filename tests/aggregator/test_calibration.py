@@ -239,3 +239,12 @@ def test_the_agent_report_and_the_honour_roll(client, api_key, db):
     # A1 and A2 tie on thanks: the higher CSAT (A2, 100% against 80%) first; A3 is under min_n.
     assert rows["A2"]["csat"]["value"] == 100.0 and rows["A1"]["csat"]["value"] == 80.0
     assert [r["agent"] for r in report["honour_roll"]] == ["A2", "A1", "A4"]
+
+
+def test_the_calibration_report_as_csv(client, api_key, db):
+    response = client.get(
+        f"/api/v1/calibration?month={MONTH}&by=agent&format=csv", headers=api_key("read")
+    )
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    header = response.get_data(as_text=True).lstrip("\ufeff").splitlines()[0]
+    assert header.startswith("value,monitor_n,monitor_mean,customer_mean,spearman_r")
