@@ -151,6 +151,7 @@ CALIBRATION_COLUMNS = [
     ("monitor_n", ("monitor_vs_customer", "n")),
     ("monitor_mean", ("monitor_vs_customer", "monitor_mean")),
     ("customer_mean", ("monitor_vs_customer", "customer_mean")),
+    ("customer_csat_mean", ("monitor_vs_customer", "customer_csat_mean")),
     ("spearman_r", ("monitor_vs_customer", "spearman", "r")),
     ("spearman_ci_low", ("monitor_vs_customer", "spearman", "ci", 0)),
     ("spearman_ci_high", ("monitor_vs_customer", "spearman", "ci", 1)),

@@ -51,7 +51,8 @@ def monitor_vs_customer(pairs: Sequence[tuple[float, int]]) -> dict[str, Any]:
     return {
         "n": n,
         "monitor_mean": sum(monitor) / n if n else None,
-        "customer_mean": sum(customer) / n if n else None,
+        "customer_mean": sum(customer) / n if n else None,  # on 0-100
+        "customer_csat_mean": sum(c for _, c in pairs) / n if n else None,  # on 1-5
         "spearman": spearman(monitor, customer),
         "mean_difference": (sum(monitor) - sum(customer)) / n if n else None,
     }

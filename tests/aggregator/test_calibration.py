@@ -157,6 +157,7 @@ def test_the_calibration_report_joins_monitors_self_ratings_and_customers(client
         pearson(ranks([mean_monitor[c] for c in order]), ranks([customer[c] for c in order]))
     )
     assert mvc["spearman"]["ci"] == pytest.approx(expected["ci"], abs=1e-12)
+    assert mvc["customer_csat_mean"] == pytest.approx(sum(v[0] for v in contacts.values()) / 5)
     assert mvc["mean_difference"] == pytest.approx(
         sum(mean_monitor.values()) / 5 - sum(customer.values()) / 5
     )
