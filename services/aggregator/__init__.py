@@ -11,7 +11,15 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the aggregator service; `config` overrides environment settings (tests)."""
-    from aggregator import complaints, dashboard, follow_ups, quality, trainers, views
+    from aggregator import (
+        complaints,
+        dashboard,
+        follow_ups,
+        quality,
+        quality_reports,
+        trainers,
+        views,
+    )
     from aggregator.settings import AggregatorSettings
     from survey_core.web.app import create_service_app
     from survey_core.web.openapi import init_api
@@ -20,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_api(
         app,
         "Voice of Customer reporting API",
-        [views.bp, trainers.bp, complaints.bp, follow_ups.bp, quality.bp],
+        [views.bp, trainers.bp, complaints.bp, follow_ups.bp, quality.bp, quality_reports.bp],
     )
     dashboard.init_app(app)
     return app

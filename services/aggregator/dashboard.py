@@ -25,7 +25,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from aggregator import charts
-from aggregator.quality import agents_of, calibration_of
+from aggregator.quality_reports import agents_of, calibration_of
 from aggregator.views import survey_of
 from survey_core.months import MONTH_RE, month_of, month_range, parse_month
 from survey_core.rollups import queries, trainers

@@ -1,0 +1,212 @@
+"""Quality reports (read scope): the calibration report and the agents' month with the honour
+roll; the dashboard shows the same."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from aggregator.csv_export import csv_response, wants_csv
+from survey_core import calibration
+from survey_core.storage.client import get_db
+from survey_core.web.auth import require_api_key
+from survey_core.web.openapi import AUTH_ERRORS, error_responses
+
+bp = Blueprint(
+    "quality_reports",
+    __name__,
+    url_prefix="/api/v1",
+    description="Calibration, the agents' month and the honour roll (read scope).",
+)
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z", error="Not a month in YYYY-MM form.")
+
+
+class CalibrationQuery(Schema):
+    month = fields.String(required=True, validate=MONTH)
+    by = fields.String(required=True, validate=validate.OneOf(["agent", "team", "monitor"]))
+    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
+
+
+CALIBRATION_COLUMNS = [
+    ("monitor_n", ("monitor_vs_customer", "n")),
+    ("monitor_mean", ("monitor_vs_customer", "monitor_mean")),
+    ("customer_mean", ("monitor_vs_customer", "customer_mean")),
+    ("customer_csat_mean", ("monitor_vs_customer", "customer_csat_mean")),
+    ("spearman_r", ("monitor_vs_customer", "spearman", "r")),
+    ("spearman_ci_low", ("monitor_vs_customer", "spearman", "ci", 0)),
+    ("spearman_ci_high", ("monitor_vs_customer", "spearman", "ci", 1)),
+    ("mean_difference", ("monitor_vs_customer", "mean_difference")),
+    ("self_n", ("self_vs_customer", "n")),
+    ("agreement_pct", ("self_vs_customer", "agreement_pct")),
+    ("kappa", ("self_vs_customer", "kappa")),
+    ("self_satisfied_pct", ("self_vs_customer", "self_satisfied_pct")),
+    ("customer_satisfied_pct", ("self_vs_customer", "customer_satisfied_pct")),
+    ("flagged", ("self_vs_customer", "flagged")),
+]
+
+
+class CalibrationReport(Schema):
+    month = fields.String()
+    by = fields.String()
+    rows = fields.List(fields.Dict())
+    monitors = fields.Dict(metadata={"description": "monitor vs monitor: alpha overall, pairs"})
+
+
+def _customers(rids: list[str], month: str) -> dict[str, dict[str, Any]]:
+    found = get_db().responses.find(
+        {"_id": {"$in": rids}, "month": month, "scores.csat": {"$exists": True}},
+        {"scores": 1, "agent_id": 1, "team": 1},
+    )
+    return {d["_id"]: d for d in found}
+
+
+@bp.get("/calibration")
+@require_api_key("read")
+@bp.arguments(CalibrationQuery, location="query")
+@error_responses(bp, {**AUTH_ERRORS, 422: "`validation_error`."})
+@bp.response(200, CalibrationReport)
+def calibration_report(query: dict[str, Any]) -> Any:
+    """Monitors against customers, agents' self-ratings against customers, monitors against
+    each other, for one month (each record in the month of its own timestamp); CSV: one row
+    per value (the monitor-vs-monitor alpha is in the JSON)."""
+    report = calibration_of(query["month"], query["by"])
+    if wants_csv(query.get("format"), request.headers.get("Accept", "")):
+        name = f"calibration-{query['by']}-{query['month']}.csv"
+        return csv_response(report["rows"], "value", name, CALIBRATION_COLUMNS)
+    return report
+
+
+def calibration_of(month: str, by: str) -> dict[str, Any]:
+    """The calibration report of `month` grouped `by` agent, team or monitor."""
+    db = get_db()
+    share = current_app.config["SETTINGS"].self_rating_flag_share
+    scores = list(db.monitor_scores.find({"month": month}))
+    ratings = list(db.agent_ratings.find({"month": month}))
+    customers = _customers(sorted({s["rid"] for s in scores} | {r["_id"] for r in ratings}), month)
+    per_contact: dict[str, dict[str, float]] = defaultdict(dict)
+    for s in scores:
+        per_contact[s["rid"]][s["monitor_id"]] = s["total"]
+    pairs: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    if by == "monitor":
+        for s in scores:
+            if s["rid"] in customers:
+                pairs[s["monitor_id"]].append((s["total"], customers[s["rid"]]["scores"]["csat"]))
+    else:
+        first = {s["rid"]: s for s in scores}
+        for rid, totals in per_contact.items():
+            if rid in customers:
+                group = first[rid].get(by) or "(none)"
+                pairs[group].append(
+                    (sum(totals.values()) / len(totals), customers[rid]["scores"]["csat"])
+                )
+    own: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    if by != "monitor":
+        for r in ratings:
+            if r["_id"] in customers:
+                own[r.get(by) or "(none)"].append(
+                    (r["rating"], customers[r["_id"]]["scores"]["csat"])
+                )
+    rows = [
+        {
+            "value": value,
+            "monitor_vs_customer": calibration.monitor_vs_customer(pairs.get(value, [])),
+            **(
+                {"self_vs_customer": calibration.self_vs_customer(own.get(value, []), share)}
+                if by != "monitor"
+                else {}
+            ),
+        }
+        for value in sorted(set(pairs) | set(own))
+    ]
+    monitors = {**calibration.alpha(per_contact), "pairs": calibration.pairwise_alpha(per_contact)}
+    return {"month": month, "by": by, "rows": rows, "monitors": monitors}
+
+
+class AgentReportQuery(Schema):
+    month = fields.String(required=True, validate=MONTH)
+    min_n = fields.Integer(
+        validate=validate.Range(0, 100_000),
+        metadata={"description": "CSAT answers an agent needs for the honour roll (default 5)."},
+    )
+
+
+class AgentRow(Schema):
+    agent = fields.String()
+    thanks = fields.Integer()
+    complaints = fields.Integer()
+    surveyed = fields.Integer()
+    complaint_rate = fields.Float(allow_none=True)
+    monitor_mean = fields.Float(allow_none=True, metadata={"description": "0-100"})
+    monitor_n = fields.Integer()
+    csat = fields.Dict()
+    eligible = fields.Boolean(metadata={"description": "CSAT n >= min_n: may be on the roll"})
+
+
+class AgentReport(Schema):
+    month = fields.String()
+    min_n = fields.Integer()
+    agents = fields.List(fields.Nested(AgentRow))
+    honour_roll = fields.List(fields.Nested(AgentRow))
+
+
+def _per_agent(collection: str, month: str, value: str | None = None) -> dict[str, tuple]:
+    group: dict[str, Any] = {"_id": "$agent", "n": {"$sum": 1}}
+    if value:
+        group["mean"] = {"$avg": f"${value}"}
+    found = get_db()[collection].aggregate([{"$match": {"month": month}}, {"$group": group}])
+    return {str(d["_id"]): (d["n"], d.get("mean")) for d in found if d["_id"]}
+
+
+@bp.get("/agents/report")
+@require_api_key("read")
+@bp.arguments(AgentReportQuery, location="query")
+@error_responses(bp, {**AUTH_ERRORS, 422: "`validation_error`."})
+@bp.response(200, AgentReport)
+def agent_report(query: dict[str, Any]) -> dict[str, Any]:
+    """Per agent in a month: thank-you letters, complaints and their rate, the mean monitor
+    score, CSAT; and the honour roll: most thanks first, then the higher CSAT, among agents
+    with at least `min_n` CSAT answers."""
+    return agents_of(query["month"], query.get("min_n", 5))
+
+
+def agents_of(month: str, min_n: int) -> dict[str, Any]:
+    """The agent report of `month`."""
+    from aggregator.views import survey_of
+    from survey_core import scoring
+    from survey_core.rollups import queries
+
+    db = get_db()
+    surveyed = queries.by_value(db, survey_of(db), month, "agent")
+    thanked = _per_agent("thanks", month)
+    complained = _per_agent("complaints", month)
+    monitored = _per_agent("monitor_scores", month, "total")
+    rows = []
+    for agent in sorted(
+        (set(surveyed) | set(thanked) | set(complained) | set(monitored)) - {"(none)"}
+    ):
+        counters = surveyed.get(agent)
+        taken = queries.responses_count(counters["funnel"]) if counters else 0
+        csat = scoring.csat(counters["csat"] if counters else None)
+        n_complaints = complained.get(agent, (0, None))[0]
+        rows.append(
+            {
+                "agent": agent,
+                "thanks": thanked.get(agent, (0, None))[0],
+                "complaints": n_complaints,
+                "surveyed": taken,
+                "complaint_rate": n_complaints / taken if taken else None,
+                "monitor_mean": monitored.get(agent, (0, None))[1],
+                "monitor_n": monitored.get(agent, (0, None))[0],
+                "csat": csat,
+                "eligible": csat["n"] >= min_n,
+            }
+        )
+    roll = sorted(
+        (r for r in rows if r["eligible"]),
+        key=lambda r: (-r["thanks"], -(r["csat"]["value"] or 0), r["agent"]),
+    )
+    return {"month": month, "min_n": min_n, "agents": rows, "honour_roll": roll[:10]}
