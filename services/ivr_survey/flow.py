@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -66,10 +67,13 @@ class Step:
     done: bool = False
 
 
+KEYPAD = re.compile(r"[0-9]{1,2}")
+
+
 def parse_digits(question: dict[str, Any], digits: str) -> int | None:
     """The answer a caller's digits mean for `question`, or None if out of range."""
     digits = (digits or "").strip().rstrip("#")
-    if not digits or not digits.isdigit() or len(digits) > 2:
+    if not KEYPAD.fullmatch(digits):  # ASCII only: "²".isdigit() and "٣" is a decimal
         return None
     value = int(digits)
     if question["type"] in SCALES:

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")  # \Z: "$" admits a final newline
 
 
 def month_of(moment: datetime, tz: ZoneInfo) -> str:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import re
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}\Z")  # \Z: "$" admits a final newline
 
 
 def keyed_hash(value: str, key: str) -> str:

@@ -30,7 +30,7 @@ RATING_SCALE = (1, 5)
 SCALE_OF: dict[str, tuple[int, int]] = {**SCALES, "rating": RATING_SCALE}
 WITH_CHOICES = ("choice", "multi")
 TEXT_MAX_LENGTH = 1000  # a text question's default limit, in characters
-KEY = r"^[a-z][a-z0-9_]{0,31}$"
+KEY = r"^[a-z][a-z0-9_]{0,31}\Z"
 
 
 def _texts(**kwargs: Any) -> fields.Dict:
@@ -46,7 +46,7 @@ class ChoiceSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    value = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$"))
+    value = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}\Z"))
     label = _texts(required=True)
 
 
@@ -103,7 +103,7 @@ class SurveySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,47}$"))
+    slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,47}\Z"))
     title = _texts(required=True)
     channels = fields.List(
         fields.String(validate=validate.OneOf(CHANNELS)),

@@ -61,9 +61,10 @@ def revoke_key(db: Database, prefix_or_name: str) -> int:
 
 def authenticate(db: Database, header: str | None, scope: str) -> dict[str, Any]:
     """The key record for an `Authorization: Bearer` header that grants `scope`, or APIError."""
-    if not header or not header.startswith("Bearer ") or not header[7:].strip():
+    scheme, _, key = (header or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():  # the scheme is case-insensitive
         raise APIError(401, "unauthorized", "An API key is required: Authorization: Bearer <key>.")
-    record = db.api_keys.find_one({"key_hash": hash_key(header[7:].strip())})
+    record = db.api_keys.find_one({"key_hash": hash_key(key.strip())})
     if record is None or record.get("revoked_at") is not None:
         raise APIError(401, "unauthorized", "The API key is unknown or revoked.")
     if scope not in GRANTS.get(record["scope"], set()):

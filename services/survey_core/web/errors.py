@@ -101,6 +101,8 @@ def handle_database_error(exc: PyMongoError) -> Response:
 def handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
+    if isinstance(exc, RecursionError):  # a JSON body nested too deep for the parser
+        return error_response(400, "bad_request", "The body is nested too deeply.")
     log.exception("unhandled error")
     return error_response(500, "internal_error", "An unexpected error occurred.")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}\Z")
 # E.164 and common national formats: anything phone-shaped is masked before it is written.
 _PHONE = re.compile(r"\+\d[\d ()-]{6,}\d|(?<![\w.])\d{9,}(?![\w.])")
 # A signed link's token (itsdangerous: payload.signature) is a credential: never logged, so a

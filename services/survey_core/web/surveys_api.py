@@ -55,7 +55,7 @@ class VersionQuerySchema(Schema):
 class SurveyUpdateSchema(SurveySchema):
     """A new version's definition; `slug` may be left out (it is the path's)."""
 
-    slug = fields.String(validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,47}$"))
+    slug = fields.String(validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,47}\Z"))
 
 
 def _shown(survey: dict[str, Any]) -> dict[str, Any]:

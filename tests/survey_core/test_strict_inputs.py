@@ -1,0 +1,61 @@
+"""Inputs are matched whole: a trailing newline is not a month, a number or a slug (issue 12)."""
+
+from __future__ import annotations
+
+import pytest
+
+import aggregator
+import ivr_survey
+import web_survey
+
+
+def test_a_month_with_a_trailing_newline_is_refused(config, api_key):
+    client = aggregator.create_app(config).test_client()
+    response = client.get("/api/v1/funnel?month=2026-10%0A", headers=api_key("read"))
+    assert response.status_code == 422 and "month" in response.get_json()["errors"]
+
+
+def test_a_number_with_a_trailing_newline_is_refused(config, api_key):
+    client = ivr_survey.create_app(config).test_client()
+    body = {"to": "+8613800138000\n", "interaction": "T1"}
+    response = client.post("/api/v1/callbacks", json=body, headers=api_key("admin"))
+    assert response.status_code == 422 and "to" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("field, value", [("slug", "after-chat\n")])
+def test_a_slug_with_a_trailing_newline_is_refused(config, api_key, field, value):
+    from web_survey.default_survey import POST_CONTACT
+
+    client = web_survey.create_app(config).test_client()
+    response = client.post(
+        "/api/v1/surveys", json={**POST_CONTACT, field: value}, headers=api_key("admin")
+    )
+    assert response.status_code == 422 and field in response.get_json()["errors"]
+
+
+def test_a_json_body_nested_a_thousand_deep_is_a_400_not_a_500(config, api_key):
+    client = web_survey.create_app(config).test_client()
+    body = "[" * 1000 + "]" * 1000
+    response = client.post(
+        "/api/v1/invitations",
+        data=body,
+        headers={**api_key("write"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and response.get_json()["code"] == "bad_request"
+
+
+def test_the_bearer_scheme_is_case_insensitive(config, api_key):
+    client = aggregator.create_app(config).test_client()
+    key = api_key("read")["Authorization"][7:]
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        response = client.get(
+            "/api/v1/funnel?month=2026-10", headers={"Authorization": f"{scheme} {key}"}
+        )
+        assert response.status_code == 200, scheme
+
+
+@pytest.mark.parametrize("digits", ["²", "٣", "³", "１"])
+def test_keypad_digits_are_ascii_only(digits):
+    from ivr_survey.flow import parse_digits
+
+    assert parse_digits({"type": "csat"}, digits) is None
