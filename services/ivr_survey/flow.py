@@ -51,9 +51,25 @@ class CallState:
         try:
             padded = token + "=" * (-len(token) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            return cls(**data)
+            state = cls(**data)
         except (ValueError, TypeError) as exc:
             raise ValueError("malformed call state") from exc
+        if not state.well_typed():
+            raise ValueError("a call state field has the wrong type")
+        return state
+
+    def well_typed(self) -> bool:
+        """Every field of the type it is declared with (JSON could say anything)."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kinds = _FIELD_TYPES.get(f.name, (str, type(None)))
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                return False
+        return (
+            all(isinstance(k, str) and _ANSWER(v) for k, v in self.answers.items())
+            and all(isinstance(k, str) for k in (*self.skipped, *self.pending))
+            and min(self.version, self.q, self.tries, self.silent) >= 0
+        )
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,26 @@ class Step:
 
 
 KEYPAD = re.compile(r"[0-9]{1,2}")
+# The declared types of CallState's fields that are not optional strings.
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "survey": (str,),
+    "version": (int,),
+    "lang": (str,),
+    "interaction": (str,),
+    "month": (str,),
+    "started": (int, float),
+    "q": (int,),
+    "tries": (int,),
+    "silent": (int,),
+    "answers": (dict,),
+    "skipped": (list,),
+    "pending": (list,),
+}
+
+
+def _ANSWER(value: Any) -> bool:  # noqa: N802 - reads as a type test
+    """An answer a call state may carry: a keypad score, or a recording's URL."""
+    return (isinstance(value, int) and not isinstance(value, bool)) or isinstance(value, str)
 
 
 def parse_digits(question: dict[str, Any], digits: str) -> int | None:

@@ -65,3 +65,31 @@ def test_missing_call_sid_is_422(call):
     )
     assert response.status_code == 422
     assert "CallSid" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"interaction": {"$gt": ""}},
+        {"version": "1"},
+        {"q": True},
+        {"answers": {"csat": {"$ne": 1}}},
+        {"pending": "csat"},
+        {"started": "yesterday"},
+    ],
+)
+def test_a_state_token_with_fields_of_the_wrong_type_is_refused_and_stores_nothing(
+    call, db, change
+):
+    import base64
+    import json
+
+    from ivr_survey.flow import CallState
+
+    good = CallState("post-call", 1, "en-US", "CA9", "2026-10", 1.0).encode()
+    values = {**json.loads(base64.urlsafe_b64decode(good + "=" * (-len(good) % 4))), **change}
+    token = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+    c = call(sid="CA9")
+    response = c.post(f"/ivr/answer?state={token}", {"Digits": "5"})
+    assert response.status_code == 400 and response.get_json()["code"] == "bad_state"
+    assert db.events.count_documents({}) == 0
