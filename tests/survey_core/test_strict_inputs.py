@@ -59,3 +59,16 @@ def test_keypad_digits_are_ascii_only(digits):
     from ivr_survey.flow import parse_digits
 
     assert parse_digits({"type": "csat"}, digits) is None
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored(config, api_key):
+    client = aggregator.create_app(config).test_client()
+    response = client.get(
+        "/api/v1/metrics/monthly?from=2026-10&to=2026-10&agnet=A1", headers=api_key("read")
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"agnet": ["Unknown field."]}
+    fine = client.get(
+        "/api/v1/metrics/monthly?from=2026-10&to=2026-10&agent=A1", headers=api_key("read")
+    )
+    assert fine.status_code == 200

@@ -16,6 +16,7 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import RAISE, Schema, fields
 from swagger_ui_bundle import swagger_ui_path
+from webargs.flaskparser import FlaskParser
 
 from survey_core.web import errors
 
@@ -71,6 +72,21 @@ class ErrorSchema(Schema):
         }
     )
 
+
+class StrictParser(FlaskParser):
+    """webargs' parser, refusing unknown query parameters (422) instead of dropping them: a
+    misspelled filter (`agnet=A1`) must not answer the unfiltered totals as if filtered."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
+
+
+# Every flask-smorest blueprint parses with it: set before any service module decorates a view
+# (they import this module first).
+ApiBlueprint.ARGUMENTS_PARSER = StrictParser()
 
 F = TypeVar("F", bound=Callable[..., Any])
 # The errors of every endpoint that needs an API key.
