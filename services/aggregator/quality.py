@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from survey_core.months import month_of
 from survey_core.responses.events import response_id
 from survey_core.storage.client import get_db
+from survey_core.surveys.schema import StrictFloat
 from survey_core.web.auth import require_api_key
 from survey_core.web.openapi import AUTH_ERRORS, error_responses
 
@@ -29,9 +30,9 @@ _ID = validate.Length(min=1, max=128)
 
 class ItemSchema(Schema):
     key = fields.String(required=True, validate=_ID)
-    score = fields.Float(required=True, validate=validate.Range(min=0))
-    max = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
-    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, min_inclusive=False))
+    score = StrictFloat(required=True, validate=validate.Range(min=0))
+    max = StrictFloat(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    weight = StrictFloat(load_default=1.0, validate=validate.Range(min=0, min_inclusive=False))
 
     @validates_schema
     def _within(self, data: dict[str, Any], **_: Any) -> None:

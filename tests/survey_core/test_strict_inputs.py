@@ -72,3 +72,19 @@ def test_an_unknown_query_parameter_is_refused_not_ignored(config, api_key):
         "/api/v1/metrics/monthly?from=2026-10&to=2026-10&agent=A1", headers=api_key("read")
     )
     assert fine.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["8", True, None])
+def test_a_number_field_takes_json_numbers_only(config, api_key, value):
+    client = aggregator.create_app(config).test_client()
+    body = {
+        "interaction_id": "T1",
+        "channel": "chat",
+        "agent": "A1",
+        "monitor_id": "M1",
+        "scored_at": "2026-10-15T10:00:00+08:00",
+        "form": {"id": "f"},
+        "items": [{"key": "k", "score": value, "max": 10}],
+    }
+    response = client.post("/api/v1/monitor-scores", json=body, headers=api_key("write"))
+    assert response.status_code == 422

@@ -33,6 +33,15 @@ TEXT_MAX_LENGTH = 1000  # a text question's default limit, in characters
 KEY = r"^[a-z][a-z0-9_]{0,31}\Z"
 
 
+class StrictFloat(fields.Float):
+    """A JSON number: a string ("0.5") or a boolean is refused, not coerced."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def _texts(**kwargs: Any) -> fields.Dict:
     """A {language: text} mapping: one non-empty text per language."""
     return fields.Dict(
@@ -121,7 +130,7 @@ class SurveySchema(Schema):
     questions = fields.List(
         fields.Nested(QuestionSchema), required=True, validate=validate.Length(max=50)
     )
-    sample_rate = fields.Float(load_default=1.0, validate=validate.Range(0.0, 1.0))
+    sample_rate = StrictFloat(load_default=1.0, validate=validate.Range(0.0, 1.0))
     suppress_days = fields.Integer(strict=True, load_default=30, validate=validate.Range(0, 365))
     follow_up = fields.Nested(
         FollowUpSchema,
