@@ -20,3 +20,23 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False
 # Four masters on one host would fight over gunicorn's default control socket path.
 control_socket_disable = True
+
+# /metrics adds up every worker's counts (prometheus-client's multiprocess mode): one directory
+# per master (per port), emptied when it starts and handed to the workers it forks; a dead
+# worker's gauges are dropped. Set in the master's start hook, not when this file is read.
+
+
+def on_starting(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    import shutil
+
+    port = bind.rsplit(":", 1)[-1]
+    default = os.path.join(os.environ.get("METRICS_DIR", "/tmp"), f"voc-prometheus-{port}")
+    directory = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", default)
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -16,6 +16,7 @@ from survey_core.rollups import queries
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
+from survey_core.web.metrics import ALERTS_RAISED
 from survey_core.web.openapi import AUTH_ERRORS, error_responses
 
 bp = Blueprint(
@@ -93,6 +94,8 @@ def record(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     done = store.record_complaint(
         get_db(), body, settings.growth_min_baseline, settings.alert_receivers, settings.tz
     )
+    for alert in done.alerts:
+        ALERTS_RAISED.labels(alert["category"], alert["level"]).inc()
     shown = {**done.complaint, "created": done.created, "alerts": done.alerts}
     return shown, (201 if done.created else 200)
 

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey_core.settings import Settings
 from survey_core.storage import client
-from survey_core.web import errors, health, observability
+from survey_core.web import errors, health, metrics, observability
 
 
 def create_service_app(
@@ -48,6 +48,7 @@ def create_service_app(
 def register_extensions(app: Flask, settings: Settings) -> None:
     observability.configure_logging(settings.log_level)
     observability.init_app(app)
+    metrics.init_app(app)
     client.init_app(app)
 
 

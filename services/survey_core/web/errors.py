@@ -87,6 +87,9 @@ def handle_api_error(exc: APIError) -> Response:
 
 
 def handle_database_error(exc: PyMongoError) -> Response:
+    from survey_core.web.metrics import count_database_error
+
+    count_database_error(type(exc).__name__)
     if isinstance(exc, DATABASE_DOWN):
         breaker.trip()  # the next requests fail at once instead of waiting in turn
         log.warning("database unavailable: %s", type(exc).__name__)
