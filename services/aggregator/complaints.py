@@ -9,6 +9,7 @@ from flask import current_app, g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from aggregator.schemas import Month
 from aggregator.settings import AggregatorSettings
 from aggregator.views import survey_of
 from survey_core.complaints import rules, store
@@ -150,7 +151,7 @@ def acknowledge(alert_id: str) -> dict[str, Any]:
 
 
 class ComplaintReportQuery(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z"))
+    month = Month(required=True)
     by = fields.String(required=True, validate=validate.OneOf(["agent", "category", "team"]))
 
 

@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from aggregator import charts
 from aggregator.quality_reports import agents_of, calibration_of
 from aggregator.views import survey_of
-from survey_core.months import MONTH_RE, month_of, month_range, parse_month
+from survey_core.months import MONTH_RE, month_of, months_ending
 from survey_core.rollups import queries, trainers
 from survey_core.storage.client import get_db
 from survey_core.surveys.schema import LANGUAGES
@@ -59,12 +59,6 @@ def _language() -> str:
     session["lang"] = language
     g.language = language
     return language
-
-
-def _months_before(month: str, count: int) -> list[str]:
-    year, m = parse_month(month)
-    index = year * 12 + m - 1 - (count - 1)
-    return month_range(f"{index // 12:04d}-{index % 12 + 1:02d}", month)
 
 
 def _chart(rows: list[dict[str, Any]], metric: str, lo: float, hi: float) -> dict[str, Any]:
@@ -106,14 +100,14 @@ def dashboard() -> Any:
     min_n = request.args.get("min_n", "0")
     min_n_value = int(min_n) if min_n.isascii() and min_n.isdigit() and len(min_n) < 7 else 0
     settings = current_app.config["SETTINGS"]
-    months = _months_before(month, 12)
+    months = months_ending(month, 12)
     rows = queries.monthly(db, survey_of(db), months, {}, "adjusted")
     now = datetime.now(UTC)
     html = render_template(
         "dashboard.html",
         language=language,
         month=month,
-        months=_months_before(month, 24),
+        months=months_ending(month, 24),
         min_n=min_n_value,
         csrf_field=CSRF_FIELD,
         csrf_token=csrf_token(settings.secret_key, session["key_hash"]),

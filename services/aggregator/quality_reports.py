@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from aggregator.csv_export import csv_response, wants_csv
+from aggregator.schemas import Month
 from survey_core import calibration
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
@@ -22,11 +23,10 @@ bp = Blueprint(
     url_prefix="/api/v1",
     description="Calibration, the agents' month and the honour roll (read scope).",
 )
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z", error="Not a month in YYYY-MM form.")
 
 
 class CalibrationQuery(Schema):
-    month = fields.String(required=True, validate=MONTH)
+    month = Month(required=True)
     by = fields.String(required=True, validate=validate.OneOf(["agent", "team", "monitor"]))
     format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
 
@@ -127,7 +127,7 @@ def calibration_of(month: str, by: str) -> dict[str, Any]:
 
 
 class AgentReportQuery(Schema):
-    month = fields.String(required=True, validate=MONTH)
+    month = Month(required=True)
     min_n = fields.Integer(
         validate=validate.Range(0, 100_000),
         metadata={"description": "CSAT answers an agent needs for the honour roll (default 5)."},

@@ -24,6 +24,13 @@ def parse_month(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def months_ending(last: str, count: int) -> list[str]:
+    """The `count` months that end with `last`, oldest first."""
+    year, month = parse_month(last)
+    index = year * 12 + month - 1 - (count - 1)
+    return month_range(f"{index // 12:04d}-{index % 12 + 1:02d}", last)
+
+
 def month_range(first: str, last: str) -> list[str]:
     """Every month from `first` to `last` inclusive."""
     year, month = parse_month(first)

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from survey_core.months import MONTH_RE
 from survey_core.surveys.answers import answers_request
 from survey_core.surveys.schema import LANGUAGES
 
@@ -88,7 +89,7 @@ class SessionListSchema(Schema):
 
 
 class SessionQuerySchema(Schema):
-    month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z"))
+    month = fields.String(validate=validate.Regexp(MONTH_RE, error="Not a month in YYYY-MM form."))
     trainer = fields.String(validate=ID)
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from flask import current_app
 from pymongo.database import Database
 
-from survey_core.questionnaires.invitations import LinkPolicy
 from survey_core.questionnaires.links import Link
-from survey_core.responses.spool import Spool
 from survey_core.surveys.catalog import SurveyCatalog
-from survey_core.web.pages import Questionnaires, policy
+from survey_core.web.pages import Questionnaires
 from training_survey.default_survey import TRAINING_EVALUATION
 from training_survey.sessions import is_closed
 from training_survey.settings import TrainingSettings
@@ -18,17 +16,8 @@ PURPOSE = "training"
 catalog = SurveyCatalog(builtins=[TRAINING_EVALUATION])
 
 
-def spool() -> Spool:
-    """Writes that meet a database outage wait here; `surveyctl worker` replays them."""
-    return current_app.extensions["training_spool"]
-
-
 def settings() -> TrainingSettings:
     return current_app.config["SETTINGS"]
-
-
-def link_policy() -> LinkPolicy:
-    return policy(settings(), PURPOSE)
 
 
 def closed(db: Database, link: Link) -> bool:
@@ -36,4 +25,6 @@ def closed(db: Database, link: Link) -> bool:
     return is_closed(db, link.meta.get("session_id"))
 
 
-QUESTIONNAIRES = Questionnaires(PURPOSE, catalog, spool, closed)
+QUESTIONNAIRES = Questionnaires(PURPOSE, catalog, closed)
+spool = QUESTIONNAIRES.spool
+link_policy = QUESTIONNAIRES.policy

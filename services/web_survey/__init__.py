@@ -10,7 +10,6 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web service; `config` overrides environment settings (tests)."""
-    from survey_core.responses.spool import Spool
     from survey_core.web import pages
     from survey_core.web.app import create_service_app
     from survey_core.web.openapi import init_api
@@ -23,7 +22,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = create_service_app("web_survey", __name__, [], config, WebSettings)
     settings: WebSettings = app.config["SETTINGS"]
     app.config["SECRET_KEY"] = settings.secret_key
-    app.extensions["web_spool"] = Spool(settings.spool_dir)
     page_bp = pages.init_app(app, "s", QUESTIONNAIRES)
     limiter = init_limiter(app, settings, settings.rate_limit_storage_uri)
     init_api(

@@ -84,15 +84,11 @@ def metrics() -> Response:
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
 
-def _start() -> None:
-    g.metrics_started = time.perf_counter()
-
-
 def _finish(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
     service = str(current_app.config.get("SERVICE_NAME", ""))
     REQUESTS.labels(service, route, request.method, str(response.status_code)).inc()
-    started = g.get("metrics_started")
+    started = g.get("started")  # set by observability's request start
     if started is not None:
         LATENCY.labels(service, route).observe(time.perf_counter() - started)
     return response
@@ -104,6 +100,5 @@ def count_database_error(kind: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_start)
     app.after_request(_finish)
     app.register_blueprint(bp)

@@ -38,16 +38,25 @@ from survey_core.surveys.schema import LANGUAGES, SCALE_OF, SCALES, TEXT_MAX_LEN
 from survey_core.web.security import CSRF_FIELD, csrf_ok, csrf_token, page_headers
 
 TRANSLATIONS = str(Path(__file__).with_name("translations"))
+SPOOL = "link_spool"  # app.extensions key
 
 
 @dataclass(frozen=True)
 class Questionnaires:
-    """What a service's questionnaire pages need from it."""
+    """What a service's questionnaire pages and APIs share: its links and its surveys."""
 
     purpose: str  # the links' purpose ("survey", "training")
     catalog: SurveyCatalog  # the service's survey definitions (its defaults built in)
-    spool: Callable[[], Spool]  # where writes wait while the database is down
     closed: Callable[[Database, Link], bool] = lambda db, link: False  # e.g. a closed session
+
+    def policy(self) -> LinkPolicy:
+        """How this service's links are made and read."""
+        return policy(current_app.config["SETTINGS"], self.purpose)
+
+    def spool(self) -> Spool:
+        """Where writes wait while the database is down (`surveyctl worker` replays them)."""
+        spool: Spool = current_app.extensions[SPOOL]
+        return spool
 
 
 def policy(settings: LinkSettings, purpose: str) -> LinkPolicy:
@@ -70,7 +79,7 @@ def _settings() -> LinkSettings:
 def _link(service: Questionnaires, token: str) -> Link:
     db = get_db()
     try:
-        link = links.load(db, policy(_settings(), service.purpose), service.catalog, token)
+        link = links.load(db, service.policy(), service.catalog, token)
     except (LinkInvalid, LinkUnknown):
         raise PageError(404, "not_found") from None
     except LinkExpired:
@@ -267,6 +276,7 @@ def page_locale() -> str:
 def init_app(app: Flask, prefix: str, service: Questionnaires) -> Blueprint:
     """Serve `service`'s questionnaire pages at `/<prefix>/<token>`, in the page languages."""
     app.config.update(BABEL_DEFAULT_LOCALE="zh_CN", BABEL_TRANSLATION_DIRECTORIES=TRANSLATIONS)
+    app.extensions[SPOOL] = Spool(app.config["SETTINGS"].spool_dir)
     Babel(app, locale_selector=page_locale)
     blueprint = pages_blueprint(prefix, service)
     app.register_blueprint(blueprint)
