@@ -13,6 +13,7 @@ from aggregator.schemas import Month
 from aggregator.settings import AggregatorSettings
 from aggregator.views import survey_of
 from survey_core.complaints import rules, store
+from survey_core.fields import Instant
 from survey_core.rollups import queries
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
@@ -39,7 +40,7 @@ class ComplaintSchema(Schema):
         validate=validate.Length(min=1, max=64),
         metadata={"description": "One a rule names, else counted as `general`."},
     )
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = Instant(required=True)
     interaction_id = fields.String(validate=_LABEL)
     channel = fields.String(validate=_LABEL)
     agent = fields.String(validate=_LABEL)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from flask import Response
+from flask_smorest import Blueprint
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 METRIC_COLUMNS = [
     ("responses", ("responses",)),
@@ -106,3 +109,22 @@ def wants_csv(fmt: str | None, accept: str) -> bool:
     if fmt:
         return fmt == "csv"
     return "text/csv" in accept and "application/json" not in accept
+
+
+def also_csv(bp: Blueprint) -> Callable[[F], F]:
+    """Document a report's CSV form (`format=csv`, or `Accept: text/csv`) next to its JSON."""
+    return bp.doc(
+        responses={
+            200: {
+                "content": {
+                    "text/csv": {
+                        "schema": {
+                            "type": "string",
+                            "description": "UTF-8 with a byte-order mark, CRLF line ends, a "
+                            "header row; the same figures as the JSON.",
+                        }
+                    }
+                }
+            }
+        }
+    )

@@ -11,10 +11,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from pymongo.errors import DuplicateKeyError
 
+from survey_core.fields import Instant, StrictFloat
 from survey_core.months import month_of
 from survey_core.responses.events import response_id
 from survey_core.storage.client import get_db
-from survey_core.surveys.schema import StrictFloat
 from survey_core.web.auth import require_api_key
 from survey_core.web.openapi import AUTH_ERRORS, error_responses
 
@@ -31,8 +31,16 @@ _ID = validate.Length(min=1, max=128)
 class ItemSchema(Schema):
     key = fields.String(required=True, validate=_ID)
     score = StrictFloat(required=True, validate=validate.Range(min=0))
-    max = StrictFloat(required=True, validate=validate.Range(min=0, min_inclusive=False))
-    weight = StrictFloat(load_default=1.0, validate=validate.Range(min=0, min_inclusive=False))
+    max = StrictFloat(
+        required=True,
+        validate=validate.Range(min=0, min_inclusive=False),
+        metadata={"exclusiveMinimum": True},
+    )
+    weight = StrictFloat(
+        load_default=1.0,
+        validate=validate.Range(min=0, min_inclusive=False),
+        metadata={"exclusiveMinimum": True},
+    )
 
     @validates_schema
     def _within(self, data: dict[str, Any], **_: Any) -> None:
@@ -49,7 +57,7 @@ class ContactMixin(Schema):
 
 class MonitorScoreSchema(ContactMixin):
     monitor_id = fields.String(required=True, validate=_ID)
-    scored_at = fields.AwareDateTime(required=True)
+    scored_at = Instant(required=True)
     form = fields.Dict(
         keys=fields.String(), required=True, metadata={"description": '{"id", "version"}'}
     )
@@ -60,7 +68,7 @@ class MonitorScoreSchema(ContactMixin):
 
 class AgentRatingSchema(ContactMixin):
     rating = fields.Integer(strict=True, required=True, validate=validate.Range(1, 5))
-    rated_at = fields.AwareDateTime(required=True)
+    rated_at = Instant(required=True)
 
 
 class ThanksSchema(Schema):
@@ -68,7 +76,7 @@ class ThanksSchema(Schema):
     source_id = fields.String(required=True, validate=_ID)
     agent = fields.String(required=True, validate=_ID)
     team = fields.String(load_default=None, validate=_ID)
-    received_at = fields.AwareDateTime(required=True)
+    received_at = Instant(required=True)
 
 
 class StoredSchema(Schema):

@@ -10,7 +10,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from aggregator.csv_export import csv_response, wants_csv
+from aggregator.csv_export import also_csv, csv_response, wants_csv
 from aggregator.schemas import Month
 from survey_core import calibration
 from survey_core.storage.client import get_db
@@ -68,6 +68,7 @@ def _customers(rids: list[str], month: str) -> dict[str, dict[str, Any]]:
 @require_api_key("read")
 @bp.arguments(CalibrationQuery, location="query")
 @error_responses(bp, {**AUTH_ERRORS, 422: "`validation_error`."})
+@also_csv(bp)
 @bp.response(200, CalibrationReport)
 def calibration_report(query: dict[str, Any]) -> Any:
     """Monitors against customers, agents' self-ratings against customers, monitors against

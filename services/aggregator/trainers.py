@@ -8,7 +8,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from aggregator.csv_export import RANKING_COLUMNS, csv_response, wants_csv
+from aggregator.csv_export import RANKING_COLUMNS, also_csv, csv_response, wants_csv
 from aggregator.schemas import RankingQuery, RankingReport, TrendQuery, TrendReport
 from aggregator.views import REPORT_ERRORS, survey_of
 from survey_core.months import month_range
@@ -30,6 +30,7 @@ class Ranking(MethodView):
     @require_api_key("read")
     @bp.arguments(RankingQuery, location="query")
     @error_responses(bp, REPORT_ERRORS)
+    @also_csv(bp)
     @bp.response(200, RankingReport)
     def get(self, args: dict[str, Any]) -> Any:
         """Every trainer evaluated in `month`, best Bayesian score first; `best` or null."""

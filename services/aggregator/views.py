@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from pymongo.database import Database
 
-from aggregator.csv_export import csv_response, funnel_csv, wants_csv
+from aggregator.csv_export import also_csv, csv_response, funnel_csv, wants_csv
 from aggregator.schemas import (
     BreakdownQuery,
     BreakdownReport,
@@ -59,6 +59,7 @@ class Monthly(MethodView):
     @require_api_key("read")
     @bp.arguments(MonthlyQuery, location="query")
     @error_responses(bp, REPORT_ERRORS)
+    @also_csv(bp)
     @bp.response(200, MonthlyReport)
     def get(self, args: dict[str, Any]) -> Any:
         """One row per month from `from` to `to`, optionally filtered by dimensions."""
@@ -76,6 +77,7 @@ class Breakdown(MethodView):
     @require_api_key("read")
     @bp.arguments(BreakdownQuery, location="query")
     @error_responses(bp, REPORT_ERRORS)
+    @also_csv(bp)
     @bp.response(200, BreakdownReport)
     def get(self, args: dict[str, Any]) -> Any:
         """One row per agent, team, channel, reason or survey in a month, best CSAT first."""
@@ -93,6 +95,7 @@ class Funnel(MethodView):
     @require_api_key("read")
     @bp.arguments(FunnelQuery, location="query")
     @error_responses(bp, REPORT_ERRORS)
+    @also_csv(bp)
     @bp.response(200, FunnelReport)
     def get(self, args: dict[str, Any]) -> Any:
         """Offered, left out, started, completed and partial by the question reached."""

@@ -42,7 +42,7 @@ class TwilioCallSchema(Schema):
     Digits = fields.String(load_default="")
     CallStatus = fields.String(load_default="")
     RecordingUrl = fields.String(load_default=None)
-    RecordingDuration = fields.Integer(load_default=None)
+    RecordingDuration = fields.Integer(load_default=None, validate=validate.Range(0, 86_400))
     TranscriptionText = fields.String(load_default=None)
     TranscriptionStatus = fields.String(load_default=None)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from survey_core.fields import Instant
 from survey_core.months import MONTH_RE
 from survey_core.surveys.answers import answers_request
 from survey_core.surveys.schema import LANGUAGES
@@ -27,7 +28,7 @@ class TrainerListSchema(Schema):
 class SessionRequestSchema(Schema):
     trainer_id = fields.String(required=True, validate=ID)
     topic = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    held_at = fields.AwareDateTime(
+    held_at = Instant(
         required=True, metadata={"description": "When it was held, with its UTC offset."}
     )
     language = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))

@@ -88,3 +88,31 @@ def test_a_number_field_takes_json_numbers_only(config, api_key, value):
     }
     response = client.post("/api/v1/monitor-scores", json=body, headers=api_key("write"))
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "rated_at", ["0001-01-01T00:00:01+04:00", "9999-12-31T23:59:59-04:00", "1999-12-31T23:59:59Z"]
+)
+def test_an_instant_outside_2000_to_2099_is_a_422_not_an_overflow(config, api_key, rated_at):
+    client = aggregator.create_app(config).test_client()
+    body = {"channel": "web", "interaction_id": "T1", "agent": "A1", "rating": 4}
+    response = client.post(
+        "/api/v1/agent-ratings", json={**body, "rated_at": rated_at}, headers=api_key("write")
+    )
+    assert response.status_code == 422 and "rated_at" in response.get_json()["errors"]
+
+
+def test_a_survey_version_beyond_64_bits_is_a_422_not_a_500(config, api_key):
+    client = web_survey.create_app(config).test_client()
+    response = client.get(
+        "/api/v1/surveys/post-contact?version=233542135694093850008092672",
+        headers=api_key("admin"),
+    )
+    assert response.status_code == 422 and "version" in response.get_json()["errors"]
+
+
+def test_the_csv_form_of_a_report_is_in_the_openapi_document(config):
+    spec = aggregator.create_app(config).test_client().get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/metrics/monthly", "/api/v1/funnel", "/api/v1/calibration"):
+        content = spec["paths"][path]["get"]["responses"]["200"]["content"]
+        assert set(content) == {"application/json", "text/csv"}

@@ -19,6 +19,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from survey_core.fields import StrictFloat
+
 LANGUAGES = ("zh-CN", "en-US")
 QUESTION_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text", "recording")
 CHANNELS = ("ivr", "web", "chat", "email", "sms", "training")
@@ -31,15 +33,6 @@ SCALE_OF: dict[str, tuple[int, int]] = {**SCALES, "rating": RATING_SCALE}
 WITH_CHOICES = ("choice", "multi")
 TEXT_MAX_LENGTH = 1000  # a text question's default limit, in characters
 KEY = r"^[a-z][a-z0-9_]{0,31}\Z"
-
-
-class StrictFloat(fields.Float):
-    """A JSON number: a string ("0.5") or a boolean is refused, not coerced."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def _texts(**kwargs: Any) -> fields.Dict:
@@ -68,7 +61,10 @@ class QuestionSchema(Schema):
     prompt = _texts(required=True)
     required = fields.Boolean(load_default=True)
     # Only to be checked: a scored type's scale is fixed (csat 1-5, nps 0-10, ces 1-5).
-    scale = fields.List(fields.Integer(strict=True), validate=validate.Length(equal=2))
+    scale = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(-1000, 1000)),
+        validate=validate.Length(equal=2),
+    )
     choices = fields.List(fields.Nested(ChoiceSchema), load_default=None)
     max_length = fields.Integer(strict=True, load_default=None, validate=validate.Range(1, 5000))
     max_seconds = fields.Integer(strict=True, load_default=None, validate=validate.Range(5, 300))
@@ -128,7 +124,9 @@ class SurveySchema(Schema):
     greeting = _texts(required=True)
     thanks = _texts(required=True)
     questions = fields.List(
-        fields.Nested(QuestionSchema), required=True, validate=validate.Length(max=50)
+        fields.Nested(QuestionSchema),
+        required=True,
+        validate=validate.Length(1, 50, error="A survey needs 1 to 50 questions."),
     )
     sample_rate = StrictFloat(load_default=1.0, validate=validate.Range(0.0, 1.0))
     suppress_days = fields.Integer(strict=True, load_default=30, validate=validate.Range(0, 365))
@@ -155,8 +153,6 @@ class SurveySchema(Schema):
     def _check(self, data: dict[str, Any], **_: Any) -> None:
         questions = data.get("questions", [])
         keys = [q["key"] for q in questions]
-        if not keys:
-            raise ValidationError("A survey needs at least one question.", "questions")
         if len(set(keys)) != len(keys):
             raise ValidationError("Question keys must be unique.", "questions")
         scored = [q["type"] for q in questions if q["type"] in SCALES]

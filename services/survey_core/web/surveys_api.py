@@ -49,7 +49,7 @@ class SurveyListSchema(Schema):
 
 
 class VersionQuerySchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1))  # a query string: "2" is 2
+    version = fields.Integer(validate=validate.Range(1, 1_000_000))  # a query string: "2" is 2
 
 
 class SurveyUpdateSchema(SurveySchema):
