@@ -89,7 +89,8 @@ def _shown(session: dict[str, Any], counters: dict[str, Any] | None) -> dict[str
     }
     for criterion in CRITERIA:
         row[criterion] = rating(counters["ratings"].get(criterion)) if shown else None
-    row["comments"] = sessions.comments(get_db(), session["_id"]) if shown else None
+    key = service.settings().phone_hash_key
+    row["comments"] = sessions.comments(get_db(), session["_id"], key) if shown else None
     return row
 
 

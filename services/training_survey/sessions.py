@@ -18,6 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from survey_core.months import month_of
 from survey_core.questionnaires.invitations import LinkPolicy, invite
+from survey_core.responses.events import response_id
 from survey_core.responses.hashing import keyed_hash
 from training_survey.settings import TrainingSettings
 
@@ -56,6 +57,11 @@ def trainee_key(session_id: str, trainee_id: str, key: str) -> str:
     return keyed_hash(f"{session_id}\x1f{trainee_id}", key)
 
 
+def evaluation_interaction(session_id: str, trainee_id: str, key: str) -> str:
+    """The interaction id of a trainee's evaluation of a session (it names no trainee)."""
+    return f"{session_id}.{trainee_key(session_id, trainee_id, key)[:32]}"
+
+
 def create_session(
     db: Database,
     settings: TrainingSettings,
@@ -87,10 +93,9 @@ def create_session(
     db.training_rosters.insert_one({"_id": session_id, "trainees": body["trainees"]})
     links = []
     for trainee in body["trainees"]:
-        hashed = trainee_key(session_id, trainee, settings.phone_hash_key)
         contact = {
             "channel": CHANNEL,
-            "interaction_id": f"{session_id}.{hashed[:32]}",
+            "interaction_id": evaluation_interaction(session_id, trainee, settings.phone_hash_key),
             "team": trainer.get("team"),
             "lang": body["language"],
             "month": session["month"],
@@ -125,9 +130,18 @@ def sessions(db: Database, month: str | None, trainer: str | None) -> list[dict[
     return list(db.training_sessions.find(query).sort("held_at", 1).limit(5000))
 
 
-def comments(db: Database, session_id: str) -> list[str]:
-    """The session's comments, sorted (not in the order given: order could tell who)."""
-    found = db.responses.find(
-        {"session_id": session_id, "status": "complete"}, {"answers.comment": 1}
-    )
+def comments(db: Database, session_id: str, hash_key: str) -> list[str]:
+    """The session's comments, sorted (not in the order given: order could tell who).
+
+    Read by `_id`, the roster's evaluations (the shard key of `responses`: on a sharded
+    cluster this goes to the shards holding them, not to every shard).
+    """
+    roster = db.training_rosters.find_one({"_id": session_id}) or {}
+    ids = [
+        response_id(CHANNEL, evaluation_interaction(session_id, trainee, hash_key))
+        for trainee in roster.get("trainees", [])
+    ]
+    if not ids:
+        return []
+    found = db.responses.find({"_id": {"$in": ids}, "status": "complete"}, {"answers.comment": 1})
     return sorted(c for doc in found if (c := (doc.get("answers") or {}).get("comment")))

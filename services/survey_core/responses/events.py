@@ -114,7 +114,9 @@ def insert(db: Database, ev: Mapping[str, Any]) -> Outcome:
         db.events.insert_one(_stored_form(ev))
         return "stored"
     except DuplicateKeyError:
-        stored = db.events.find_one({"_id": ev["_id"]}, {"kind": 1, "value": 1, "answers": 1})
+        # `rid` too: the shard key on a sharded cluster (survey_core.storage.sharding)
+        found = {"_id": ev["_id"], "rid": ev["rid"]}
+        stored = db.events.find_one(found, {"kind": 1, "value": 1, "answers": 1})
         if ev.get("kind") in SETTLING and not _same(stored or {}, ev):
             log.warning("refused a second, different answer: %s", ev["_id"])
             return "conflict"
@@ -145,5 +147,6 @@ def record(db: Database, spool: Spool, events: list[dict[str, Any]]) -> list[Out
 
 
 def of_response(db: Database, rid: str, subjects: list[str]) -> list[dict[str, Any]]:
-    """The stored events of response `rid` among `subjects` (by `_id`: no index needed)."""
-    return list(db.events.find({"_id": {"$in": [f"{rid}:{s}" for s in subjects]}}))
+    """The stored events of response `rid` among `subjects` (by `_id`: no index needed; and
+    by `rid`, the shard key: one shard answers)."""
+    return list(db.events.find({"_id": {"$in": [f"{rid}:{s}" for s in subjects]}, "rid": rid}))
