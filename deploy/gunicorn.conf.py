@@ -5,7 +5,17 @@ import os
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-worker_class = "gthread"
+# gthread, answering what gunicorn refuses before any app runs (a request line or header over
+# the limits below, bad header bytes) in the services' JSON error shape, not gunicorn's HTML.
+worker_class = "survey_core.web.gunicorn_worker.JsonErrorWorker"
+# gunicorn's own defaults, stated: a request line (method, path and query) of at most 4094
+# bytes (414 uri_too_long beyond; the longest URL we hand out, a signed survey link, is under
+# 300), at most 100 header fields of at most 8190 bytes each (431 header_too_large beyond).
+# nginx in front (deploy/nginx.conf, large_client_header_buffers 4 8k) lets a request line of
+# up to 8 KB through, so gunicorn is the one that refuses one of 4-8 KB.
+limit_request_line = int(os.environ.get("LIMIT_REQUEST_LINE", "4094"))
+limit_request_fields = int(os.environ.get("LIMIT_REQUEST_FIELDS", "100"))
+limit_request_field_size = int(os.environ.get("LIMIT_REQUEST_FIELD_SIZE", "8190"))
 # Under Twilio's 15 s webhook deadline: a stuck request is cut before Twilio gives up on us.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "12"))
 graceful_timeout = 10

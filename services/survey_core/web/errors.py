@@ -28,15 +28,27 @@ class APIError(Exception):
         self.errors = errors or {}
 
 
+def error_body(
+    status: int,
+    code: str,
+    message: str,
+    errors: dict[str, Any] | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """The JSON error shape itself: what the apps answer and what gunicorn's worker answers
+    for the requests it refuses before any app sees them (gunicorn_worker)."""
+    body = {"code": code, "status": status, "message": message, "errors": errors or {}}
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
 def error_response(
     status: int, code: str, message: str, errors: dict[str, Any] | None = None
 ) -> Response:
     """The JSON error response every service uses."""
-    body = {"code": code, "status": status, "message": message, "errors": errors or {}}
     request_id = g.get("request_id") if g else None
-    if request_id:
-        body["request_id"] = request_id
-    response = jsonify(body)
+    response = jsonify(error_body(status, code, message, errors, request_id))
     response.status_code = status
     return response
 
