@@ -134,7 +134,7 @@ def record(db: Database, spool: Spool, events: list[dict[str, Any]]) -> list[Out
             outcomes.append(insert(db, ev))
         except PyMongoError as exc:
             if isinstance(exc, DATABASE_DOWN):
-                breaker.trip()
+                breaker.trip(exc)
             log.warning(
                 "database write failed (%s): %d event(s) spooled",
                 type(exc).__name__,

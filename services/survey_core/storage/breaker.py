@@ -34,7 +34,12 @@ class Breaker:
     def is_open(self) -> bool:
         return time.monotonic() < self._until
 
-    def trip(self) -> None:
+    def trip(self, cause: BaseException | None = None) -> None:
+        """Open for `cool_down_s` from now, unless `cause` is the breaker's own refusal
+        (DatabaseSkipped): re-opening on those kept it open for as long as requests kept
+        coming, long after the database was back."""
+        if isinstance(cause, DatabaseSkipped):
+            return
         self._until = time.monotonic() + self.cool_down_s
 
     def reset(self) -> None:

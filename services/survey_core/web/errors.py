@@ -103,7 +103,7 @@ def handle_database_error(exc: PyMongoError) -> Response:
 
     count_database_error(type(exc).__name__)
     if isinstance(exc, DATABASE_DOWN):
-        breaker.trip()  # the next requests fail at once instead of waiting in turn
+        breaker.trip(exc)  # the next requests fail at once instead of waiting in turn
         log.warning("database unavailable: %s", type(exc).__name__)
         response = error_response(
             503, "database_unavailable", "The database is not reachable; try again shortly."

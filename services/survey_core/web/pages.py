@@ -246,7 +246,7 @@ def _page_error(exc: PageError) -> Response:
 
 def _database_error(exc: PyMongoError) -> Response:
     if isinstance(exc, DATABASE_DOWN):
-        breaker.trip()
+        breaker.trip(exc)
     return _message_page(503, "unavailable")
 
 
