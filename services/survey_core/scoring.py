@@ -11,18 +11,69 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-# Imported with the module, not on the first report (it takes most of a second).
-from scipy.stats import t as student_t
-
 # The exact 0.975 quantile of the standard normal (R's qnorm(0.975)).
 Z = 1.959963984540054
 Histogram = Mapping[int | str, int]
+# From this many degrees of freedom the quantile is the Cornish-Fisher expansion (below it,
+# Newton's method on the exact distribution function).
+_EXPANSION_FROM_DF = 500
+
+
+def _central_t(t: float, df: int) -> float:
+    """P(|T| <= t) for Student's t with an integer `df` (Abramowitz & Stegun 26.7.3, 26.7.4:
+    finite sums, exact but for rounding; exact summation by fsum)."""
+    theta = math.atan(t / math.sqrt(df))
+    c2 = math.cos(theta) ** 2
+    if df % 2:
+        term, terms = math.cos(theta), []
+        if df > 1:
+            terms.append(term)
+            for k in range(1, (df - 1) // 2):
+                term *= c2 * (2 * k) / (2 * k + 1)
+                terms.append(term)
+        return 2 / math.pi * (theta + math.sin(theta) * math.fsum(terms))
+    term, terms = 1.0, [1.0]
+    for k in range(1, df // 2):
+        term *= c2 * (2 * k - 1) / (2 * k)
+        terms.append(term)
+    return math.sin(theta) * math.fsum(terms)
+
+
+def _t_density(t: float, df: int) -> float:
+    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    return math.exp(log_norm - (df + 1) / 2 * math.log1p(t * t / df))
+
+
+def _t_expansion(df: int) -> float:
+    """The Cornish-Fisher expansion of the quantile in 1/df to the fourth order (Abramowitz &
+    Stegun 26.7.5); its error is below 3e-14 from df = 500 and below 1e-15 from df = 1000."""
+    x = Z
+    g1 = (x**3 + x) / 4
+    g2 = (5 * x**5 + 16 * x**3 + 3 * x) / 96
+    g3 = (3 * x**7 + 19 * x**5 + 17 * x**3 - 15 * x) / 384
+    g4 = (79 * x**9 + 776 * x**7 + 1482 * x**5 - 1920 * x**3 - 945 * x) / 92160
+    return x + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
 
 
 @lru_cache(maxsize=4096)
 def t_quantile(df: int) -> float:
-    """The 0.975 quantile of Student's t with `df` degrees of freedom (scipy, exact)."""
-    return float(student_t.ppf(0.975, df))
+    """The 0.975 quantile of Student's t with `df` degrees of freedom, to double precision
+    (scipy.stats.t.ppf(0.975, df) within 1e-13 for every df; pure Python, so no worker carries
+    scipy's ~65 MB for it)."""
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be at least 1, not {df}")
+    if df >= _EXPANSION_FROM_DF:
+        return _t_expansion(df)
+    # Newton's method: P(|T| <= t) is increasing and concave for t > 0, so from a start near
+    # the root (or from Z, below it) every step after the first lands below the root and the
+    # steps shrink to rounding.
+    t = max(Z, _t_expansion(df)) if df > 4 else Z
+    for _ in range(100):
+        step = (_central_t(t, df) - 0.95) / (2 * _t_density(t, df))
+        t -= step
+        if abs(step) <= 1e-15 * t:
+            break
+    return t
 
 
 def normalise(hist: Histogram | None, low: int, high: int) -> dict[int, int]:

@@ -18,6 +18,43 @@ def test_z_is_the_exact_normal_quantile():
     assert t_quantile(99) == pytest.approx(1.9842169515864174, abs=1e-12)
 
 
+# scipy.stats.t.ppf(0.975, df) (scipy 1.17), computed once: the service no longer imports scipy.
+T_QUANTILES = [
+    (1, 12.706204736174694),
+    (2, 4.302652729749462),
+    (3, 3.1824463052837078),
+    (4, 2.7764451051977934),
+    (5, 2.5705818356363146),
+    (7, 2.364624251592784),
+    (10, 2.228138851986274),
+    (29, 2.045229642132703),
+    (30, 2.0422724563012378),
+    (99, 1.9842169515864174),
+    (100, 1.9839715185235518),
+    (250, 1.9694983934211532),
+    (463, 1.9651008728301518),
+    (499, 1.9647293909876886),
+    (500, 1.9647198374673676),
+    (501, 1.9647103221754827),
+    (999, 1.9623414611334493),
+    (1000, 1.9623390808264083),
+    (5000, 1.9604385517065073),
+    (100000, 1.9599877075346095),
+    (1000000, 1.959966356814107),
+]
+
+
+@pytest.mark.parametrize("df, expected", T_QUANTILES)
+def test_t_quantiles_match_scipy_to_double_precision(df, expected):
+    assert abs(t_quantile(df) - expected) <= 1e-13
+
+
+def test_t_quantiles_fall_towards_z():
+    values = [t_quantile(df) for df in range(1, 2000)]
+    assert all(a > b for a, b in zip(values, values[1:], strict=False))
+    assert values[-1] > Z and 0 < t_quantile(10**9) - Z < 3e-9
+
+
 def test_csat_top_two_box_wilson_and_mean_t_interval():
     result = csat(CSAT_HIST)
     assert result["value"] == 70.0 and result["n"] == 100 and result["mean"] == 3.75
