@@ -166,4 +166,6 @@ def test_a_header_the_app_may_not_send_is_a_500_not_a_client_error():
     )
     assert refusal(errors.InvalidHeader("X"))[2] == "bad_request"
     assert refusal(errors.ObsoleteFolding("X"))[2] == "bad_request"
+    assert refusal(errors.ConfigurationProblem("forwarded headers"))[2] == "internal_error"
+    assert refusal(errors.LimitRequestLine(5000, 4094))[:3] == (414, "URI Too Long", "uri_too_long")
     assert refusal(RuntimeError("boom"))[0] == 500

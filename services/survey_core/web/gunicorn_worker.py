@@ -20,77 +20,42 @@ from gunicorn.http import errors as http
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import ThreadWorker
 
-# (gunicorn's exception, status, reason phrase, our code, message), first match wins.
-_BAD_REQUEST = (400, "Bad Request", "bad_request", "The request is not valid HTTP.")
-REFUSALS: tuple[tuple[type[BaseException], int, str, str, str], ...] = (
-    (
-        http.LimitRequestLine,
-        414,
-        "URI Too Long",
-        "uri_too_long",
-        "The request line is longer than the server accepts.",
-    ),
-    (
-        http.LimitRequestHeaders,
-        431,
-        "Request Header Fields Too Large",
-        "header_too_large",
-        "A request header, or the headers together, are larger than the server accepts.",
-    ),
-    (
-        http.UnsupportedTransferCoding,
-        501,
-        "Not Implemented",
-        "not_implemented",
-        "The request's transfer coding is not supported.",
-    ),
-    (
-        http.ExpectationFailed,
-        417,
-        "Expectation Failed",
-        "expectation_failed",
-        "The request's Expect header cannot be met.",
-    ),
-    (http.ForbiddenProxyRequest, 403, "Forbidden", "forbidden", "The request is forbidden."),
-    (
-        http.InvalidHeaderName,
-        400,
-        "Bad Request",
-        "bad_request",
-        "A request header name is not valid.",
-    ),
-    (http.InvalidHeader, 400, "Bad Request", "bad_request", "A request header is not valid."),
-    (
-        http.InvalidRequestLine,
-        400,
-        "Bad Request",
-        "bad_request",
-        "The request line is not valid HTTP.",
-    ),
-    (
-        http.InvalidRequestMethod,
-        400,
-        "Bad Request",
-        "bad_request",
-        "The request method is not valid.",
-    ),
-    (
-        http.InvalidHTTPVersion,
-        400,
-        "Bad Request",
-        "bad_request",
-        "The request's HTTP version is not supported.",
-    ),
-    (http.ParseException, *_BAD_REQUEST),  # obsolete folding, chunk framing, PROXY lines...
+_BAD = (400, "Bad Request", "bad_request")
+# (gunicorn's exception, by name, status, reason phrase, our code, message): first match wins.
+# By name, so a gunicorn without one of them (they came over versions) still loads this.
+_REFUSALS = (
+    ("LimitRequestLine", 414, "URI Too Long", "uri_too_long",
+     "The request line is longer than the server accepts."),
+    ("LimitRequestHeaders", 431, "Request Header Fields Too Large", "header_too_large",
+     "A request header, or the headers together, are larger than the server accepts."),
+    ("UnsupportedTransferCoding", 501, "Not Implemented", "not_implemented",
+     "The request's transfer coding is not supported."),
+    ("ExpectationFailed", 417, "Expectation Failed", "expectation_failed",
+     "The request's Expect header cannot be met."),
+    ("ForbiddenProxyRequest", 403, "Forbidden", "forbidden", "The request is forbidden."),
+    ("InvalidHeaderName", *_BAD, "A request header name is not valid."),
+    ("InvalidHeader", *_BAD, "A request header is not valid."),
+    ("InvalidRequestLine", *_BAD, "The request line is not valid HTTP."),
+    ("InvalidRequestMethod", *_BAD, "The request method is not valid."),
+    ("InvalidHTTPVersion", *_BAD, "The request's HTTP version is not supported."),
+    # Anything else gunicorn could not parse: obsolete line folding, chunk framing, PROXY lines.
+    ("ParseException", *_BAD, "The request is not valid HTTP."),
+)  # fmt: skip
+REFUSALS: tuple[tuple[type[BaseException], int, str, str, str], ...] = tuple(
+    (getattr(http, name), *answer) for name, *answer in _REFUSALS if hasattr(http, name)
 )
-# Errors of the app's own making (a response header it may not send) are 500s, not the
-# client's fault, though they subclass the client errors above.
-APP_ERRORS = (http.InvalidResponseHeader, http.InvalidResponseHeaderName)
+# Errors of the server's own making are 500s, though they subclass the client errors above: a
+# response header the app may not send, gunicorn's own configuration (forwarded headers).
+SERVER_ERRORS = tuple(
+    getattr(http, name)
+    for name in ("InvalidResponseHeader", "InvalidResponseHeaderName", "ConfigurationProblem")
+    if hasattr(http, name)
+)
 
 
 def refusal(exc: BaseException) -> tuple[int, str, str, str]:
     """(status, reason phrase, code, message) of an error raised while serving a request."""
-    if not isinstance(exc, APP_ERRORS):
+    if not isinstance(exc, SERVER_ERRORS):
         for kind, status, reason, code, message in REFUSALS:
             if isinstance(exc, kind):
                 return status, reason, code, message
