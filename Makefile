@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint bench fuzz clean
+.PHONY: install run test lint bench soak faults fuzz clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ bench: install
 	$(PY) bench/report_latency.py
 	$(PY) bench/fold.py
 	$(PY) bench/web_submit.py
+
+soak: install
+	$(PY) bench/soak.py $(SOAK_ARGS)
+
+faults: install
+	$(PY) bench/faults.py $(FAULTS_ARGS)
 
 # Schemathesis (every service's OpenAPI document) and Hypothesis (signed IVR webhooks, public
 # forms): 1,000 generated requests per service; the test suite runs 200.
