@@ -43,11 +43,12 @@ bp = Blueprint(
         401: "No API key, or an unknown or revoked one.",
         403: "The API key lacks the admin scope.",
         409: "`recently_surveyed`: the customer took a survey within the survey's suppression "
-        "window.",
+        "window; `not_configured`: this deployment places no calls (TWILIO_FROM_NUMBER is not "
+        "set).",
         422: "`validation_error`: `errors` names the bad fields (a number that is not E.164, "
         "an unknown survey or language, a missing interaction).",
         502: "`twilio_error` (Twilio refused the call) or `twilio_unreachable`.",
-        503: "`not_configured` (TWILIO_FROM_NUMBER is not set) or `database_unavailable`.",
+        503: "`database_unavailable`.",
     },
 )
 @bp.response(202, CallbackResponseSchema)
@@ -102,7 +103,9 @@ def create_callback(body: dict[str, Any]) -> dict[str, Any]:
     )
     status_url = base + url_for("ivr.status", state=state.encode())
     if not settings.twilio_from_number:
-        raise APIError(503, "not_configured", "TWILIO_FROM_NUMBER is not set.")
+        raise APIError(
+            409, "not_configured", "This deployment places no calls: TWILIO_FROM_NUMBER is not set."
+        )
     try:
         call = twilio_client(settings).calls.create(
             to=body["to"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from survey_core.responses.hashing import E164
 from survey_core.surveys.schema import LANGUAGES
@@ -57,14 +57,12 @@ class StateQuerySchema(Schema):
 class CallbackRequestSchema(CallContextSchema):
     """POST /api/v1/callbacks: call a customer back for a survey."""
 
-    to = fields.String(required=True)
+    to = fields.String(
+        required=True,
+        validate=validate.Regexp(E164, error="Not an E.164 number (e.g. +8613800138000)."),
+    )
     language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
     interaction = fields.String(required=True, validate=_ID)
-
-    @validates("to")
-    def _e164(self, value: str, **_: object) -> None:
-        if not E164.match(value):
-            raise ValidationError("Not an E.164 number (e.g. +8613800138000).")
 
 
 class CallbackResponseSchema(Schema):

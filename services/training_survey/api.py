@@ -19,7 +19,7 @@ from survey_core.surveys.answers import check_answers
 from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
-from survey_core.web.openapi import AUTH_ERRORS, error_responses
+from survey_core.web.openapi import AUTH_ERRORS, error_responses, public
 from training_survey import service, sessions
 from training_survey.default_survey import CRITERIA, TRAINING_SURVEY
 from training_survey.schemas import (
@@ -168,6 +168,7 @@ def _link(token: str) -> Link:
 
 
 @evaluations_bp.post("/evaluations")
+@public(evaluations_bp)
 @evaluations_bp.arguments(EvaluationRequestSchema)
 @error_responses(
     evaluations_bp,

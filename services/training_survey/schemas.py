@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from survey_core.fields import Instant
+from survey_core.fields import Instant, StrictBoolean
 from survey_core.months import MONTH_RE
 from survey_core.surveys.answers import answers_request
 from survey_core.surveys.schema import LANGUAGES
@@ -18,7 +18,7 @@ class TrainerSchema(Schema):
     id = fields.String(required=True, validate=ID)
     name = fields.String(required=True, validate=validate.Length(min=1, max=128))
     team = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
-    active = fields.Boolean(truthy={True}, falsy={False}, load_default=True)
+    active = StrictBoolean(load_default=True)
 
 
 class TrainerListSchema(Schema):

@@ -66,13 +66,14 @@ def _survey_for(body: dict[str, Any]) -> dict[str, Any]:
         raise _invalid("lang", f"Survey {body['survey']!r} has no {body['lang']} version.")
     if body["send"] and (body["channel"] != "sms" or not body.get("phone")):
         raise _invalid("send", "Only an sms invitation with a `phone` can be sent.")
+    if body["send"] and not service.settings().twilio_from_number:
+        # Refused before anything is stored: the caller may invite without `send`.
+        raise _invalid("send", "This deployment sends no texts: TWILIO_FROM_NUMBER is not set.")
     return survey
 
 
 def _send(invitation: dict[str, Any], survey: dict[str, Any], phone: str, url: str) -> None:
     settings = service.settings()
-    if not settings.twilio_from_number:
-        raise APIError(503, "not_configured", "TWILIO_FROM_NUMBER is not set.")
     text = f"{localised(survey['title'], invitation['meta']['language'])} {url}"
     try:
         message = twilio_client(settings).messages.create(

@@ -14,7 +14,7 @@ from survey_core.questionnaires.links import Link, LinkUnknown
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import asked, check_answers
 from survey_core.web.errors import APIError
-from survey_core.web.openapi import error_responses
+from survey_core.web.openapi import error_responses, public
 from web_survey import service
 from web_survey.schemas import AnswersRequestSchema, QuestionnaireSchema, ResponseSchema
 
@@ -75,6 +75,7 @@ def _checked(link: Link, answers: Any, partial: bool) -> dict[str, Any]:
 
 
 @bp.get("/responses/<token>")
+@public(bp)
 @error_responses(bp, {k: v for k, v in _LINK.items() if k in (404, 410, 429)})
 @bp.response(200, QuestionnaireSchema)
 def read_response(token: str) -> dict[str, Any]:
@@ -89,6 +90,7 @@ def read_response(token: str) -> dict[str, Any]:
 
 
 @bp.post("/responses")
+@public(bp)
 @bp.arguments(AnswersRequestSchema)
 @error_responses(bp, {**_LINK, 409: "`already_answered`: one response per link."})
 @bp.response(201, ResponseSchema)
@@ -103,6 +105,7 @@ def submit_response(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.patch("/responses")
+@public(bp)
 @bp.arguments(AnswersRequestSchema)
 @error_responses(bp, {**_LINK, 409: "`already_answered`, or `too_many_saves` (30 per link)."})
 @bp.response(200, ResponseSchema)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from survey_core.fields import StrictBoolean
 from survey_core.responses.hashing import E164
 from survey_core.surveys.answers import answers_request
 from survey_core.surveys.schema import LANGUAGES
@@ -44,9 +45,7 @@ class InvitationRequestSchema(Schema):
         validate=validate.Regexp(E164, error="Not an E.164 number."),
         metadata={"description": "E.164; only its keyed hash is kept. Required to `send`."},
     )
-    send = fields.Boolean(
-        truthy={True},
-        falsy={False},
+    send = StrictBoolean(
         load_default=False,
         metadata={"description": "With channel `sms`: text the link to `phone` via Twilio."},
     )

@@ -128,4 +128,4 @@ def test_signed_webhooks_with_random_parameters_answer_twiml_or_a_json_error(ivr
     webhook()
     print(f"IVR webhooks: {sum(seen.values())} signed requests, statuses {dict(seen)}")
     # Enough requests got past the signature and the parameters' validation to the call flow.
-    assert seen[200] >= sum(seen.values()) / 5
+    assert seen[200] >= sum(seen.values()) / 10, dict(seen)

@@ -116,3 +116,48 @@ def test_the_csv_form_of_a_report_is_in_the_openapi_document(config):
     for path in ("/api/v1/metrics/monthly", "/api/v1/funnel", "/api/v1/calibration"):
         content = spec["paths"][path]["get"]["responses"]["200"]["content"]
         assert set(content) == {"application/json", "text/csv"}
+
+
+@pytest.mark.parametrize("value", [1, 0, "true", "yes"])
+def test_a_boolean_field_takes_json_booleans_only(config, api_key, value):
+    client = web_survey.create_app(config).test_client()
+    body = {"channel": "sms", "interaction_id": "T1", "phone": "+8613800138000", "send": value}
+    response = client.post("/api/v1/invitations", json=body, headers=api_key("write"))
+    assert response.status_code == 422 and "send" in response.get_json()["errors"]
+
+
+def test_asking_to_text_a_link_without_a_sender_number_is_a_422_before_anything_is_stored(
+    config, api_key, db
+):
+    client = web_survey.create_app(config).test_client()
+    body = {"channel": "sms", "interaction_id": "T1", "phone": "+8613800138000", "send": True}
+    response = client.post("/api/v1/invitations", json=body, headers=api_key("write"))
+    assert response.status_code == 422 and "TWILIO_FROM_NUMBER" in str(response.get_json())
+    assert db.invitations.count_documents({}) == 0
+
+
+def test_link_endpoints_are_published_without_the_bearer_requirement(config):
+    import training_survey
+
+    for service, paths in (
+        (web_survey, [("/api/v1/responses/{token}", "get"), ("/api/v1/responses", "post")]),
+        (training_survey, [("/api/v1/evaluations", "post")]),
+    ):
+        spec = service.create_app(config).test_client().get("/api/v1/openapi.json").get_json()
+        for path, method in paths:
+            assert spec["paths"][path][method]["security"] == []
+        assert spec["security"] == [{"bearerAuth": []}]
+
+
+def test_a_nullable_nested_object_is_published_as_its_schema_or_null(config):
+    spec = aggregator.create_app(config).test_client().get("/api/v1/openapi.json").get_json()
+    growth = spec["components"]["schemas"]["Rule"]["properties"]["growth"]
+    assert growth["allOf"] == [{"$ref": "#/components/schemas/Growth"}] and growth["nullable"]
+    assert "anyOf" not in growth
+
+
+def test_a_call_back_without_a_caller_id_is_a_409_not_a_server_error(config, api_key):
+    client = ivr_survey.create_app(config).test_client()
+    body = {"to": "+8613800138000", "interaction": "T1"}
+    response = client.post("/api/v1/callbacks", json=body, headers=api_key("admin"))
+    assert response.status_code == 409 and response.get_json()["code"] == "not_configured"

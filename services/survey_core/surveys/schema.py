@@ -19,7 +19,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from survey_core.fields import StrictFloat
+from survey_core.fields import StrictBoolean, StrictFloat
 
 LANGUAGES = ("zh-CN", "en-US")
 QUESTION_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text", "recording")
@@ -33,6 +33,10 @@ SCALE_OF: dict[str, tuple[int, int]] = {**SCALES, "rating": RATING_SCALE}
 WITH_CHOICES = ("choice", "multi")
 TEXT_MAX_LENGTH = 1000  # a text question's default limit, in characters
 KEY = r"^[a-z][a-z0-9_]{0,31}\Z"
+# An http(s) URL: host names (or IPv4) of DNS labels, an optional port, then a path. The same
+# pattern validates and is published, so a document-valid URL is never refused.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+WEBHOOK_URL = rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?\Z"
 
 
 def _texts(**kwargs: Any) -> fields.Dict:
@@ -59,7 +63,7 @@ class QuestionSchema(Schema):
     key = fields.String(required=True, validate=validate.Regexp(KEY))
     type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
     prompt = _texts(required=True)
-    required = fields.Boolean(load_default=True)
+    required = StrictBoolean(load_default=True)
     # Only to be checked: a scored type's scale is fixed (csat 1-5, nps 0-10, ces 1-5).
     scale = fields.List(
         fields.Integer(strict=True, validate=validate.Range(-1000, 1000)),
@@ -137,8 +141,14 @@ class SurveySchema(Schema):
         metadata={"description": "Default: CSAT <= 2 or NPS <= 6 (0 / -1: never)."},
     )
     # Where `response.completed` events go (Standard Webhooks), if anywhere.
-    webhook_url = fields.Url(
-        load_default=None, allow_none=True, schemes={"http", "https"}, require_tld=False
+    webhook_url = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=[
+            validate.Length(max=2000),
+            validate.Regexp(WEBHOOK_URL, error="Not a valid URL."),
+        ],
+        metadata={"description": "http(s) URL that completed responses are POSTed to."},
     )
 
     @pre_load

@@ -96,6 +96,12 @@ AUTH_ERRORS = {
 }
 
 
+def public(blp: ApiBlueprint) -> Callable[[F], F]:
+    """Document a view as needing no API key (a link's token is its credential), overriding
+    the document's default bearer requirement."""
+    return blp.doc(security=[])
+
+
 def error_responses(blp: ApiBlueprint, descriptions: Mapping[int, str]) -> Callable[[F], F]:
     """Document a view's error responses, each an `ErrorSchema` body, listed by status.
 
@@ -132,6 +138,17 @@ def _swagger_ui_blueprint() -> Blueprint:
     return bp
 
 
+def _nullable_reference(converter: Any, field: fields.Field, ret: dict, **_: Any) -> dict:
+    """A nested schema that may be null, as OpenAPI 3.0 says it: `allOf: [$ref]` with
+    `nullable: true`. apispec writes `anyOf: [$ref, {type: object, nullable: true}]`, whose
+    second branch admits any object at all: a fuzzer then sends `{}` and is refused."""
+    branches = ret.get("anyOf")
+    if field.allow_none and branches and branches[-1] == {"type": "object", "nullable": True}:
+        del ret["anyOf"]
+        return {"allOf": branches[:-1], "nullable": True}
+    return {}
+
+
 def init_api(app: Flask, title: str, blueprints: Iterable[ApiBlueprint]) -> VocApi:
     """Publish `blueprints` (flask-smorest ones) with an OpenAPI document and Swagger UI."""
     assets = _swagger_ui_blueprint()
@@ -151,6 +168,7 @@ def init_api(app: Flask, title: str, blueprints: Iterable[ApiBlueprint]) -> VocA
     for key, value in options.items():
         app.config.setdefault(key, value)
     api = VocApi(app)
+    api.ma_plugin.converter.add_attribute_function(_nullable_reference)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(assets)
