@@ -29,6 +29,9 @@ bench: install
 	$(PY) bench/report_latency.py
 	$(PY) bench/fold.py
 	$(PY) bench/web_submit.py
+	$(PY) bench/complaints.py
+	$(PY) bench/memory.py
+	$(PY) bench/import_speed.py
 
 soak: install
 	$(PY) bench/soak.py $(SOAK_ARGS)

@@ -98,3 +98,14 @@ def test_rollups_rebuild_command(config, db, add):
     assert CliRunner().invoke(main, ["rollups", "rebuild", "--check"], env=env).exit_code == 0
     bad = CliRunner().invoke(main, ["rollups", "rebuild", "--month", "October"], env=env)
     assert bad.exit_code == 2
+
+
+def test_a_status_callback_for_an_unknown_call_does_not_break_the_rebuild(config, db, add):
+    """Twilio's status callback without a state (a call we never saw) leaves a record with no
+    month: folding skips it, and so must the rebuild."""
+    breaker.reset()
+    client = ivr_survey.create_app(config).test_client()
+    add(csat=5)
+    Call(client, sid="CA9999").hang_up()
+    fold(db)
+    assert rebuild(db, repair=False)["drift"] == []
