@@ -1,10 +1,10 @@
 """Trainers, sessions and their evaluation links; what a session may show of its evaluations.
 
-Anonymity: the roster (trainee ids) is kept in `training_rosters`, apart from everything about
-the answers. Each trainee's link is an invitation whose contact id is a keyed hash of (session,
-trainee): one evaluation per trainee (the submission's key), and no stored field, token or log
-line names the trainee who gave a rating. How many have answered comes from the counts, never
-from a list of who.
+Anonymity: trainee ids are never stored. Each trainee's link is an invitation whose contact id
+is a keyed hash of (session, trainee): one evaluation per trainee (the submission's key), and no
+stored field, token or log line names a trainee. `training_rosters` keeps only the session's
+evaluation record ids (those hashes), so its comments are read by `_id`. How many have answered
+comes from the counts, never from a list of who.
 """
 
 from __future__ import annotations
@@ -90,12 +90,16 @@ def create_session(
         "created_at": datetime.now(UTC),
     }
     db.training_sessions.insert_one(session)
-    db.training_rosters.insert_one({"_id": session_id, "trainees": body["trainees"]})
+    hashed = {
+        t: evaluation_interaction(session_id, t, settings.phone_hash_key) for t in body["trainees"]
+    }
+    evaluations = [response_id(CHANNEL, interaction) for interaction in hashed.values()]
+    db.training_rosters.insert_one({"_id": session_id, "evaluations": evaluations})
     links = []
     for trainee in body["trainees"]:
         contact = {
             "channel": CHANNEL,
-            "interaction_id": evaluation_interaction(session_id, trainee, settings.phone_hash_key),
+            "interaction_id": hashed[trainee],
             "team": trainer.get("team"),
             "lang": body["language"],
             "month": session["month"],
@@ -137,7 +141,8 @@ def comments(db: Database, session_id: str, hash_key: str) -> list[str]:
     cluster this goes to the shards holding them, not to every shard).
     """
     roster = db.training_rosters.find_one({"_id": session_id}) or {}
-    ids = [
+    ids = roster.get("evaluations") or [
+        # Sessions created before rosters held hashes only.
         response_id(CHANNEL, evaluation_interaction(session_id, trainee, hash_key))
         for trainee in roster.get("trainees", [])
     ]
