@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from survey_core.storage.breaker import DATABASE_DOWN
+from pymongo.errors import PyMongoError, WriteError
 
 log = logging.getLogger("voc.spool")
 
@@ -45,7 +45,8 @@ class Spool:
         return sorted(self.dir.glob("[0-9]*.json"))
 
     def drain(self, apply: Callable[[dict[str, Any]], Any]) -> tuple[int, int]:
-        """Replay spooled writes in order; stop at the first database outage.
+        """Replay spooled writes in order; stop at the first database error (down, or
+        refusing for now); set aside in dead/ only a record that can never be written.
 
         Returns (written, still pending). One process drains at a time (a file lock);
         every write is idempotent, so a crash mid-drain cannot double-count.
@@ -60,12 +61,21 @@ class Spool:
                 try:
                     record = json.loads(path.read_text(encoding="utf-8"))
                     apply(record)
-                except DATABASE_DOWN:
+                except WriteError:  # the server refuses this very document: it always will
+                    self._bury(path)
+                    continue
+                except PyMongoError:
+                    # Down, a failed write concern, a transient refusal (HostUnreachable,
+                    # NetworkTimeout...): the request path spooled the write on such an error
+                    # and told the client it was taken, so keep it for the next round.
                     break
                 except Exception:  # noqa: BLE001 - a poison record must not block the rest
-                    log.exception("spooled write failed; moved to dead/: %s", path.name)
-                    path.replace(self.dir / "dead" / path.name)
+                    self._bury(path)
                     continue
                 path.unlink()
                 written += 1
             return written, len(self.pending())
+
+    def _bury(self, path: Path) -> None:
+        log.exception("spooled write failed; moved to dead/: %s", path.name)
+        path.replace(self.dir / "dead" / path.name)
