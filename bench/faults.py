@@ -47,7 +47,8 @@ Usage:
     .venv/bin/python bench/faults.py                            # 10 minutes at 25 requests/s
     .venv/bin/python bench/faults.py --minutes 2 --every 20     # a quick check
 Options: --minutes N (10), --rate R (25), --every S (30), --down S (6), --armed S (8),
---think S (1.0), --keep, --seed N, --no-sync.
+--think S (1.0), --keep, --seed N, --no-sync, --only TEXT[,TEXT] (the faults whose
+description contains one of them, e.g. `--only SIGKILL,HostUnreachable`).
 """
 
 from __future__ import annotations
@@ -114,8 +115,14 @@ FAULTS: list[tuple[str, Any]] = [
 class Faults:
     """Injects FAULTS in turn every `every` seconds until stopped; logs what it did."""
 
-    def __init__(self, stack: Stack, every: float, down: float, armed: float) -> None:
+    def __init__(
+        self, stack: Stack, every: float, down: float, armed: float, only: str = ""
+    ) -> None:
         self.stack, self.every, self.down, self.armed = stack, every, down, armed
+        wanted = [w.strip() for w in only.split(",") if w.strip()]
+        self.faults = [f for f in FAULTS if not wanted or any(w in f[0] for w in wanted)]
+        if not self.faults:
+            raise SystemExit(f"--only {only!r} names no fault")
         self.stop = threading.Event()
         self.done: Counter[str] = Counter()
         self.thread = threading.Thread(target=self.run, daemon=True)
@@ -123,7 +130,7 @@ class Faults:
     def run(self) -> None:
         n = 0
         while not self.stop.wait(self.every if n else self.every / 2):
-            what, how = FAULTS[n % len(FAULTS)]
+            what, how = self.faults[n % len(self.faults)]
             n += 1
             try:
                 self.inject(what, how)
@@ -190,12 +197,7 @@ def verify(stack: Stack, mix: Mix) -> dict[str, Any]:
     events: dict[str, dict] = {}
     for part in chunks([i.event_id for i in answers]):
         events.update({d["_id"]: d for d in db.events.find({"_id": {"$in": part}})})
-    rids = sorted(
-        {
-            i.event_id.rsplit(":", 2)[0] if i.kind == "ivr" else i.event_id[: -len(":submit")]
-            for i in answers
-        }
-    )
+    rids = sorted({i.event_id.rsplit(":", 1 if i.kind != "ivr" else 2)[0] for i in answers})
     records: dict[str, dict] = {}
     for part in chunks(rids):
         records.update({d["_id"]: d for d in db.responses.find({"_id": {"$in": part}})})
@@ -207,6 +209,8 @@ def verify(stack: Stack, mix: Mix) -> dict[str, Any]:
         ev = events.get(item.event_id)
         if ev is None:
             return None
+        if item.kind == "invite":
+            return True
         return ev.get("value") if item.kind == "ivr" else ev.get("answers")
 
     def recorded_value(item: Any) -> Any:
@@ -228,12 +232,12 @@ def verify(stack: Stack, mix: Mix) -> dict[str, Any]:
                 stored_unacked += 1
                 tally["(not acknowledged, stored anyway)"] += 1
             continue
-        expect = True if item.kind == "complaint" else item.expect
+        expect = True if item.kind in ("complaint", "invite") else item.expect
         if got is None:
             lost_stored.append(item)
         elif got != expect:
             differs.append((item, got))
-        elif item.kind != "complaint" and recorded_value(item) != item.expect:
+        elif item.kind not in ("complaint", "invite") and recorded_value(item) != item.expect:
             lost_folded.append((item, recorded_value(item)))
 
     print()
@@ -244,8 +248,7 @@ def verify(stack: Stack, mix: Mix) -> dict[str, Any]:
     print(
         f"acknowledged {acked}: stored {acked - len(lost_stored) - len(differs)}, "
         f"LOST {len(lost_stored)}, stored with another value {len(differs)}; "
-        f"in their records {acked - len(lost_stored) - len(differs) - len(lost_folded)} "
-        f"(complaints have none), missing from the record {len(lost_folded)}"
+        f"answers missing from their response's record {len(lost_folded)}"
     )
     for item in lost_stored[:10]:
         print(f"  lost: {item.kind} {item.event_id} = {item.expect!r}")
@@ -253,6 +256,22 @@ def verify(stack: Stack, mix: Mix) -> dict[str, Any]:
         print(f"  differs: {item.kind} {item.event_id}: told {item.expect!r}, stored {got!r}")
     for item, got in lost_folded[:10]:
         print(f"  not folded: {item.kind} {item.event_id}: told {item.expect!r}, record {got!r}")
+
+    # training sessions: each acknowledged one has its roster's invitations; none other has any
+    invited: Counter[str] = Counter()
+    query = {"kind": "invite", "meta.channel": "training"}
+    for ev in db.events.find(query, {"meta.session_id": 1}):
+        invited[ev["meta"]["session_id"]] += 1
+    short = {s: n for s, n in mix.sessions.items() if invited[s] != n}
+    orphans = {s: n for s, n in invited.items() if s not in mix.sessions}
+    print(
+        f"training sessions: {len(mix.sessions)} acknowledged ({sum(mix.sessions.values())} "
+        f"trainees), {mix.sessions_refused} refused after retries; acknowledged with a roster "
+        f"not all invited: {len(short)}; stored but never acknowledged: {len(orphans)} "
+        f"({sum(orphans.values())} invitations)"
+    )
+    for session, n in list(orphans.items())[:5]:
+        print(f"  unacknowledged session {session}: {n} invitations")
 
     # counted: rollups against the stored events, per channel and counter
     expected, _ = counters_from_events(db)
@@ -350,8 +369,9 @@ def verify(stack: Stack, mix: Mix) -> dict[str, Any]:
             )
     return {
         "acknowledged": acked,
-        "lost": len(lost_stored) + len(differs) + len(lost_folded) + undercounted,
+        "lost": len(lost_stored) + len(differs) + len(lost_folded) + undercounted + len(short),
         "doubled": doubled,
+        "orphan_sessions": len(orphans),
         "api_mismatch": api_mismatch,
         "complaint_mismatch": complaint_off,
         "rebuild_drift": check.returncode != 0,
@@ -372,6 +392,7 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean think time, seconds")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--only", default="", help="only the faults naming these, e.g. SIGKILL,6")
     parser.add_argument(
         "--no-sync",
         action="store_true",
@@ -388,7 +409,7 @@ def main() -> int:
         stack.start()
         mix = Mix(stack, retry=True, think_s=args.think, seed=args.seed)
         driver = Driver(mix, args.rate)
-        faults = Faults(stack, args.every, args.down, args.armed)
+        faults = Faults(stack, args.every, args.down, args.armed, args.only)
 
         def on_minute(k: int, start: float, end: float) -> None:
             w = mix.stats.window(start, end)
@@ -438,6 +459,7 @@ def main() -> int:
             ("the worker folded everything", bool(state.get("folded"))),
             (f"zero lost (acknowledged {result['acknowledged']})", result["lost"] == 0),
             ("zero doubled (rollups vs stored events)", result["doubled"] == 0),
+            ("no session stored that the platform was not told of", not result["orphan_sessions"]),
             ("the aggregator's API agrees", result["api_mismatch"] == 0),
             ("complaint counters and report agree", result["complaint_mismatch"] == 0),
             ("no rollup drift (rebuild --check)", not result["rebuild_drift"]),

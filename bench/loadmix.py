@@ -300,6 +300,16 @@ class Stack:
                 pass
         return out
 
+    def data_size(self) -> int:
+        """Bytes the database's storage directory holds."""
+        total = 0
+        for path in Path(self.db.storage).rglob("*"):
+            try:
+                total += path.stat().st_size if path.is_file() else 0
+            except OSError:
+                pass
+        return total
+
     def stop(self) -> None:
         procs = [p for p, _ in self.services.values()] + ([self.worker] if self.worker else [])
         for proc in procs:
@@ -315,8 +325,9 @@ class Stack:
         self.db.stop()
 
 
-def rss_line(rss: dict[str, int]) -> str:
-    """`ivr m 52 w 88/87 | web ... | worker 97 | db 240` (MB)."""
+def rss_line(rss: dict[str, int], data: int | None = None) -> str:
+    """`ivr m25 w52/52 | web ... | worker 43 | db 107 (data 35)` (MB; `data`: the database's
+    files)."""
     short = {"ivr_survey": "ivr", "web_survey": "web", "training_survey": "training"}
     parts = []
     for package in SERVICES:
@@ -327,7 +338,7 @@ def rss_line(rss: dict[str, int]) -> str:
         parts.append(f"{short.get(package, package)} m{m} w{mb}")
     parts.append(f"worker {rss.get('worker', 0) / 2**20:.0f}")
     db = rss.get("database", 0) + sum(v for k, v in rss.items() if k.startswith("database child"))
-    parts.append(f"db {db / 2**20:.0f}")
+    parts.append(f"db {db / 2**20:.0f}" + (f" (data {data / 2**20:.0f})" if data else ""))
     return "RSS MB: " + " | ".join(parts)
 
 
@@ -484,9 +495,9 @@ class Client:
 class Item:
     """One thing a client told the service: an answer, a submission, a complaint."""
 
-    kind: str  # ivr, page, widget, training-page, training-api, complaint
+    kind: str  # ivr, invite, page, widget, training-page, training-api, complaint
     event_id: str  # the event (or complaint) it must have become
-    expect: Any  # the value or answers it carried
+    expect: Any  # the value or answers it carried (None: the event itself)
     channel: str
     acknowledged: bool = False
     outcome: str = "pending"  # acknowledged, refused (4xx), gave-up, hung-up (trouble TwiML)
@@ -566,6 +577,8 @@ class Mix:
         self.run_id = uuid.uuid4().hex[:6]
         self.counter = itertools.count()
         self.flows = {name: getattr(self, f"flow_{name}") for name, _, _ in self.SHARES}
+        self.sessions: dict[str, int] = {}  # training sessions acknowledged: their rosters
+        self.sessions_refused = 0
 
     # helpers
 
@@ -715,7 +728,9 @@ class Mix:
             "reason": rng.choice(REASONS),
             "lang": rng.choice(["zh-CN", "en-US"]),
         }
+        item = self.ledger.add(Item("invite", f"{channel}:{interaction}:invite", None, channel))
         reply = system.json("web_survey", "POST", "/api/v1/invitations", body, "write", "invite")
+        self.ledger.settle(item, reply, reply.status in (200, 201))
         if reply.error is not None or reply.status not in (200, 201):
             return None
         made = reply.json()
@@ -823,9 +838,13 @@ class Mix:
             "training_survey", "POST", "/api/v1/sessions", body, "write", "session"
         )
         if reply.error is not None:
+            with self.ledger.lock:
+                self.sessions_refused += 1
             return
         made = reply.json()
         session = made["session_id"]
+        with self.ledger.lock:
+            self.sessions[session] = len(trainees)
         for link in made["links"]:
             self._think(rng, 2.0)
             if rng.random() < 0.15:
@@ -959,9 +978,9 @@ SCORE_TYPES = ("csat", "nps", "ces")
 
 
 def counters_from_events(db: Any) -> tuple[dict[str, Counter[str]], set[str]]:
-    """Per channel, the score histograms and the completions the stored events say, counting
-    each response once (independently of the worker's folding code); and the rids that were
-    submitted."""
+    """Per channel, the score histograms, the completions (submissions) and the responses
+    offered (links sent, calls that entered the survey) the stored events say, counting each
+    response once (independently of the worker's folding code); and the rids submitted."""
     scores: dict[str, dict[str, Any]] = defaultdict(dict)  # rid -> {counter family: value}
     channel_of: dict[str, str] = {}
     submitted: set[str] = set()
@@ -987,6 +1006,10 @@ def counters_from_events(db: Any) -> tuple[dict[str, Counter[str]], set[str]]:
             out[channel_of[rid]][f"{family}.{int(value)}"] += 1
     for rid in submitted:
         out[channel_of[rid]]["funnel.complete"] += 1
+    # Offered: a link sent (invite), or a call that entered the survey (its open event).
+    offered = {"$or": [{"kind": "invite"}, {"kind": "open", "meta.channel": "ivr"}]}
+    for ev in db.events.find(offered, {"meta.channel": 1}):
+        out[ev["meta"]["channel"]]["funnel.offered"] += 1
     return out, submitted
 
 
@@ -997,8 +1020,10 @@ def counters_in_rollups(db: Any) -> dict[str, Counter[str]]:
     out: dict[str, Counter[str]] = defaultdict(Counter)
     for doc in db.rollups.find({"dim": "channel"}):
         for name, count in counters_of(doc).items():
-            if name.split(".")[0] in (*SCORE_TYPES, "ratings") or (
-                name == "funnel.complete" and doc["value"] != "ivr"  # calls have no submission
+            if (
+                name.split(".")[0] in (*SCORE_TYPES, "ratings")
+                or name == "funnel.offered"
+                or (name == "funnel.complete" and doc["value"] != "ivr")  # calls submit nothing
             ):
                 out[doc["value"]][name] += count
     return out
