@@ -425,6 +425,7 @@ def main() -> int:
             f"driving {args.rate:.0f} requests/s for {args.minutes} min with a fault every "
             f"{args.every:.0f} s (clients retry)..."
         )
+        started_with = set(stack.processes())
         faults.thread.start()
         driver.run(args.minutes * 60, on_minute)
         faults.stop.set()
@@ -452,6 +453,11 @@ def main() -> int:
             f"requests (attempts): {len(mix.stats.ends)}, failed attempts "
             f"{len(mix.stats.errors)}, retries {mix.stats.retries}"
             + ("" if finished else "; SOME FLOWS DID NOT FINISH")
+        )
+        gone = sorted(p for p in started_with - set(stack.processes()) if " w" in p)
+        print(
+            f"gunicorn workers replaced during the run: {len(gone)}"
+            + (f" ({', '.join(gone)})" if gone else "")
         )
         result = verify(stack, mix)
         verdicts = [

@@ -420,7 +420,6 @@ class Client:
         path: str,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-        label: str = "",
     ) -> Reply:
         port = self.mix.stack.port(package)
         started = time.monotonic()
@@ -455,7 +454,7 @@ class Client:
         it is not 2xx/3xx, or not in `good` when given, or `judge(reply)` names a problem."""
         attempts = self.mix.attempts if self.mix.retry else 1
         for attempt in range(1, attempts + 1):
-            reply = self.send(package, method, path, body, headers, label)
+            reply = self.send(package, method, path, body, headers)
             problem = None
             if reply.status == 0:
                 problem = f"{label}: {reply.error}"
