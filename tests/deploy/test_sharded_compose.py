@@ -4,7 +4,6 @@ docker-compose.yml against mongos, and its init script shards exactly what SHARD
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,21 +11,12 @@ import pytest
 import yaml
 
 from survey_core.storage.sharding import SHARD_KEYS, sharded
+from tests.deploy.test_compose import SECRETS, needs_compose
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARDED = ROOT / "deploy" / "docker-compose.sharded.yml"
 SCRIPT = ROOT / "deploy" / "mongo" / "shard.js"
-SECRETS = {
-    "SECRET_KEY": "a",
-    "PHONE_HASH_KEY": "b",
-    "TWILIO_AUTH_TOKEN": "c",
-    "TWILIO_ACCOUNT_SID": "AC1",
-    "PUBLIC_BASE_URL": "https://voc.example.com",
-}
 APPS = ("ivr", "web", "training", "aggregator", "worker")
-needs_compose = pytest.mark.skipif(
-    not shutil.which("docker-compose"), reason="docker-compose client not installed"
-)
 
 
 @pytest.fixture(scope="module")
