@@ -72,6 +72,8 @@ from loadmix import (  # noqa: E402
     Driver,
     Mix,
     Stack,
+    Usage,
+    backlog_line,
     counters_from_events,
     counters_in_rollups,
     rss_line,
@@ -420,12 +422,17 @@ def main() -> int:
                 + (f" ({kinds})" if kinds else "")
             )
             say(f"           {rss_line(stack.rss())}")
+            try:
+                say(f"           {usage.line()}; {backlog_line(stack.backlog())}")
+            except Exception as exc:  # noqa: BLE001 - the database may be down right now
+                say(f"           {usage.line()}; fold backlog: ({type(exc).__name__})")
 
         say(
             f"driving {args.rate:.0f} requests/s for {args.minutes} min with a fault every "
             f"{args.every:.0f} s (clients retry)..."
         )
         started_with = set(stack.processes())
+        usage = Usage(stack)
         faults.thread.start()
         driver.run(args.minutes * 60, on_minute)
         faults.stop.set()

@@ -300,6 +300,30 @@ class Stack:
                 pass
         return out
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) so far of each process group: each service (master and
+        workers), `worker`, `database`."""
+        out: dict[str, float] = defaultdict(float)
+        for label, proc in self.processes().items():
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            out[label.split(" ")[0]] += times.user + times.system
+        return dict(out)
+
+    def backlog(self) -> dict[str, Any]:
+        """The folding worker's backlog: events past the watermark, its lag, the spool."""
+        db = self.database()
+        state = db.fold_state.find_one({"_id": "events"}) or {}
+        upto = state.get("upto")
+        query = {"at": {"$gte": upto}} if upto else {}
+        return {
+            "unfolded": db.events.count_documents(query),
+            "lag_s": (datetime.now(UTC) - upto).total_seconds() if upto else None,
+            "spooled": len(list(self.spool.glob("[0-9]*.json"))) if self.spool.exists() else 0,
+        }
+
     def data_size(self) -> int:
         """Bytes the database's storage directory holds."""
         total = 0
@@ -340,6 +364,49 @@ def rss_line(rss: dict[str, int], data: int | None = None) -> str:
     db = rss.get("database", 0) + sum(v for k, v in rss.items() if k.startswith("database child"))
     parts.append(f"db {db / 2**20:.0f}" + (f" (data {data / 2**20:.0f})" if data else ""))
     return "RSS MB: " + " | ".join(parts)
+
+
+class Usage:
+    """CPU use between two calls: the machine's (every core, anyone's) and each of ours."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.machine = self._machine()
+        self.last = stack.cpu_seconds()
+        self.at = time.monotonic()
+
+    @staticmethod
+    def _machine() -> tuple[float, float]:
+        """(busy, total) CPU seconds of the machine (psutil.cpu_percent keeps its state per
+        thread, and the minutes are reported from another thread)."""
+        times = psutil.cpu_times()
+        total = sum(times)
+        return total - times.idle - getattr(times, "iowait", 0.0), total
+
+    def line(self) -> str:
+        (busy0, total0), (busy1, total1) = self.machine, self._machine()
+        self.machine = (busy1, total1)
+        machine = (busy1 - busy0) / (total1 - total0) * 100 if total1 > total0 else 0.0
+        now, at = self.stack.cpu_seconds(), time.monotonic()
+        cores = psutil.cpu_count() or 1
+        span = (at - self.at) * cores
+        ours = {k: (v - self.last.get(k, 0.0)) / span * 100 for k, v in now.items()}
+        self.last, self.at = now, at
+        short = {"ivr_survey": "ivr", "web_survey": "web", "training_survey": "training"}
+        parts = ", ".join(f"{short.get(k, k)} {v:.0f}" for k, v in sorted(ours.items()))
+        load = os.getloadavg()[0]
+        return (
+            f"CPU % of {cores} cores: machine {machine:.0f} (load {load:.1f}), ours "
+            f"{sum(ours.values()):.0f}: {parts}"
+        )
+
+
+def backlog_line(backlog: dict[str, Any]) -> str:
+    lag = backlog["lag_s"]
+    return (
+        f"fold backlog: {backlog['unfolded']} events, watermark lag "
+        f"{'-' if lag is None else f'{lag:.0f} s'}, spool {backlog['spooled']}"
+    )
 
 
 # --- requests, statistics ------------------------------------------------------------------

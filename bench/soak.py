@@ -12,20 +12,23 @@ Each minute it prints the requests completed in that minute per second, p50 and 
 the errors (by kind), and the RSS of every process: each gunicorn master and worker, the
 folding worker and the database.
 
-Pass criteria (printed at the end, and the exit status): zero errors, and no process's RSS
-grew by more than 10% between the end of minute 1 and the end of the run. The baseline is the
-end of minute 1, not the start: by then every process has warmed up (lazy imports, compiled
-templates and translation catalogs, survey caches, full connection pools, the database's
-cache holding the working set), which is growth once, not growth with time; what grows after
-it grows with the load. A gunicorn worker replaced during the run (a crash or a timeout)
-fails the run too. Runs shorter than two minutes compare with the sample taken just before
-the load started instead (said so).
+Pass criteria (printed at the end, and the exit status): zero errors, and no service process
+(each gunicorn master and worker) nor the folding worker grew its RSS by more than 10% between
+the end of minute 1 and the end of the run. The baseline is the end of minute 1, not the start:
+by then every process has warmed up (lazy imports, compiled templates and translation catalogs,
+survey caches, full connection pools), which is growth once, not growth with time; what grows
+after it grows with the load. A gunicorn worker replaced during the run (a crash or a timeout)
+fails the run too. Runs shorter than two minutes compare with the sample taken just before the
+load started instead (said so). The database's RSS is printed with the size of its files but
+not judged unless `--judge-db`: SecantusDB keeps what it stores in its WiredTiger cache (up to
+1 GB) and its oplog (up to 100,000 entries), so it grows with the data by design (at 30
+requests/s, +46% in minutes 1-3).
 
 Usage:
     .venv/bin/python bench/soak.py                       # 10 minutes at 30 requests/s
     .venv/bin/python bench/soak.py --minutes 1 --rate 20 # a quick check
 Options: --minutes N (10), --rate R (30 requests/s), --think S (1.0: mean pause between a
-flow's requests), --keep (keep the temporary directory with the logs), --seed N.
+flow's requests), --keep (keep the temporary directory with the logs), --seed N, --judge-db.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadmix import Driver, Mix, Stack, rss_line, say  # noqa: E402
+from loadmix import Driver, Mix, Stack, Usage, backlog_line, rss_line, say  # noqa: E402
 
 GROWTH_LIMIT = 0.10
 
@@ -53,6 +56,12 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean think time, seconds")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--judge-db",
+        action="store_true",
+        help="hold the database process to the 10%% RSS limit too (its cache grows with the "
+        "data it stores: it fails by design)",
+    )
     args = parser.parse_args()
     if args.minutes < 1:
         parser.error("--minutes must be at least 1")
@@ -66,12 +75,15 @@ def main() -> int:
         driver = Driver(mix, args.rate)
         time.sleep(2)
         before = stack.rss()
+        usage = Usage(stack)
         samples: dict[int, dict[str, int]] = {}
+        data: dict[int, int] = {0: stack.data_size()}
         figures: dict[int, dict] = {}
 
         def on_minute(k: int, start: float, end: float) -> None:
             w = mix.stats.window(start, end)
             samples[k] = stack.rss()
+            data[k] = stack.data_size()
             figures[k] = w
             kinds = ", ".join(f"{what} x{n}" for what, n in w["kinds"].most_common(4))
             say(
@@ -79,7 +91,8 @@ def main() -> int:
                 f"p50 {w['p50']:6.1f} ms, p99 {w['p99']:7.1f} ms, errors {w['errors']}"
                 + (f" ({kinds})" if kinds else "")
             )
-            say(f"           {rss_line(samples[k])}")
+            say(f"           {rss_line(samples[k], data[k])}")
+            say(f"           {usage.line()}; {backlog_line(stack.backlog())}")
 
         say(
             f"driving {args.rate:.0f} requests/s for {args.minutes} min "
@@ -87,7 +100,7 @@ def main() -> int:
         )
         driver.run(args.minutes * 60, on_minute)
         finished = driver.finish()
-        failed = report(args, mix, driver, before, samples, figures, finished, stack)
+        failed = report(args, mix, driver, before, samples, data, figures, finished)
     finally:
         stack.stop()
         if args.keep or failed:
@@ -97,13 +110,14 @@ def main() -> int:
     return 1 if failed else 0
 
 
-def report(args, mix, driver, before, samples, figures, finished, stack) -> bool:
+def report(args, mix, driver, before, samples, data, figures, finished) -> bool:
     """Print the summary and the verdict; True when the run failed."""
     last = max(samples)
     if last >= 2:
-        base, base_name = samples[1], "the end of minute 1"
+        base, base_name, base_data = samples[1], "the end of minute 1", data[1]
     else:
         base, base_name = before, "just before the load (run shorter than 2 minutes)"
+        base_data = data[0]
     end = samples[last]
     total_requests = len(mix.stats.ends)
     errors = len(mix.stats.errors)
@@ -147,14 +161,29 @@ def report(args, mix, driver, before, samples, figures, finished, stack) -> bool
             print(f"  {label:28s} {start / 2**20:7.1f} MB -> gone (replaced or exited)")
             continue
         growth = (now - start) / start
-        worst = max(worst, growth)
+        judged = args.judge_db or not label.startswith("database")
+        if judged:
+            worst = max(worst, growth)
         flag = "" if growth <= GROWTH_LIMIT else "  OVER 10%"
-        print(f"  {label:28s} {start / 2**20:7.1f} -> {now / 2**20:7.1f} MB  {growth:+6.1%}{flag}")
+        note = ""
+        if not judged:
+            note = (
+                f"  (not judged: its data on disk grew {base_data / 2**20:.0f} -> "
+                f"{data[last] / 2**20:.0f} MB; see --judge-db)"
+            )
+        print(
+            f"  {label:28s} {start / 2**20:7.1f} -> {now / 2**20:7.1f} MB  {growth:+6.1%}"
+            f"{flag}{note}"
+        )
     for label in sorted(set(end) - set(base)):
         print(f"  {label:28s} new since the baseline: {end[label] / 2**20:.1f} MB")
     verdicts = [
         ("zero errors", errors == 0),
-        (f"RSS growth <= 10% for every process (worst {worst:+.1%})", worst <= GROWTH_LIMIT),
+        (
+            f"RSS growth <= 10% for every {'' if args.judge_db else 'service and worker '}"
+            f"process (worst {worst:+.1%})",
+            worst <= GROWTH_LIMIT,
+        ),
         ("no process replaced", not replaced),
     ]
     print()
