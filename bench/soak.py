@@ -28,7 +28,15 @@ Usage:
     .venv/bin/python bench/soak.py                       # 10 minutes at 30 requests/s
     .venv/bin/python bench/soak.py --minutes 1 --rate 20 # a quick check
 Options: --minutes N (10), --rate R (30 requests/s), --think S (1.0: mean pause between a
-flow's requests), --keep (keep the temporary directory with the logs), --seed N, --judge-db.
+flow's requests), --keep (keep the temporary directory with the logs; kept anyway on a
+failure), --seed N, --judge-db, --env NAME=VALUE (for every process, repeatable), --db-args
+"..." (more SecantusDB options).
+
+On SecantusDB 0.7.0b3 the default run stalls about six minutes in: the rate limiter's counters
+(`RATE_LIMIT_STORAGE_URI` unset: the `rate_limit_*` collections, one document per client
+address and window, expired by a TTL index) make the database hold its storage lock for
+seconds at a time; requests time out and the folding backlog grows. `--env
+RATE_LIMIT_STORAGE_URI=memory://` (per-process limits) is the control that runs clean.
 """
 
 from __future__ import annotations
@@ -56,6 +64,10 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean think time, seconds")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--db-args", default="", help="more SecantusDB options, quoted")
+    parser.add_argument(
+        "--env", action="append", default=[], help="NAME=VALUE for every process (repeatable)"
+    )
     parser.add_argument(
         "--judge-db",
         action="store_true",
@@ -67,7 +79,8 @@ def main() -> int:
         parser.error("--minutes must be at least 1")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    stack = Stack()
+    extra_env = dict(pair.split("=", 1) for pair in args.env)
+    stack = Stack(db_options=args.db_args.split(), extra_env=extra_env)
     failed = True
     try:
         stack.start()
