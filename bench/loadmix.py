@@ -390,7 +390,11 @@ class Usage:
         now, at = self.stack.cpu_seconds(), time.monotonic()
         cores = psutil.cpu_count() or 1
         span = (at - self.at) * cores
-        ours = {k: (v - self.last.get(k, 0.0)) / span * 100 for k, v in now.items()}
+        # A restarted process (the database in `make faults`) starts counting from zero again.
+        ours = {
+            k: (v - self.last.get(k, 0.0) if v >= self.last.get(k, 0.0) else v) / span * 100
+            for k, v in now.items()
+        }
         self.last, self.at = now, at
         short = {"ivr_survey": "ivr", "web_survey": "web", "training_survey": "training"}
         parts = ", ".join(f"{short.get(k, k)} {v:.0f}" for k, v in sorted(ours.items()))
