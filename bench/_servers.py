@@ -42,7 +42,7 @@ def start_gunicorn(app: str, env: dict[str, str], workers: int = 2) -> tuple[sub
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY=str(workers),
         LOG_LEVEL="WARNING",
-        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
+        PYTHONPATH=os.pathsep.join(str(p) for p in (ROOT / "services", ROOT, ROOT / "bench")),
     )
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     proc = subprocess.Popen(

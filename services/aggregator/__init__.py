@@ -31,4 +31,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         [views.bp, trainers.bp, complaints.bp, follow_ups.bp, quality.bp, quality_reports.bp],
     )
     dashboard.init_app(app)
+    # The escalation rules as this process last read them (complaints check their version).
+    app.extensions["voc.rule_book"] = complaints.store.RuleBook()
     return app

@@ -94,7 +94,12 @@ def record(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     evaluated at its own minute."""
     settings = _settings()
     done = store.record_complaint(
-        get_db(), body, settings.growth_min_baseline, settings.alert_receivers, settings.tz
+        get_db(),
+        body,
+        settings.growth_min_baseline,
+        settings.alert_receivers,
+        settings.tz,
+        current_app.extensions["voc.rule_book"],
     )
     for alert in done.alerts:
         ALERTS_RAISED.labels(alert["category"], alert["level"]).inc()

@@ -7,10 +7,11 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pymongo import MongoClient, monitoring
 
 import aggregator
 from survey_core.complaints import rules
-from survey_core.complaints.store import minute_of, record_complaint, replace_rules
+from survey_core.complaints.store import RuleBook, minute_of, record_complaint, replace_rules
 
 T0 = datetime(2026, 10, 12, 8, 0, tzinfo=UTC)
 
@@ -273,3 +274,58 @@ def test_the_seeded_rules_are_the_escalation_table(client, api_key):
     ]
     assert login["growth"] == {"percent": 10, "level": "level-1"}
     assert len(body["rules"]) == 7
+
+
+class _Commands(monitoring.CommandListener):
+    """The commands sent to the server, by name, while `on` is set."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.on:
+            self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+def watched(db_server, db):
+    """This test's database through a client that records the commands it sends."""
+    listener = _Commands()
+    client = MongoClient(db_server.uri, event_listeners=[listener], retryWrites=False)
+    yield client[db.name], listener
+    client.close()
+
+
+def test_a_complaint_that_crosses_nothing_takes_three_round_trips_and_a_commit(watched):
+    watched, commands = watched
+    book = RuleBook()
+    first = {"source": "crm", "external_id": "A", "category": "login", "occurred_at": T0}
+    record_complaint(watched, first, book=book)  # the book reads the rules once per process
+    commands.on = True
+    later = {**first, "external_id": "B", "occurred_at": T0 + timedelta(hours=5)}
+    record_complaint(watched, later, book=book)
+    assert commands.names == ["insert", "update", "find", "commitTransaction"]
+
+
+def test_rules_replaced_by_another_process_apply_to_the_next_complaint(db):
+    book = RuleBook()  # this process's cache, filled with the defaults
+    record_complaint(db, {"source": "s", "external_id": "0", "occurred_at": T0}, book=book)
+    strict = [
+        {
+            "category": "login",
+            "thresholds": [{"window_minutes": 10, "more_than": 0, "level": "red"}],
+            "growth": None,
+        }
+    ]
+    replace_rules(db, strict)  # another process: this book does not know yet
+    body = {"source": "s", "external_id": "1", "category": "login", "occurred_at": T0}
+    done = record_complaint(db, body, book=book)
+    assert [(a["level"], a["window_minutes"]) for a in done.alerts] == [("red", 10)]
+    assert book.held == (db.alert_rules.find_one()["version"], strict)

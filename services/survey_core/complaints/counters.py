@@ -10,6 +10,8 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 HOUR, DAY = 60, 1440
+# Beside the counters, the version of the rule set in force (read with the counts).
+RULES_MARK = "rules"
 
 
 def bucket_ids(category: str, first: int, last: int) -> list[str]:
@@ -29,23 +31,34 @@ def bucket_ids(category: str, first: int, last: int) -> list[str]:
     return ids
 
 
+def total_id(category: str) -> str:
+    return f"{category}|all"
+
+
 def increments(category: str, minute: int) -> list[UpdateOne]:
-    """One complaint at `minute`, in its minute, hour and day."""
+    """One complaint at `minute`, in its minute, hour and day, and the category's total (which
+    every writer of the category updates, so they take turns)."""
     ids = (
         f"{category}|m|{minute}",
         f"{category}|h|{minute // HOUR}",
         f"{category}|d|{minute // DAY}",
+        total_id(category),
     )
     return [UpdateOne({"_id": i}, {"$inc": {"n": 1}}, upsert=True) for i in ids]
 
 
 def counts(
     db: Database, category: str, windows: Iterable[tuple[int, int]], session: ClientSession | None
-) -> dict[tuple[int, int], int]:
-    """The complaints of `category` in each (first, last) window, from one read."""
+) -> tuple[dict[tuple[int, int], int], str | None]:
+    """The complaints of `category` in each (first, last) window, and the version of the rule
+    set in force (None before any was stored), from one read."""
     wanted = {w: bucket_ids(category, *w) for w in set(windows)}
-    ids = sorted({i for found in wanted.values() for i in found})
-    stored = {
-        d["_id"]: d["n"] for d in db.complaint_counts.find({"_id": {"$in": ids}}, session=session)
-    }
-    return {w: sum(stored.get(i, 0) for i in found) for w, found in wanted.items()}
+    ids = sorted({i for found in wanted.values() for i in found} | {RULES_MARK})
+    stored: dict[str, int] = {}
+    version = None
+    for d in db.complaint_counts.find({"_id": {"$in": ids}}, session=session):
+        if d["_id"] == RULES_MARK:
+            version = d.get("version")
+        else:
+            stored[d["_id"]] = d["n"]
+    return {w: sum(stored.get(i, 0) for i in found) for w, found in wanted.items()}, version

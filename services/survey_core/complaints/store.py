@@ -1,12 +1,17 @@
 """Storing a complaint and evaluating its category's rules at its own minute, in one
 transaction: the complaint (idempotent on source and external id), its counters, the alerts it
 opens or escalates, and their deliveries. Alerts are deduplicated by (category, window length,
-occurrence start); concurrent writers of one category meet on a per-category lock document,
-so they take turns and never open two alerts for one occurrence."""
+occurrence start); concurrent writers of one category meet on the category's total counter,
+so they take turns and never open two alerts for one occurrence.
+
+Three round trips when no threshold is crossed: the insert, the counters (one bulk write), the
+counts (one read, which also brings the rule set's version: the rules are cached per process
+and re-read only when it changed)."""
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,9 +47,41 @@ def rules_in_force(db: Database, session: ClientSession | None = None) -> list[d
 
 
 def replace_rules(db: Database, rule_set: list[dict[str, Any]]) -> dict[str, Any]:
-    doc = {"_id": RULES_ID, "rules": rule_set, "updated_at": datetime.now(UTC)}
-    db.alert_rules.replace_one({"_id": RULES_ID}, doc, upsert=True)
+    """Replace the rule set and its version (beside the counters too, where complaints see it)."""
+    version = uuid.uuid4().hex
+    doc = {"_id": RULES_ID, "rules": rule_set, "version": version, "updated_at": datetime.now(UTC)}
+
+    def work(s: ClientSession) -> None:
+        db.alert_rules.replace_one({"_id": RULES_ID}, doc, upsert=True, session=s)
+        marker = {"$set": {"version": version}}
+        db.complaint_counts.update_one({"_id": counters.RULES_MARK}, marker, upsert=True, session=s)
+
+    in_transaction(db, work, budget_s=10.0)
     return doc
+
+
+@dataclass
+class RuleBook:
+    """The rules in force as this process last read them, and their version (None: the seeded
+    defaults or a set stored before versions). Per app (the aggregator keeps one); a complaint
+    compares the version with the one stored beside the counters it reads anyway."""
+
+    # (version, rules), replaced whole: a thread never pairs one version with other rules
+    held: tuple[str | None, list[dict[str, Any]]] | None = None
+
+    def load(
+        self, db: Database, session: ClientSession | None = None
+    ) -> tuple[str | None, list[dict[str, Any]]]:
+        doc = db.alert_rules.find_one({"_id": RULES_ID}, session=session)
+        if doc is None:
+            self.held = (None, list(rules.DEFAULT_RULES))
+        else:
+            self.held = (doc.get("version"), list(doc["rules"]))
+        return self.held
+
+
+class _RulesChanged(Exception):
+    """The cached rules are not the ones in force: evaluate again with the new ones."""
 
 
 @dataclass
@@ -121,26 +158,32 @@ def record_complaint(
     min_baseline: int = 10,
     urls: list[str] | None = None,
     tz: ZoneInfo = DEFAULT_ZONE,
+    book: RuleBook | None = None,
 ) -> Stored:
     """Store `complaint` ({source, external_id, category, occurred_at, ...}) once and evaluate
-    the rules of its category at its minute over every complaint stored so far."""
+    the rules of its category at its minute over every complaint stored so far. `book` caches
+    the rules between calls (without one, they are read each time)."""
     doc_id = f"{complaint['source']}:{complaint['external_id']}"
+    book = book or RuleBook()
 
     def work(s: ClientSession) -> Stored:
-        in_force = rules_in_force(db, s)
+        known, in_force = book.held or book.load(db, s)
         category = rules.category_in_force(in_force, complaint.get("category") or rules.GENERAL)
         t = minute_of(complaint["occurred_at"])
         doc = {**complaint, "_id": doc_id, "category_in_force": category, "minute": t}
         doc["month"] = month_of(complaint["occurred_at"], tz)
         doc["stored_at"] = datetime.now(UTC)
         db.complaints.insert_one(doc, session=s)  # a re-post: DuplicateKeyError, below
-        # Concurrent writers of one category take turns here (a write conflict retries).
-        db.alert_locks.update_one({"_id": category}, {"$inc": {"n": 1}}, upsert=True, session=s)
+        # The category's total is in the bulk: concurrent writers of one category take turns
+        # on it (a write conflict retries).
         db.complaint_counts.bulk_write(counters.increments(category, t), session=s)
         rule = next((r for r in in_force if r["category"] == category), None)
+        found, version = counters.counts(db, category, rules.windows(rule or {}, t), s)
+        if version != known:
+            book.load(db, s)
+            raise _RulesChanged
         if rule is None:
             return Stored(doc, created=True)
-        found = counters.counts(db, category, rules.windows(rule, t), s)
         crossed = rules.crossings(rule, t, lambda a, b: found[(a, b)], min_baseline)
         raised = []
         now = datetime.now(UTC)
@@ -154,6 +197,11 @@ def record_complaint(
         return Stored(doc, created=True, alerts=raised)
 
     try:
+        for _ in range(2):
+            try:
+                return in_transaction(db, work, budget_s=30.0)
+            except _RulesChanged:
+                continue  # the book now holds the rules in force
         return in_transaction(db, work, budget_s=30.0)
     except DuplicateKeyError:  # posted before (or by a concurrent request): nothing changes
         return Stored(db.complaints.find_one({"_id": doc_id}) or {"_id": doc_id}, created=False)

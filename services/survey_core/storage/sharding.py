@@ -29,7 +29,6 @@ SHARD_KEYS: dict[str, ShardKey | None] = {
     "complaint_counts": None,
     "alerts": None,
     "alert_rules": None,
-    "alert_locks": None,
     "follow_ups": None,
     "followup_queue": None,
     "webhook_deliveries": None,
