@@ -12,6 +12,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the aggregator service; `config` overrides environment settings (tests)."""
     from aggregator import (
+        audit_api,
         complaints,
         dashboard,
         follow_ups,
@@ -28,7 +29,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_api(
         app,
         "Voice of Customer reporting API",
-        [views.bp, trainers.bp, complaints.bp, follow_ups.bp, quality.bp, quality_reports.bp],
+        [
+            views.bp,
+            trainers.bp,
+            complaints.bp,
+            follow_ups.bp,
+            quality.bp,
+            quality_reports.bp,
+            audit_api.bp,
+        ],
     )
     dashboard.init_app(app)
     # The escalation rules as this process last read them (complaints check their version).

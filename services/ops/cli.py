@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import signal
 import sys
@@ -9,7 +10,9 @@ import threading
 from typing import TypeVar
 
 import click
+from pymongo.database import Database
 
+from survey_core import audit
 from survey_core.settings import ConfigError, Settings, WorkerSettings
 from survey_core.storage import client
 from survey_core.web import auth as apikeys
@@ -30,6 +33,15 @@ def _db():  # noqa: ANN202 - a pymongo Database
     return client.database(_settings(), CLI_TIMEOUT_MS)
 
 
+def _audited(db: Database, action: str, target: dict[str, str], outcome: str = "ok") -> None:
+    """An audit record of an operator's command (who: the operating-system user)."""
+    try:
+        who = f"surveyctl:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (a bare container)
+        who = "surveyctl"
+    audit.append(db, audit.entry(who, action, target, outcome=outcome, via="cli"))
+
+
 @click.group()
 def main() -> None:
     """Operate Voice of Customer: API keys, database, demo data, local stack."""
@@ -45,7 +57,9 @@ def keys() -> None:
 @click.option("--scope", required=True, type=click.Choice(apikeys.SCOPES))
 def keys_create(name: str, scope: str) -> None:
     """Create a key and print it once; only its hash is stored."""
-    key, record = apikeys.create_key(_db(), name, scope)
+    db = _db()
+    key, record = apikeys.create_key(db, name, scope)
+    _audited(db, "keys create", {"name": name, "prefix": record["prefix"], "scope": scope})
     click.echo(key)
     click.echo(f"created {record['prefix']}... name={name} scope={scope}", err=True)
 
@@ -65,7 +79,9 @@ def keys_list() -> None:
 @click.argument("prefix_or_name")
 def keys_revoke(prefix_or_name: str) -> None:
     """Revoke keys by prefix or name."""
-    count = apikeys.revoke_key(_db(), prefix_or_name)
+    db = _db()
+    count = apikeys.revoke_key(db, prefix_or_name)
+    _audited(db, "keys revoke", {"key": prefix_or_name}, "ok" if count else "failed")
     if not count:
         raise click.ClickException(f"no active key matches {prefix_or_name!r}")
     click.echo(f"revoked {count} key(s)")

@@ -392,6 +392,8 @@ def reports(config: dict[str, Any], db, keys: dict[str, dict[str, str]], month: 
     get("/api/v1/agents/report", month=month)
     for by in ("agent", "team", "monitor"):
         get("/api/v1/calibration", month=month, by=by)
+    trail = _ok(client.get("/api/v1/audit?actor=test-write&limit=2", headers=admin)).get_json()
+    _ok(client.get(f"/api/v1/audit?before={trail['next_before']}", headers=admin))
     # The dashboard: sign in with a read key, look, sign out.
     html = _ok(client.get("/dashboard/sign-in?lang=en-US")).get_data(as_text=True)
     form = {"csrf_token": _csrf(html), "key": reader["Authorization"][7:], "lang": "en-US"}

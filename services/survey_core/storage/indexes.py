@@ -54,6 +54,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("status", ASCENDING), ("opened_at", DESCENDING)], name="status_opened"),
     ],
+    # The audit trail: paged newest first by `_id`; filtered by actor or action.
+    "audit": [
+        IndexModel([("actor", ASCENDING), ("_id", DESCENDING)], name="actor"),
+        IndexModel([("action", ASCENDING), ("_id", DESCENDING)], name="action"),
+    ],
     "api_keys": [
         IndexModel([("key_hash", ASCENDING)], unique=True, name="key_hash"),
         IndexModel([("prefix", ASCENDING)], name="prefix"),

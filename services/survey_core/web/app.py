@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey_core.settings import Settings
 from survey_core.storage import client
-from survey_core.web import errors, health, metrics, observability
+from survey_core.web import audit_trail, errors, health, metrics, observability
 
 
 def create_service_app(
@@ -50,6 +50,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     observability.init_app(app)
     metrics.init_app(app)
     client.init_app(app)
+    audit_trail.init_app(app)
 
 
 def register_blueprints(app: Flask, blueprints: Iterable[Blueprint]) -> None:
