@@ -9,7 +9,14 @@ from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from survey_core import keys
+
 HOUR, DAY = 60, 1440
+
+
+def counter_id(category: str, unit: str, index: int) -> str:
+    """The counter of one minute, hour or day (`unit` m, h, d) of a category."""
+    return keys.encode([category, unit, index], "|")
 
 
 def bucket_ids(category: str, first: int, last: int) -> list[str]:
@@ -18,13 +25,13 @@ def bucket_ids(category: str, first: int, last: int) -> list[str]:
     ids, minute = [], first
     while minute <= last:
         if minute % DAY == 0 and minute + DAY - 1 <= last:
-            ids.append(f"{category}|d|{minute // DAY}")
+            ids.append(counter_id(category, "d", minute // DAY))
             minute += DAY
         elif minute % HOUR == 0 and minute + HOUR - 1 <= last:
-            ids.append(f"{category}|h|{minute // HOUR}")
+            ids.append(counter_id(category, "h", minute // HOUR))
             minute += HOUR
         else:
-            ids.append(f"{category}|m|{minute}")
+            ids.append(counter_id(category, "m", minute))
             minute += 1
     return ids
 
@@ -32,9 +39,9 @@ def bucket_ids(category: str, first: int, last: int) -> list[str]:
 def increments(category: str, minute: int) -> list[UpdateOne]:
     """One complaint at `minute`, in its minute, hour and day."""
     ids = (
-        f"{category}|m|{minute}",
-        f"{category}|h|{minute // HOUR}",
-        f"{category}|d|{minute // DAY}",
+        counter_id(category, "m", minute),
+        counter_id(category, "h", minute // HOUR),
+        counter_id(category, "d", minute // DAY),
     )
     return [UpdateOne({"_id": i}, {"$inc": {"n": 1}}, upsert=True) for i in ids]
 
