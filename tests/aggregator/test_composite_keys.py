@@ -83,9 +83,11 @@ def test_dimension_values_with_a_bar_fill_their_own_cells(client, read_key, add,
     add(agent="P|Q", team="R", csat=5)
     add(agent="P", team="Q|R", csat=1)
     add(agent="P", team="Q", reason="R|billing", csat=3)
+    add(agent="P%7CQ", team="R", csat=4)  # what an escaped "P|Q" looks like
     if folded:
         fold(db)
-    for agent, team, csat in (("P|Q", "R", 100.0), ("P", "Q|R", 0.0), ("P", "Q", 0.0)):
+    cases = (("P|Q", "R", 100.0), ("P", "Q|R", 0.0), ("P", "Q", 0.0), ("P%7CQ", "R", 100.0))
+    for agent, team, csat in cases:
         query = {"from": MONTH, "to": MONTH, "agent": agent, "team": team}
         body = client.get("/api/v1/metrics/monthly", query_string=query, headers=read_key)
         [row] = body.get_json()["rows"]
