@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from pymongo.errors import DuplicateKeyError
 
+from survey_core import keys
 from survey_core.fields import Instant, StrictFloat
 from survey_core.months import month_of
 from survey_core.responses.events import response_id
@@ -98,6 +99,16 @@ def _store(collection: str, doc: dict[str, Any], moment: datetime) -> tuple[dict
         }, 200
 
 
+def monitor_score_id(monitor_id: str, rid: str) -> str:
+    """One score per monitor and contact (`survey_core.keys`: the monitor id escaped)."""
+    return keys.encode([monitor_id, rid], "|", tail=True)
+
+
+def thanks_id(source: str, source_id: str) -> str:
+    """One letter per source and its id there (`survey_core.keys`: the source escaped)."""
+    return keys.encode([source, source_id], ":", tail=True)
+
+
 def total_of(items: list[dict[str, Any]]) -> float:
     """A form's weighted item scores on 0-100."""
     weight = sum(i["weight"] for i in items)
@@ -114,7 +125,7 @@ def monitor_score(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """A QA monitor's score of one contact (idempotent per monitor and contact)."""
     rid = response_id(body["channel"], body["interaction_id"])
     doc = {
-        "_id": f"{body['monitor_id']}|{rid}",
+        "_id": monitor_score_id(body["monitor_id"], rid),
         "rid": rid,
         **body,
         "total": total_of(body["items"]),
@@ -142,5 +153,5 @@ def agent_rating(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 @bp.alt_response(200, schema=StoredSchema, description="Already recorded: nothing new.")
 def thanks(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """A thank-you letter or message for an agent (idempotent on its source id)."""
-    doc = {"_id": f"{body['source']}:{body['source_id']}", **body}
+    doc = {"_id": thanks_id(body["source"], body["source_id"]), **body}
     return _store("thanks", doc, body["received_at"])

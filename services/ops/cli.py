@@ -101,6 +101,22 @@ def db_init() -> None:
     click.echo(json.dumps({"indexes": names}))
 
 
+@db.command("migrate")
+def db_migrate() -> None:
+    """Rewrite keys of the old joined form and rebuild the rollups (idempotent)."""
+    from ops.database import init_database
+    from ops.migration import migrate, summary
+
+    database = _db()
+    init_database(database)
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    for line in summary(migrate(database, say)):
+        click.echo(line)
+
+
 @main.group()
 def demo() -> None:
     """Demo data."""
@@ -160,10 +176,16 @@ def demo_link(interaction: str | None, lang: str, channel: str) -> None:
 @main.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--survey", default="imported", show_default=True, help="Survey name to file under.")
-def import_csv(csv_file: str, survey: str) -> None:
+@click.option(
+    "--open-follow-ups",
+    is_flag=True,
+    help="Queue a follow-up (and complaint) for each imported unhappy result; default: none.",
+)
+def import_csv(csv_file: str, survey: str, open_follow_ups: bool) -> None:
     """Load past survey results from CSV (idempotent: same interaction id, same response).
 
-    Columns: interaction_id, datetime, channel, agent, team, reason, csat, nps, ces.
+    Columns: interaction_id, datetime, channel, agent, team, reason, csat, nps, ces. Past
+    results open no follow-up unless --open-follow-ups is given.
     """
     from ops.importer import count_rows, import_rows
 
@@ -173,7 +195,14 @@ def import_csv(csv_file: str, survey: str) -> None:
     with open(csv_file, encoding="utf-8-sig", newline="") as handle:
         with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
             try:
-                summary = import_rows(database, handle, _settings().tz, survey, progress=bar.update)
+                summary = import_rows(
+                    database,
+                    handle,
+                    _settings().tz,
+                    survey,
+                    progress=bar.update,
+                    open_follow_ups=open_follow_ups,
+                )
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from None
     click.echo(

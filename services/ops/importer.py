@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
+from survey_core import keys
 from survey_core.months import month_of
-from survey_core.responses import events, folding
+from survey_core.responses import events, folding, followups
 from survey_core.responses.events import Kind
 from survey_core.rollups.writes import Deltas
 from survey_core.surveys.schema import CHANNELS, SCALES
@@ -155,7 +156,7 @@ def _responses(
 
 
 def _batch_id(ids: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:24]
+    return hashlib.sha256(keys.encode(sorted(ids), "\n").encode()).hexdigest()[:24]
 
 
 def _apply_batch(db: Database, batch: str, docs: list[dict[str, Any]]) -> None:
@@ -186,6 +187,14 @@ def _finish_batch(db: Database, batch: str, docs: list[dict[str, Any]] | None = 
     db.import_batches.update_one({"_id": batch}, {"$set": {"done": True}})
 
 
+def queue_follow_ups(db: Database, docs: Iterable[dict[str, Any]]) -> int:
+    """Queue the unhappy ones of `docs` for a follow-up, each once; returns how many."""
+    entries = [e for doc in docs if (e := followups.queued({}, doc, None)) is not None]
+    for entry in entries:
+        db.followup_queue.update_one({"_id": entry["_id"]}, {"$setOnInsert": entry}, upsert=True)
+    return len(entries)
+
+
 def import_rows(
     db: Database,
     handle: TextIO,
@@ -193,8 +202,13 @@ def import_rows(
     survey: str = "imported",
     batch: int = 50000,
     progress: Callable[[int], None] | None = None,
+    open_follow_ups: bool = False,
 ) -> ImportSummary:
     """Load a CSV of past results; a re-run (same interaction ids) adds nothing.
+
+    Past results open no follow-up (they were handled, or not, when they happened); with
+    `open_follow_ups` each new unhappy one is queued as a live response's is (by the same
+    rule, keyed by the response: once), and the worker opens it with its complaint.
 
     Per batch of rows: the new responses are inserted already counted, tagged with the batch's
     id, then the batch's rollup increments are added under a per-batch guard, then the batch is
@@ -240,6 +254,8 @@ def import_rows(
                     raise
                 raced = True
             _finish_batch(db, batch_id, None if raced else new)
+            if open_follow_ups:
+                queue_follow_ups(db, new)
         summary.loaded += len(new)
         summary.already_present += len(pending) - len(new)
         if progress:

@@ -9,9 +9,16 @@ from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from survey_core import keys
+
 HOUR, DAY = 60, 1440
 # Beside the counters, the version of the rule set in force (read with the counts).
 RULES_MARK = "rules"
+
+
+def counter_id(category: str, unit: str, index: int) -> str:
+    """The counter of one minute, hour or day (`unit` m, h, d) of a category."""
+    return keys.encode([category, unit, index], "|")
 
 
 def bucket_ids(category: str, first: int, last: int) -> list[str]:
@@ -20,28 +27,29 @@ def bucket_ids(category: str, first: int, last: int) -> list[str]:
     ids, minute = [], first
     while minute <= last:
         if minute % DAY == 0 and minute + DAY - 1 <= last:
-            ids.append(f"{category}|d|{minute // DAY}")
+            ids.append(counter_id(category, "d", minute // DAY))
             minute += DAY
         elif minute % HOUR == 0 and minute + HOUR - 1 <= last:
-            ids.append(f"{category}|h|{minute // HOUR}")
+            ids.append(counter_id(category, "h", minute // HOUR))
             minute += HOUR
         else:
-            ids.append(f"{category}|m|{minute}")
+            ids.append(counter_id(category, "m", minute))
             minute += 1
     return ids
 
 
 def total_id(category: str) -> str:
-    return f"{category}|all"
+    """The category's total: every writer of the category updates it, so they take turns."""
+    return keys.encode([category, "all"], "|")
 
 
 def increments(category: str, minute: int) -> list[UpdateOne]:
     """One complaint at `minute`, in its minute, hour and day, and the category's total (which
     every writer of the category updates, so they take turns)."""
     ids = (
-        f"{category}|m|{minute}",
-        f"{category}|h|{minute // HOUR}",
-        f"{category}|d|{minute // DAY}",
+        counter_id(category, "m", minute),
+        counter_id(category, "h", minute // HOUR),
+        counter_id(category, "d", minute // DAY),
         total_id(category),
     )
     return [UpdateOne({"_id": i}, {"$inc": {"n": 1}}, upsert=True) for i in ids]

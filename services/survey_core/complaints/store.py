@@ -23,6 +23,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from survey_core import keys
 from survey_core.complaints import counters, rules
 from survey_core.months import month_of
 from survey_core.storage.transactions import in_transaction
@@ -92,7 +93,12 @@ class Stored:
 
 
 def alert_id(category: str, window: int, start: int) -> str:
-    return f"{category}|{window}|{start}"
+    return keys.encode([category, window, start], "|")
+
+
+def complaint_id(source: str, external_id: str) -> str:
+    """One complaint per source and its id there (`survey_core.keys`)."""
+    return keys.encode([source, external_id], ":", tail=True)
 
 
 def _raise(
@@ -140,7 +146,9 @@ def _deliveries(alert: Mapping[str, Any], urls: list[str], now: datetime) -> lis
     payload = {"type": kind, "timestamp": now.isoformat(), "data": data}
     writes = []
     for url in urls:
-        digest = hashlib.sha256(f"{alert['_id']}|{url}".encode()).hexdigest()
+        # The alert's fields and the receiver as one key (an alert id followed by the URL).
+        parts = [alert["category"], alert["window_minutes"], alert["occurrence_start"], url]
+        digest = hashlib.sha256(keys.encode(parts, "|").encode()).hexdigest()
         new = {"type": "alert", "url": url, "created_at": now, "due_at": now, "attempts": 0}
         writes.append(
             UpdateOne(
@@ -163,7 +171,7 @@ def record_complaint(
     """Store `complaint` ({source, external_id, category, occurred_at, ...}) once and evaluate
     the rules of its category at its minute over every complaint stored so far. `book` caches
     the rules between calls (without one, they are read each time)."""
-    doc_id = f"{complaint['source']}:{complaint['external_id']}"
+    doc_id = complaint_id(complaint["source"], complaint["external_id"])
     book = book or RuleBook()
 
     def work(s: ClientSession) -> Stored:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from survey_core import keys
 from survey_core.responses.spool import Spool
 from survey_core.responses.statuses import OPENING, Status
 from survey_core.storage.breaker import DATABASE_DOWN, breaker
@@ -56,11 +57,25 @@ class Kind(StrEnum):
 
 
 def response_id(channel: str, interaction_id: str) -> str:
-    """The `_id` of a response: its unique (channel, interaction_id) pair as one string."""
-    return f"{channel}:{interaction_id}"
+    """The `_id` of a response: its unique (channel, interaction_id) pair as one string
+    (`survey_core.keys`: the channel escaped, the interaction id as it is)."""
+    return keys.encode([channel, interaction_id], ":", tail=True)
 
 
-def _subject(kind: Kind, key: str | None) -> str:
+def parts_of(rid: str) -> tuple[str, str]:
+    """The (channel, interaction_id) of a response id."""
+    channel, interaction = keys.decode(rid, ":", fields=2)
+    return channel, interaction
+
+
+def event_id(rid: str, subject: str) -> str:
+    """The `_id` of an event about `subject` ("open", "q:<key>", ...) of response `rid`: the
+    channel and interaction escaped, so no interaction id reads as another's subject."""
+    return keys.encode([*parts_of(rid), subject], ":", tail=True)
+
+
+def subject_of(kind: Kind, key: str | None) -> str:
+    """What an event is about, within its response (its key's last field)."""
     if kind in (Kind.ANSWER, Kind.SKIP):
         return f"q:{key}"  # answer and skip share it: a question is settled once
     if kind is Kind.TRANSCRIPT:
@@ -76,7 +91,7 @@ def event(kind: Kind, meta: Mapping[str, Any], key: str | None = None, **fields:
         raise ValueError(f"a response cannot open as {fields.get('status')!r}")
     rid = response_id(meta["channel"], meta["interaction_id"])
     doc: dict[str, Any] = {
-        "_id": f"{rid}:{_subject(kind, key)}",
+        "_id": event_id(rid, subject_of(kind, key)),
         "rid": rid,
         "kind": kind.value,
         "meta": {k: v for k, v in meta.items() if v is not None},
@@ -149,4 +164,4 @@ def record(db: Database, spool: Spool, events: list[dict[str, Any]]) -> list[Out
 def of_response(db: Database, rid: str, subjects: list[str]) -> list[dict[str, Any]]:
     """The stored events of response `rid` among `subjects` (by `_id`: no index needed; and
     by `rid`, the shard key: one shard answers)."""
-    return list(db.events.find({"_id": {"$in": [f"{rid}:{s}" for s in subjects]}, "rid": rid}))
+    return list(db.events.find({"_id": {"$in": [event_id(rid, s) for s in subjects]}, "rid": rid}))

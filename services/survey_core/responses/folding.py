@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from survey_core.responses.events import META_FIELDS, TIME_META, Kind
+from survey_core.responses.events import META_FIELDS, TIME_META, Kind, parts_of
 from survey_core.responses.statuses import LEFT_OUT, PARTICIPATED, UNREACHED_CALL_STATUSES, Status
 from survey_core.surveys.definitions import final_status, question_key_at
 from survey_core.surveys.schema import SCALES
@@ -24,7 +24,7 @@ IDENTITY_FIELDS = ("caller_hash", "call_sid")
 
 def blank(rid: str) -> dict[str, Any]:
     """A record with nothing folded in yet."""
-    channel, _, interaction = rid.partition(":")
+    channel, interaction = parts_of(rid)
     return {
         "_id": rid,
         "channel": channel,

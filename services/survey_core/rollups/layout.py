@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from survey_core import keys
 from survey_core.responses.folding import METRICS
 
 # Response field behind each reporting dimension.
@@ -19,6 +20,7 @@ DIMENSIONS: dict[str, str] = {
 # document per value, not part of the cell (combined filters do not name them).
 OPTIONAL_DIMENSIONS: dict[str, str] = {"trainer": "trainer_id", "session": "session_id"}
 ALL = ("all", "*")
+TRAINING_CHANNEL = "training"
 UNKNOWN = "(none)"
 CELL = "cell"
 DIRECTORY = "dir"
@@ -31,27 +33,53 @@ def cell_fields(response: Mapping[str, Any]) -> dict[str, str]:
     return {dim: str(response.get(field) or UNKNOWN) for dim, field in DIMENSIONS.items()}
 
 
+def cell_value(cell: Mapping[str, str]) -> str:
+    """The `value` of a cell document: its dimension values, in DIMENSIONS order, as one key
+    (`survey_core.keys`: no two dimension tuples share a cell)."""
+    return keys.encode((cell[dim] for dim in DIMENSIONS), "|")
+
+
+def cell_of(value: str) -> dict[str, str]:
+    """The dimension values a cell's `value` stands for ({} for a value of another form: an
+    old cell not migrated yet, which no filter should match)."""
+    found = keys.decode(value, "|")
+    return dict(zip(DIMENSIONS, found, strict=True)) if len(found) == len(DIMENSIONS) else {}
+
+
+def is_training(response: Mapping[str, Any]) -> bool:
+    """A trainee's evaluation (the training channel, or a session's): never a customer's."""
+    return bool(
+        response.get("channel") == TRAINING_CHANNEL
+        or any(response.get(field) for field in OPTIONAL_DIMENSIONS.values())
+    )
+
+
 def targets(response: Mapping[str, Any]) -> list[tuple[Target, dict[str, str]]]:
-    """Every rollup document a response counts in: all, each dimension, its cell.
+    """Every rollup document a response counts in: a customer's in all, each dimension and
+    its cell; a trainee's evaluation only in its trainer's and its session's.
 
     The per-dimension documents answer single-filter reports and breakdowns by reading one
-    document per value; the cell documents answer combined filters.
+    document per value; the cell documents answer combined filters. Customer figures read
+    these only, so they never include training; training has figures of its own.
     """
     month = response["month"]
-    cell = cell_fields(response)
-    rows: list[tuple[Target, dict[str, str]]] = [((month, *ALL), {})]
-    rows += [((month, dim, value), {}) for dim, value in cell.items()]
-    rows += [
+    rows: list[tuple[Target, dict[str, str]]] = [
         ((month, dim, str(response[field])), {})
         for dim, field in OPTIONAL_DIMENSIONS.items()
         if response.get(field)
     ]
-    rows.append(((month, CELL, "|".join(cell.values())), cell))
+    if is_training(response):
+        return rows
+    cell = cell_fields(response)
+    rows.append(((month, *ALL), {}))
+    rows += [((month, dim, value), {}) for dim, value in cell.items()]
+    rows.append(((month, CELL, cell_value(cell)), cell))
     return rows
 
 
 def rollup_id(month: str, dim: str, value: str) -> str:
-    return f"{month}|{dim}|{value}"
+    """A rollup document's `_id`: month and dimension escaped, the value as it is."""
+    return keys.encode([month, dim, value], "|", tail=True)
 
 
 def directory_id(month: str, dim: str) -> str:

@@ -113,8 +113,7 @@ def monthly_docs(
             return [d for m in months for d in db.rollups.find({"cell_month": m})]
 
         def keep(target: layout.Target) -> bool:
-            cell = dict(zip(layout.DIMENSIONS, target[2].split("|"), strict=False))
-            return target[1] == layout.CELL and _matches(cell, active)
+            return target[1] == layout.CELL and _matches(layout.cell_of(target[2]), active)
 
     stored, unfolded = consistent(db, survey_of, read, lambda t: t[0] in wanted and keep(t))
     by_month: dict[str, list[Doc]] = {m: [] for m in months}

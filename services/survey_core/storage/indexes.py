@@ -11,7 +11,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("slug", ASCENDING), ("version", DESCENDING)], unique=True, name="slug_version"
         ),
     ],
-    # events: `_id` is "<channel>:<interaction>:<subject>", so a replay is a duplicate key.
+    # events: `_id` is "<channel>:<interaction>:<subject>" (survey_core.keys: fields escaped),
+    # so a replay is a duplicate key.
     # The one index is the folding worker's watermark (and the reports' unfolded tail).
     "events": [IndexModel([("at", ASCENDING)], name="at")],
     # responses: `_id` is "<channel>:<interaction_id>", the unique key of DESIGN.md's data
