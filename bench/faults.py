@@ -30,7 +30,7 @@ event), and compares:
 - stored -> counted: per channel, the score histograms (csat/nps/ces, training ratings) and
   completions the rollups hold against those the stored events give, one per response;
   per-channel n through the aggregator's API (`/api/v1/metrics/breakdown?by=channel`); the
-  complaint counters (minute, hour, day) against the complaints stored, and the aggregator's
+  complaint counters (hour, day, total) against the complaints stored, and the aggregator's
   complaint report against them; `surveyctl rollups rebuild --check` (records vs rollups);
 - the spool: nothing left, nothing in dead/.
 
@@ -329,8 +329,10 @@ def verify(stack: Stack, mix: Mix) -> dict[str, Any]:
     # complaints: counters against documents, and the report
     total = db.complaints.count_documents({})
     sums = {
-        g: sum(d.get("n", 0) for d in db.complaint_counts.find({"_id": {"$regex": f"\\|{g}\\|"}}))
-        for g in "mhd"
+        g: sum(
+            d.get("n", 0) for d in db.complaint_counts.find({"_id": {"$regex": f"\\|{g}(\\||$)"}})
+        )
+        for g in ("hm", "dh", "all")
     }
     complaint_off = sum(abs(v - total) for v in sums.values())
     status, body = stack.call(
@@ -344,7 +346,7 @@ def verify(stack: Stack, mix: Mix) -> dict[str, Any]:
     this_month = db.complaints.count_documents({"month": month})
     print(
         f"complaints: {len(complaints)} from the ledger's system stored, {total} in all (with the "
-        f"worker's follow-ups); counters minute/hour/day {sums['m']}/{sums['h']}/{sums['d']}; "
+        f"worker's follow-ups); counters hour/day/total {sums['hm']}/{sums['dh']}/{sums['all']}; "
         f"report ({month}) {reported} vs {this_month} stored that month"
     )
     complaint_off += abs(reported - this_month) if reported >= 0 else 1

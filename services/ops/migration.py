@@ -18,6 +18,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from aggregator.quality import monitor_score_id, thanks_id
+from survey_core.complaints import counters
 from survey_core.complaints.store import complaint_id
 from survey_core.responses.events import Kind, event_id, response_id, subject_of
 from survey_core.rollups import layout
@@ -121,6 +122,8 @@ def migrate(db: Database, say: Say = lambda _: None) -> dict[str, Any]:
     for collection in REKEYED:
         say(f"keys: {collection}...")
         report["rekeyed"][collection] = rekey(db, collection, say)
+    say("complaint counters: rebuilding from the complaints...")
+    report["complaint_counters"] = counters.rebuild(db)
     say("rollups: rebuilding from the records...")
     rebuilt = rebuild(db, None, repair=True)
     report["rollups_repaired"] = len(rebuilt["drift"])
@@ -133,6 +136,7 @@ def summary(report: Mapping[str, Any]) -> Iterable[str]:
     """The lines `surveyctl db migrate` prints."""
     for collection, n in report["rekeyed"].items():
         yield f"{collection}: {n} key(s) rewritten"
+    yield f"complaint counters: {report['complaint_counters']} document(s), from the complaints"
     yield f"rollups: {report['rollups_repaired']} document(s) repaired"
     pruned = report["rollups_pruned"]
     yield (

@@ -7,6 +7,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pymongo import MongoClient, monitoring
 
 import aggregator
@@ -162,7 +164,8 @@ def test_a_repost_changes_nothing(db):
     again = record_complaint(db, {**body, "category": "payment"})
     assert first.created and not again.created
     assert db.complaints.count_documents({}) == 1
-    assert db.complaint_counts.find_one({"_id": f"login|m|{t}"})["n"] == 1
+    hour = db.complaint_counts.find_one({"_id": f"login|hm|{t // 60}"})
+    assert hour["n"] == 1 and hour["m"] == {str(t % 60): 1}
 
 
 def test_three_concurrent_writers_open_one_alert_per_occurrence(db):
@@ -329,3 +332,21 @@ def test_rules_replaced_by_another_process_apply_to_the_next_complaint(db):
     done = record_complaint(db, body, book=book)
     assert [(a["level"], a["window_minutes"]) for a in done.alerts] == [("red", 10)]
     assert book.held == (db.alert_rules.find_one()["version"], strict)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    minutes=st.lists(st.integers(0, 20 * 1440), max_size=60),
+    first=st.integers(0, 20 * 1440),
+    length=st.integers(1, 9 * 1440),
+)
+def test_counter_documents_add_up_to_any_window(minutes, first, length):
+    from collections import Counter
+
+    from survey_core.complaints import counters
+
+    last = first + length - 1
+    docs = {d["_id"]: d for d in counters.documents(Counter(("c", m) for m in minutes))}
+    read = {i: docs[i] for i in counters.needed("c", first, last) if i in docs}
+    expected = sum(1 for m in minutes if first <= m <= last)
+    assert counters.count(read, "c", first, last) == expected

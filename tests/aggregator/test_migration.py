@@ -108,3 +108,27 @@ def test_old_keys_and_training_in_customer_rollups_are_migrated(
     assert again["rekeyed"] == dict.fromkeys(again["rekeyed"], 0)
     assert again["rollups_repaired"] == 0
     assert again["rollups_pruned"] == {"documents": 0, "directory_values": 0}
+
+
+def test_complaint_counters_of_the_minute_layout_are_rebuilt_from_the_complaints(db):
+    from datetime import UTC, datetime
+
+    from survey_core.complaints import counters
+    from survey_core.complaints.store import minute_of, record_complaint
+
+    moments = [datetime(2026, 10, 12, 8, m, tzinfo=UTC) for m in (0, 0, 5, 7)]
+    for i, moment in enumerate(moments):
+        body = {"source": "crm", "external_id": str(i), "category": "login"}
+        record_complaint(db, {**body, "occurred_at": moment})
+    t = minute_of(moments[0])
+    # The previous layout: one document per minute, hour and day, no maps.
+    db.complaint_counts.delete_many({"_id": {"$ne": counters.RULES_MARK}})
+    old = {f"login|m|{t}": 2, f"login|m|{t + 5}": 1, f"login|m|{t + 7}": 1}
+    old |= {f"login|h|{t // 60}": 4, f"login|d|{t // 1440}": 4}
+    db.complaint_counts.insert_many([{"_id": k, "n": n} for k, n in old.items()])
+    report = migrate(db)
+    assert report["complaint_counters"] == 3  # an hour, a day, the total
+    assert db.complaint_counts.count_documents({"_id": {"$in": list(old)}}) == 0
+    found, _ = counters.counts(db, "login", [(t, t + 9), (t + 1, t + 6)], None)
+    assert found == {(t, t + 9): 4, (t + 1, t + 6): 1}
+    assert migrate(db)["complaint_counters"] == 3

@@ -1,58 +1,96 @@
-"""Per-category complaint counters by minute, hour and day: a window of any length (up to a
-week and a day) is a few dozen documents read by `_id`, whatever the history."""
+"""Per-category complaint counters: one document per hour holding its minutes, one per day
+holding its hours, and the category's total. A window of up to a day is two hour documents and
+at most two day documents; a week and a day, ten. All are read by `_id`, whatever the history.
+
+    <category>|hm|<epoch hour>  {n, m: {"0".."59": count}}   minutes of that hour
+    <category>|dh|<epoch day>   {n, h: {"0".."23": count}}   hours of that day (UTC)
+    <category>|all              {n}                          every writer of the category
+                                                             updates it: they take turns
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from survey_core import keys
 
 HOUR, DAY = 60, 1440
+HOURS_A_DAY = DAY // HOUR
 # Beside the counters, the version of the rule set in force (read with the counts).
 RULES_MARK = "rules"
+HOUR_DOC, DAY_DOC, TOTAL = "hm", "dh", "all"
 
 
-def counter_id(category: str, unit: str, index: int) -> str:
-    """The counter of one minute, hour or day (`unit` m, h, d) of a category."""
-    return keys.encode([category, unit, index], "|")
-
-
-def bucket_ids(category: str, first: int, last: int) -> list[str]:
-    """The counter documents that add up to minutes first..last (inclusive, epoch minutes):
-    whole days, then whole hours, then single minutes."""
-    ids, minute = [], first
-    while minute <= last:
-        if minute % DAY == 0 and minute + DAY - 1 <= last:
-            ids.append(counter_id(category, "d", minute // DAY))
-            minute += DAY
-        elif minute % HOUR == 0 and minute + HOUR - 1 <= last:
-            ids.append(counter_id(category, "h", minute // HOUR))
-            minute += HOUR
-        else:
-            ids.append(counter_id(category, "m", minute))
-            minute += 1
-    return ids
+def counter_id(category: str, unit: str, index: int | None = None) -> str:
+    """The counter document of one hour (`hm`), one day (`dh`) or all time (`all`)."""
+    return keys.encode([category, unit] if index is None else [category, unit, index], "|")
 
 
 def total_id(category: str) -> str:
-    """The category's total: every writer of the category updates it, so they take turns."""
-    return keys.encode([category, "all"], "|")
+    return counter_id(category, TOTAL)
 
 
 def increments(category: str, minute: int) -> list[UpdateOne]:
-    """One complaint at `minute`, in its minute, hour and day, and the category's total (which
-    every writer of the category updates, so they take turns)."""
-    ids = (
-        counter_id(category, "m", minute),
-        counter_id(category, "h", minute // HOUR),
-        counter_id(category, "d", minute // DAY),
-        total_id(category),
-    )
-    return [UpdateOne({"_id": i}, {"$inc": {"n": 1}}, upsert=True) for i in ids]
+    """One complaint at `minute`: in its hour (by minute), its day (by hour) and the total."""
+    hour = minute // HOUR
+    return [
+        UpdateOne(
+            {"_id": counter_id(category, HOUR_DOC, hour)},
+            {"$inc": {"n": 1, f"m.{minute % HOUR}": 1}},
+            upsert=True,
+        ),
+        UpdateOne(
+            {"_id": counter_id(category, DAY_DOC, minute // DAY)},
+            {"$inc": {"n": 1, f"h.{hour % HOURS_A_DAY}": 1}},
+            upsert=True,
+        ),
+        UpdateOne({"_id": total_id(category)}, {"$inc": {"n": 1}}, upsert=True),
+    ]
+
+
+def needed(category: str, first: int, last: int) -> set[str]:
+    """The documents that add up to minutes first..last (inclusive, epoch minutes): the hours
+    at either end by minute, the whole hours between from their days."""
+    if first > last:
+        return set()
+    head, tail = first // HOUR, last // HOUR
+    ids = {counter_id(category, HOUR_DOC, head), counter_id(category, HOUR_DOC, tail)}
+    if tail - head > 1:
+        first_day, last_day = (head + 1) // HOURS_A_DAY, (tail - 1) // HOURS_A_DAY
+        ids |= {counter_id(category, DAY_DOC, d) for d in range(first_day, last_day + 1)}
+    return ids
+
+
+def _minutes(doc: Mapping[str, Any] | None, first: int, last: int) -> int:
+    """Complaints in minutes first..last (0-59) of an hour's document."""
+    if doc is None:
+        return 0
+    if first == 0 and last == HOUR - 1:
+        return int(doc.get("n", 0))
+    by_minute = doc.get("m") or {}
+    return sum(int(by_minute.get(str(m), 0)) for m in range(first, last + 1))
+
+
+def count(docs: Mapping[str, Mapping[str, Any]], category: str, first: int, last: int) -> int:
+    """Complaints of minutes first..last from the documents `needed` named (by `_id`)."""
+    if first > last:
+        return 0
+    head, tail = first // HOUR, last // HOUR
+    hour_doc = lambda h: docs.get(counter_id(category, HOUR_DOC, h))  # noqa: E731
+    if head == tail:
+        return _minutes(hour_doc(head), first % HOUR, last % HOUR)
+    total = _minutes(hour_doc(head), first % HOUR, HOUR - 1)
+    total += _minutes(hour_doc(tail), 0, last % HOUR)
+    for hour in range(head + 1, tail):
+        day = docs.get(counter_id(category, DAY_DOC, hour // HOURS_A_DAY)) or {}
+        total += int((day.get("h") or {}).get(str(hour % HOURS_A_DAY), 0))
+    return total
 
 
 def counts(
@@ -60,13 +98,46 @@ def counts(
 ) -> tuple[dict[tuple[int, int], int], str | None]:
     """The complaints of `category` in each (first, last) window, and the version of the rule
     set in force (None before any was stored), from one read."""
-    wanted = {w: bucket_ids(category, *w) for w in set(windows)}
-    ids = sorted({i for found in wanted.values() for i in found} | {RULES_MARK})
-    stored: dict[str, int] = {}
-    version = None
-    for d in db.complaint_counts.find({"_id": {"$in": ids}}, session=session):
-        if d["_id"] == RULES_MARK:
-            version = d.get("version")
-        else:
-            stored[d["_id"]] = d["n"]
-    return {w: sum(stored.get(i, 0) for i in found) for w, found in wanted.items()}, version
+    wanted = set(windows)
+    ids = sorted(set().union(*(needed(category, *w) for w in wanted)) | {RULES_MARK})
+    docs = {d["_id"]: d for d in db.complaint_counts.find({"_id": {"$in": ids}}, session=session)}
+    version = (docs.get(RULES_MARK) or {}).get("version")
+    return {w: count(docs, category, *w) for w in wanted}, version
+
+
+def documents(minutes: Mapping[tuple[str, int], int]) -> list[dict[str, Any]]:
+    """The counter documents of complaints counted by (category, minute): what the increments
+    of those complaints add up to (a rebuild, a benchmark's history)."""
+    hours: dict[str, dict[str, Any]] = {}
+    days: dict[str, dict[str, Any]] = {}
+    totals: Counter[str] = Counter()
+    for (category, minute), n in minutes.items():
+        hour = minute // HOUR
+        h = hours.setdefault(counter_id(category, HOUR_DOC, hour), {"n": 0, "m": {}})
+        h["n"] += n
+        h["m"][str(minute % HOUR)] = h["m"].get(str(minute % HOUR), 0) + n
+        d = days.setdefault(counter_id(category, DAY_DOC, minute // DAY), {"n": 0, "h": {}})
+        d["n"] += n
+        d["h"][str(hour % HOURS_A_DAY)] = d["h"].get(str(hour % HOURS_A_DAY), 0) + n
+        totals[total_id(category)] += n
+    docs = [{"_id": k, **v} for k, v in (hours | days).items()]
+    return docs + [{"_id": k, "n": n} for k, n in totals.items()]
+
+
+def rebuild(db: Database) -> int:
+    """Recompute every counter from the complaints stored (their category in force and minute)
+    and remove documents of any other form; returns how many counter documents there are.
+    Run while no complaint is being recorded (`surveyctl db migrate`)."""
+    pipeline = [{"$group": {"_id": {"c": "$category_in_force", "m": "$minute"}, "n": {"$sum": 1}}}]
+    groups = db.complaints.aggregate(pipeline)
+    minutes = {(g["_id"]["c"], int(g["_id"]["m"])): g["n"] for g in groups}
+    docs = documents(minutes)
+    for first in range(0, len(docs), 1000):
+        chunk = docs[first : first + 1000]
+        writes = [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in chunk]
+        db.complaint_counts.bulk_write(writes, ordered=False)
+    kept = {d["_id"] for d in docs} | {RULES_MARK}
+    stale = [d["_id"] for d in db.complaint_counts.find({}, {"_id": 1}) if d["_id"] not in kept]
+    for first in range(0, len(stale), 1000):
+        db.complaint_counts.delete_many({"_id": {"$in": stale[first : first + 1000]}})
+    return len(docs)
