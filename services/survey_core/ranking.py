@@ -19,7 +19,7 @@ from survey_core.surveys.schema import RATING_SCALE
 def rating(hist: Histogram | None) -> dict[str, Any]:
     """Mean of 1-5 ratings with its t interval (none when n < 2), and n."""
     h = scoring.normalise(hist, *RATING_SCALE)
-    mean, ci = scoring.mean_interval(h)
+    mean, ci = scoring.mean_interval(h, RATING_SCALE)
     return {"mean": mean, "ci": ci, "n": sum(h.values())}
 
 

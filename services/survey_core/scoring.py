@@ -95,8 +95,16 @@ def merge(histograms: Iterable[Histogram | None]) -> dict[str, int]:
     return total
 
 
-def mean_interval(hist: Mapping[int, int]) -> tuple[float | None, list[float] | None]:
-    """Mean and its t interval (sd with n-1); no interval when n < 2."""
+def clip(interval: list[float], low: float, high: float) -> list[float]:
+    """An interval cut to its scale (DESIGN.md: means to 1..5, NPS to -100..100, percentages
+    to 0..100); the point estimate it belongs to is never changed."""
+    return [min(max(interval[0], low), high), min(max(interval[1], low), high)]
+
+
+def mean_interval(
+    hist: Mapping[int, int], scale: tuple[int, int] = (1, 5)
+) -> tuple[float | None, list[float] | None]:
+    """Mean and its t interval (sd with n-1), clipped to `scale`; no interval when n < 2."""
     n = sum(hist.values())
     if n == 0:
         return None, None
@@ -105,7 +113,7 @@ def mean_interval(hist: Mapping[int, int]) -> tuple[float | None, list[float] | 
         return mean, None
     ss = sum(count * (score - mean) ** 2 for score, count in hist.items())
     half = t_quantile(n - 1) * math.sqrt(ss / (n - 1)) / math.sqrt(n)
-    return mean, [mean - half, mean + half]
+    return mean, clip([mean - half, mean + half], *scale)
 
 
 def wilson(successes: int, n: int) -> list[float] | None:
@@ -116,7 +124,7 @@ def wilson(successes: int, n: int) -> list[float] | None:
     z2 = Z * Z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = Z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return [100 * max(0.0, centre - half), 100 * min(1.0, centre + half)]
+    return clip([100 * (centre - half), 100 * (centre + half)], 0.0, 100.0)
 
 
 def csat(hist: Histogram | None) -> dict[str, Any]:
@@ -147,7 +155,7 @@ def nps(hist: Histogram | None, interval: str = "adjusted") -> dict[str, Any]:
 
     `adjusted` (default): Rocks (2016) adjusted Wald, adding 0.75 detractors, 1.5 passives and
     0.75 promoters, centred on the adjusted score, clipped to -100..100. `wald`: raw score
-    +- z*se. The point estimate is always the raw score.
+    +- z*se, clipped likewise. The point estimate is always the raw score.
     """
     if interval not in ("adjusted", "wald"):
         raise ValueError("interval must be 'adjusted' or 'wald'")
@@ -173,10 +181,10 @@ def nps(hist: Histogram | None, interval: str = "adjusted") -> dict[str, Any]:
     score, se = _nps_parts(promoters, detractors, n)
     result.update(value=100 * score, se=100 * se)
     if interval == "wald":
-        result["ci"] = [100 * (score - Z * se), 100 * (score + Z * se)]
+        result["ci"] = clip([100 * (score - Z * se), 100 * (score + Z * se)], -100.0, 100.0)
     else:
         adj, adj_se = _nps_parts(promoters + 0.75, detractors + 0.75, n + 3)
-        result["ci"] = [max(-100.0, 100 * (adj - Z * adj_se)), min(100.0, 100 * (adj + Z * adj_se))]
+        result["ci"] = clip([100 * (adj - Z * adj_se), 100 * (adj + Z * adj_se)], -100.0, 100.0)
     return result
 
 

@@ -158,4 +158,52 @@ def test_csat_matches_its_definition_on_raw_answers(values):
         if len(values) > 1:
             sd = math.sqrt(sum((v - result["mean"]) ** 2 for v in values) / (len(values) - 1))
             half = t_quantile(len(values) - 1) * sd / math.sqrt(len(values))
-            assert result["mean_ci"][1] - result["mean"] == pytest.approx(half, abs=1e-9)
+            expected = [max(1, result["mean"] - half), min(5, result["mean"] + half)]
+            assert result["mean_ci"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_t_intervals_of_means_are_clipped_to_one_to_five():
+    # 2, 3 and 5: the t interval is -0.46..7.13 before clipping; the mean stays 10/3.
+    result = ces({"2": 1, "3": 1, "5": 1})
+    assert result["value"] == pytest.approx(10 / 3, abs=1e-12)
+    assert result["ci"] == [1.0, 5.0]
+    assert csat({"2": 1, "3": 1, "5": 1})["mean_ci"] == [1.0, 5.0]
+    low_only = ces({"1": 2, "4": 1})  # mean 2, t interval 2 -+ 7.45
+    assert low_only["ci"] == [1.0, 5.0] and low_only["value"] == 2.0
+
+
+def test_training_criteria_intervals_are_clipped_to_the_rating_scale():
+    from survey_core.ranking import rating
+
+    result = rating({"5": 2, "1": 1})
+    assert result["mean"] == pytest.approx(11 / 3) and result["ci"] == [1.0, 5.0]
+    narrow = rating(CSAT_HIST)  # far from the ends: unchanged by clipping
+    assert narrow["ci"] == pytest.approx([3.468858390393904, 4.031141609606096], abs=1e-9)
+
+
+def test_the_plain_wald_nps_interval_is_clipped_to_plus_minus_one_hundred():
+    result = nps({"10": 2, "0": 1}, interval="wald")
+    se = math.sqrt((1 - 1 / 9) / 3)
+    assert result["value"] == pytest.approx(100 / 3)
+    assert result["ci"] == [pytest.approx(100 * (1 / 3 - Z * se)), 100.0]
+    assert nps({"0": 1, "10": 1}, interval="wald")["ci"] == [-100.0, 100.0]
+
+
+@given(answers_1_5, answers_0_10)
+def test_every_interval_lies_on_its_scale_around_its_point_estimate(ratings, scores):
+    from survey_core.ranking import rating
+
+    checks = [
+        (csat(hist(ratings))["ci"], csat(hist(ratings))["value"], 0, 100),
+        (csat(hist(ratings))["mean_ci"], csat(hist(ratings))["mean"], 1, 5),
+        (ces(hist(ratings))["ci"], ces(hist(ratings))["value"], 1, 5),
+        (rating(hist(ratings))["ci"], rating(hist(ratings))["mean"], 1, 5),
+        (nps(hist(scores), "wald")["ci"], nps(hist(scores), "wald")["value"], -100, 100),
+        (nps(hist(scores))["ci"], None, -100, 100),  # adjusted: centred elsewhere
+    ]
+    for interval, point, low, high in checks:
+        if interval is None:
+            continue
+        assert low <= interval[0] <= interval[1] <= high
+        if point is not None:
+            assert interval[0] - 1e-9 <= point <= interval[1] + 1e-9
