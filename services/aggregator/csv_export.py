@@ -1,4 +1,12 @@
-"""CSV for spreadsheets: UTF-8 with a BOM (so Excel shows Chinese names), 2 decimals."""
+"""CSV for spreadsheets: UTF-8 with a BOM (so Excel shows Chinese names), 2 decimals.
+
+Every CSV the product writes goes through `table` here, which neutralises formulas: a text cell
+(an agent, a team, a trainer's name, a query value echoed back) that starts with `=`, `+`, `-`,
+`@`, a tab or a carriage return is written with a leading `'`, so a spreadsheet shows it as text
+and never runs it. Numbers are ours, written as numbers (a negative NPS stays `-12.50`).
+A report's columns come from its response schema (`columns`), so its CSV has every figure its
+JSON has.
+"""
 
 from __future__ import annotations
 
@@ -9,100 +17,129 @@ from typing import Any, TypeVar
 
 from flask import Response
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from aggregator.schemas import MetricsMixin, RankingRow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-METRIC_COLUMNS = [
-    ("responses", ("responses",)),
-    ("csat", ("csat", "value")),
-    ("csat_mean", ("csat", "mean")),
-    ("csat_n", ("csat", "n")),
-    ("csat_ci_low", ("csat", "ci", 0)),
-    ("csat_ci_high", ("csat", "ci", 1)),
-    ("csat_mean_ci_low", ("csat", "mean_ci", 0)),
-    ("csat_mean_ci_high", ("csat", "mean_ci", 1)),
-    ("nps", ("nps", "value")),
-    ("nps_n", ("nps", "n")),
-    ("nps_se", ("nps", "se")),
-    ("nps_ci_low", ("nps", "ci", 0)),
-    ("nps_ci_high", ("nps", "ci", 1)),
-    ("promoters", ("nps", "promoters")),
-    ("passives", ("nps", "passives")),
-    ("detractors", ("nps", "detractors")),
-    ("ces", ("ces", "value")),
-    ("ces_n", ("ces", "n")),
-    ("ces_ci_low", ("ces", "ci", 0)),
-    ("ces_ci_high", ("ces", "ci", 1)),
-    ("ces_low_effort_pct", ("ces", "low_effort_pct")),
-]
+Column = tuple[str, tuple]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-RANKING_COLUMNS = [
-    ("trainer_id", ("trainer_id",)),
-    ("trainer_name", ("trainer_name",)),
-    ("n", ("n",)),
-    ("sessions", ("sessions",)),
-    ("response_rate", ("response_rate",)),
-    *[
-        (f"{c}_{part}", (c, *path))
-        for c in ("overall", "communication", "clarity", "interaction")
-        for part, path in (("mean", ("mean",)), ("ci_low", ("ci", 0)), ("ci_high", ("ci", 1)))
-    ],
-    ("recommend_nps", ("recommend", "value")),
-    ("recommend_n", ("recommend", "n")),
-    ("bayes_score", ("bayes_score",)),
-    ("eligible", ("eligible",)),
-]
+def columns(
+    schema: type[Schema],
+    first: Iterable[str] = (),
+    names: Mapping[str, str] | None = None,
+    _path: tuple = (),
+    _label: str = "",
+) -> list[Column]:
+    """The CSV columns of a report row: every field of `schema`, nested objects flattened
+    (`overall.mean` -> `overall_mean`, an object's `value` -> its own name), intervals as
+    `_low`/`_high`; `first` orders the top level, `names` renames (by dotted path)."""
+    declared = dict(schema._declared_fields)
+    order = [*first, *(n for n in declared if n not in set(first))]
+    out: list[Column] = []
+    for name in order:
+        field = declared[name]
+        path = (*_path, field.attribute or name)
+        dotted = ".".join(str(p) for p in path)
+        if names and dotted in names:
+            label = names[dotted]  # "" for no prefix of its own
+        elif name == "value" and _label:
+            label = _label
+        else:
+            label = f"{_label}_{name}" if _label else name
+        if isinstance(field, fields.Nested) and isinstance(field.nested, type):
+            out += columns(field.nested, (), names, path, label)
+        elif isinstance(field, fields.List) and isinstance(field.inner, fields.Float):
+            out += [(f"{label}_low", (*path, 0)), (f"{label}_high", (*path, 1))]
+        elif not isinstance(field, fields.Dict | fields.List | fields.Nested):
+            out.append((label, path))
+    return out
 
 
-def _pick(row: Mapping[str, Any], path: tuple) -> Any:
+def pick(row: Mapping[str, Any], path: tuple) -> Any:
+    """The value at `path` in a report row; None where the row has no such object."""
     value: Any = row
     for step in path:
         if value is None:
             return None
-        value = value[step]
+        if isinstance(value, Mapping):
+            value = value.get(step)
+        elif isinstance(step, int) and isinstance(value, list | tuple) and step < len(value):
+            value = value[step]
+        else:
+            return None
     return value
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
+    """One CSV cell: numbers with 2 decimals, text neutralised against formulas."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.2f}"
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def table(header: Iterable[str], rows: Iterable[Iterable[Any]], filename: str) -> Response:
+    """A CSV download (the only way this product writes one): every cell through `cell`."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([cell(h) for h in header])
+    for row in rows:
+        writer.writerow([cell(v) for v in row])
+    response = Response(out.getvalue().encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
+    response.charset = "utf-8"
+    return response
+
+
+def safe_filename(name: str) -> str:
+    """A download's name from our own parts and validated values, kept to safe characters."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
+
+
+# The figures of a month or a value (monthly, breakdown), NPS counts under their old names.
+METRIC_COLUMNS = columns(
+    MetricsMixin,
+    names={f"nps.{part}": part for part in ("promoters", "passives", "detractors")},
+)
+# A trainer's row of the ranking, after its rank.
+RANKING_COLUMNS = [
+    c
+    for c in columns(
+        RankingRow,
+        first=["rank", "trainer_id", "trainer_name", "n", "sessions", "response_rate"],
+        names={"recommend.value": "recommend_nps"},
+    )
+    if c[0] != "rank"
+]
 
 
 def csv_response(
     rows: Iterable[Mapping[str, Any]],
     key: str,
     filename: str,
-    columns: list[tuple[str, tuple]] = METRIC_COLUMNS,
+    columns: list[Column] = METRIC_COLUMNS,
 ) -> Response:
-    """Rows of metric objects as a CSV download; `key` names the first column."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([key] + [name for name, _ in columns])
-    for row in rows:
-        writer.writerow([row[key]] + [_cell(_pick(row, path)) for _, path in columns])
-    response = Response(out.getvalue().encode("utf-8"), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.charset = "utf-8"
-    return response
+    """Rows of report objects as a CSV download; `key` names the first column."""
+    body = ([row.get(key)] + [pick(row, path) for _, path in columns] for row in rows)
+    return table([key] + [name for name, _ in columns], body, filename)
 
 
 def funnel_csv(funnel: Mapping[str, Any], filename: str) -> Response:
     """The funnel as a one-row CSV; partial_at becomes one column per question."""
     row = {k: v for k, v in funnel.items() if k != "partial_at"}
     row.update({f"partial_at_{q}": n for q, n in funnel.get("partial_at", {}).items()})
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(list(row))
-    writer.writerow([_cell(v) for v in row.values()])
-    response = Response(out.getvalue().encode("utf-8"), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return table(list(row), [list(row.values())], filename)
 
 
 def wants_csv(fmt: str | None, accept: str) -> bool:

@@ -10,8 +10,8 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from aggregator.csv_export import also_csv, csv_response, wants_csv
-from aggregator.schemas import Month
+from aggregator.csv_export import also_csv, columns, pick, table, wants_csv
+from aggregator.schemas import Interval, Month
 from survey_core import calibration
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
@@ -31,29 +31,65 @@ class CalibrationQuery(Schema):
     format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
 
 
-CALIBRATION_COLUMNS = [
-    ("monitor_n", ("monitor_vs_customer", "n")),
-    ("monitor_mean", ("monitor_vs_customer", "monitor_mean")),
-    ("customer_mean", ("monitor_vs_customer", "customer_mean")),
-    ("customer_csat_mean", ("monitor_vs_customer", "customer_csat_mean")),
-    ("spearman_r", ("monitor_vs_customer", "spearman", "r")),
-    ("spearman_ci_low", ("monitor_vs_customer", "spearman", "ci", 0)),
-    ("spearman_ci_high", ("monitor_vs_customer", "spearman", "ci", 1)),
-    ("mean_difference", ("monitor_vs_customer", "mean_difference")),
-    ("self_n", ("self_vs_customer", "n")),
-    ("agreement_pct", ("self_vs_customer", "agreement_pct")),
-    ("kappa", ("self_vs_customer", "kappa")),
-    ("self_satisfied_pct", ("self_vs_customer", "self_satisfied_pct")),
-    ("customer_satisfied_pct", ("self_vs_customer", "customer_satisfied_pct")),
-    ("flagged", ("self_vs_customer", "flagged")),
-]
+class SpearmanSchema(Schema):
+    r = fields.Float(allow_none=True, metadata={"description": "null when a side does not vary"})
+    ci = Interval()
+    n = fields.Integer()
+
+
+class MonitorVsCustomer(Schema):
+    n = fields.Integer(metadata={"description": "contacts (by monitor: that monitor's scores)"})
+    monitor_mean = fields.Float(allow_none=True, metadata={"description": "0-100"})
+    customer_mean = fields.Float(allow_none=True, metadata={"description": "CSAT on 0-100"})
+    customer_csat_mean = fields.Float(allow_none=True, metadata={"description": "CSAT 1-5"})
+    spearman = fields.Nested(SpearmanSchema)
+    mean_difference = fields.Float(allow_none=True, metadata={"description": "monitor - customer"})
+
+
+class SelfVsCustomer(Schema):
+    n = fields.Integer()
+    agreement_pct = fields.Float(allow_none=True)
+    kappa = fields.Float(allow_none=True)
+    self_satisfied_pct = fields.Float(allow_none=True)
+    customer_satisfied_pct = fields.Float(allow_none=True)
+    flagged = fields.Boolean()
+
+
+class CalibrationFigures(Schema):
+    monitor_vs_customer = fields.Nested(MonitorVsCustomer)
+    self_vs_customer = fields.Nested(
+        SelfVsCustomer, metadata={"description": "by agent or team, and the whole month"}
+    )
+
+
+class CalibrationRow(CalibrationFigures):
+    value = fields.String(metadata={"description": "the agent, team or monitor"})
 
 
 class CalibrationReport(Schema):
     month = fields.String()
     by = fields.String()
-    rows = fields.List(fields.Dict())
+    overall = fields.Nested(
+        CalibrationFigures,
+        metadata={
+            "description": "The whole month: one observation per contact (the mean of "
+            "its monitors' totals) against its customer; every self-rating against its customer."
+        },
+    )
+    rows = fields.List(fields.Nested(CalibrationRow))
     monitors = fields.Dict(metadata={"description": "monitor vs monitor: alpha overall, pairs"})
+
+
+# CSV: a row for the whole month (scope `month`, value the month), then one per value.
+CALIBRATION_COLUMNS = columns(
+    CalibrationFigures,
+    names={
+        "monitor_vs_customer": "",
+        "monitor_vs_customer.n": "monitor_n",
+        "self_vs_customer": "",
+        "self_vs_customer.n": "self_n",
+    },
+)
 
 
 def _customers(rids: list[str], month: str) -> dict[str, dict[str, Any]]:
@@ -77,7 +113,12 @@ def calibration_report(query: dict[str, Any]) -> Any:
     report = calibration_of(query["month"], query["by"])
     if wants_csv(query.get("format"), request.headers.get("Accept", "")):
         name = f"calibration-{query['by']}-{query['month']}.csv"
-        return csv_response(report["rows"], "value", name, CALIBRATION_COLUMNS)
+        scoped = [("month", report["month"], report["overall"])]
+        scoped += [(report["by"], row["value"], row) for row in report["rows"]]
+        body = (
+            [s, v] + [pick(row, path) for _, path in CALIBRATION_COLUMNS] for s, v, row in scoped
+        )
+        return table(["scope", "value", *(n for n, _ in CALIBRATION_COLUMNS)], body, name)
     return report
 
 
@@ -124,7 +165,21 @@ def calibration_of(month: str, by: str) -> dict[str, Any]:
         for value in sorted(set(pairs) | set(own))
     ]
     monitors = {**calibration.alpha(per_contact), "pairs": calibration.pairwise_alpha(per_contact)}
-    return {"month": month, "by": by, "rows": rows, "monitors": monitors}
+    contacts = [
+        (sum(totals.values()) / len(totals), customers[rid]["scores"]["csat"])
+        for rid, totals in per_contact.items()
+        if rid in customers
+    ]
+    everyone = [
+        (r["rating"], customers[r["_id"]]["scores"]["csat"])
+        for r in ratings
+        if r["_id"] in customers
+    ]
+    overall = {
+        "monitor_vs_customer": calibration.monitor_vs_customer(contacts),
+        "self_vs_customer": calibration.self_vs_customer(everyone, share),
+    }
+    return {"month": month, "by": by, "overall": overall, "rows": rows, "monitors": monitors}
 
 
 class AgentReportQuery(Schema):

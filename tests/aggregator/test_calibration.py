@@ -249,5 +249,5 @@ def test_the_calibration_report_as_csv(client, api_key, db):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     header = response.get_data(as_text=True).lstrip("\ufeff").splitlines()[0]
     assert header.startswith(
-        "value,monitor_n,monitor_mean,customer_mean,customer_csat_mean,spearman_r"
+        "scope,value,monitor_n,monitor_mean,customer_mean,customer_csat_mean,spearman_r"
     )
