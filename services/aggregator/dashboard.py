@@ -122,7 +122,9 @@ def dashboard() -> Any:
             for by in BREAKDOWNS
         },
         funnel=queries.funnel(db, survey_of(db), month, None),
-        ranking=trainers.ranking_of(db, survey_of(db), month, settings.min_trainer_sample),
+        ranking=trainers.ranking_of(
+            db, survey_of(db), month, settings.min_trainer_sample, settings.anonymity_min
+        ),
         alerts=list(db.alerts.find({"status": "open"}).sort("opened_at", -1).limit(20)),
         overdue=list(
             db.follow_ups.find({"status": {"$ne": "resolved"}, "due_at": {"$lt": now}})

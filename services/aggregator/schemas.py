@@ -162,6 +162,11 @@ class RatingSchema(Schema):
 
 class TrainerFigures(Schema):
     n = fields.Integer(metadata={"description": "evaluations (their `overall` ratings)"})
+    sessions = fields.Integer(metadata={"description": "released sessions (they count)"})
+    sessions_withheld = fields.Integer(
+        metadata={"description": "closed with fewer than ANONYMITY_MIN evaluations: not counted"}
+    )
+    sessions_open = fields.Integer(metadata={"description": "still open: not counted yet"})
     response_rate = fields.Float(allow_none=True, metadata={"description": "evaluated / invited"})
     overall = fields.Nested(RatingSchema)
     communication = fields.Nested(RatingSchema)
@@ -174,7 +179,6 @@ class RankingRow(TrainerFigures):
     rank = fields.Integer()
     trainer_id = fields.String()
     trainer_name = fields.String(allow_none=True)
-    sessions = fields.Integer()
     bayes_score = fields.Float(
         allow_none=True, metadata={"description": "(n*mean + m*C)/(n + m) of overall"}
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from survey_core.settings import ComplaintSettings, Source
+from survey_core.settings import ANONYMITY_MIN_DEFAULT, ComplaintSettings, Source
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class AggregatorSettings(ComplaintSettings):
     secret_key: str  # signs the dashboard's session cookie
     dashboard_cookie_secure: bool
     self_rating_flag_share: float
+    anonymity_min: int  # training sessions count only with this many evaluations (released)
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
@@ -23,4 +24,5 @@ class AggregatorSettings(ComplaintSettings):
             "secret_key": src.secret("SECRET_KEY"),
             "dashboard_cookie_secure": src.boolean("DASHBOARD_COOKIE_SECURE", not src.dev),
             "self_rating_flag_share": src.number("SELF_RATING_FLAG_SHARE", 0.95),
+            "anonymity_min": src.integer("ANONYMITY_MIN", ANONYMITY_MIN_DEFAULT, minimum=1),
         }

@@ -38,7 +38,8 @@ class Ranking(MethodView):
         if m is None:
             m = current_app.config["SETTINGS"].min_trainer_sample
         db = get_db()
-        report = trainers.ranking_of(db, survey_of(db), args["month"], m)
+        settings = current_app.config["SETTINGS"]
+        report = trainers.ranking_of(db, survey_of(db), args["month"], m, settings.anonymity_min)
         if wants_csv(args.get("format"), request.headers.get("Accept", "")):
             filename = f"trainers-{args['month']}.csv"
             return csv_response(report["trainers"], "rank", filename, RANKING_COLUMNS)
@@ -57,5 +58,7 @@ class Trend(MethodView):
         months = month_range(args["from_"], args["to"])
         return {
             "trainer_id": trainer_id,
-            "rows": trainers.trend(db, survey_of(db), trainer_id, months),
+            "rows": trainers.trend(
+                db, survey_of(db), trainer_id, months, current_app.config["SETTINGS"].anonymity_min
+            ),
         }

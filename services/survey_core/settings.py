@@ -71,6 +71,10 @@ class Source:
         raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
+# Evaluations a training session needs before it counts anywhere (training and aggregator).
+ANONYMITY_MIN_DEFAULT = 3
+
+
 @dataclass(frozen=True)
 class Settings:
     """What every process needs (database, time zone, logging); see the README's table.

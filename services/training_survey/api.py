@@ -14,6 +14,7 @@ from survey_core.questionnaires import links
 from survey_core.questionnaires.links import Link, LinkUnknown
 from survey_core.ranking import rating
 from survey_core.rollups import queries
+from survey_core.rollups.released import Release, SessionFigures, sessions_of_month
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import check_answers
 from survey_core.web.app import public_base
@@ -73,25 +74,41 @@ def _survey_of(db: Any) -> queries.SurveyOf:
     return lambda slug, version: service.catalog.version(db, slug, version)
 
 
-def _shown(session: dict[str, Any], counters: dict[str, Any] | None) -> dict[str, Any]:
-    """A session's figures, only once it has ANONYMITY_MIN evaluations."""
-    counters = counters or {"funnel": {}, "ratings": {}}
-    answered = int(counters["funnel"].get("complete", 0))
-    shown = answered >= service.settings().anonymity_min
+def _shown(fig: SessionFigures) -> dict[str, Any]:
+    """A session as the release rule lets anyone see it: nothing of its evaluations while its
+    window is open, their count once it closed, figures and comments only once released."""
+    session, release = fig.session, fig.release
+    counted = release is not Release.OPEN
+    released = release is Release.RELEASED
+    answered = fig.answered if counted else None
     row = {
         "session_id": session["_id"],
         **{k: session.get(k) for k in ("trainer_id", "topic", "held_at", "month", "language")},
         "closed_at": session.get("closed_at"),
+        "links_expire_at": session.get("links_expire_at"),
         "invited": session["invited"],
+        "status": release.value,
         "answered": answered,
-        "response_rate": answered / session["invited"] if session["invited"] else None,
-        "shown": shown,
+        "response_rate": (
+            answered / session["invited"] if answered is not None and session["invited"] else None
+        ),
+        "shown": released,
     }
     for criterion in CRITERIA:
-        row[criterion] = rating(counters["ratings"].get(criterion)) if shown else None
+        row[criterion] = rating(fig.counters["ratings"].get(criterion)) if released else None
     key = service.settings().phone_hash_key
-    row["comments"] = sessions.comments(get_db(), session["_id"], key) if shown else None
+    row["comments"] = (
+        sessions.comments(get_db(), session["_id"], key, fig.answered) if released else None
+    )
     return row
+
+
+def _figures_of(session: dict[str, Any]) -> SessionFigures:
+    """One session's figures under the release rule."""
+    db = get_db()
+    minimum = service.settings().anonymity_min
+    found = sessions_of_month(db, _survey_of(db), session["month"], minimum, session["trainer_id"])
+    return next(f for f in found if f.session["_id"] == session["_id"])
 
 
 @bp.post("/sessions")
@@ -110,8 +127,9 @@ def create_session(body: dict[str, Any]) -> dict[str, Any]:
     except sessions.Invalid as exc:
         raise _invalid(exc.errors) from None
     base = public_base()
+    opened = SessionFigures(session, queries.merge_docs([]), Release.OPEN)
     return {
-        **_shown(session, None),
+        **_shown(opened),
         "links": [
             {
                 "trainee_id": trainee,
@@ -133,10 +151,12 @@ def list_sessions(query: dict[str, Any]) -> dict[str, Any]:
     """Sessions of a month and/or trainer, with invited, answered and response rate."""
     db = get_db()
     found = sessions.sessions(db, query.get("month"), query.get("trainer"))
-    counters: dict[str, dict[str, Any]] = {}
+    minimum = service.settings().anonymity_min
+    figures: dict[str, SessionFigures] = {}
     for month in sorted({s["month"] for s in found}):
-        counters.update(queries.by_value(db, _survey_of(db), month, "session"))
-    return {"sessions": [_shown(s, counters.get(s["_id"])) for s in found]}
+        for fig in sessions_of_month(db, _survey_of(db), month, minimum, query.get("trainer")):
+            figures[fig.session["_id"]] = fig
+    return {"sessions": [_shown(figures[s["_id"]]) for s in found if s["_id"] in figures]}
 
 
 @bp.post("/sessions/<session_id>/close")
@@ -150,8 +170,7 @@ def close_session(session_id: str) -> dict[str, Any]:
         session = sessions.close_session(db, session_id)
     except sessions.NotFound:
         raise APIError(404, "session_not_found", "There is no such session.") from None
-    counters = queries.by_value(db, _survey_of(db), session["month"], "session")
-    return _shown(session, counters.get(session_id))
+    return _shown(_figures_of(session))
 
 
 def _link(token: str) -> Link:

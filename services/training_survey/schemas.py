@@ -71,12 +71,20 @@ class SessionSchema(Schema):
     month = fields.String()
     language = fields.String()
     closed_at = fields.DateTime(allow_none=True)
-    invited = fields.Integer()
-    answered = fields.Integer()
-    response_rate = fields.Float(allow_none=True)
-    shown = fields.Boolean(
-        metadata={"description": "False below ANONYMITY_MIN evaluations: no figures, comments."}
+    links_expire_at = fields.DateTime(
+        allow_none=True, metadata={"description": "The evaluation window closes then at latest."}
     )
+    invited = fields.Integer()
+    status = fields.String(
+        metadata={
+            "description": "`open`: the evaluation window is open, nothing of the evaluations "
+            "is shown (not even how many); `withheld`: closed with fewer than ANONYMITY_MIN "
+            "evaluations, their count only; `released`: closed with enough, every figure."
+        }
+    )
+    answered = fields.Integer(allow_none=True, metadata={"description": "null while open"})
+    response_rate = fields.Float(allow_none=True)
+    shown = fields.Boolean(metadata={"description": "true when `released`."})
     overall = fields.Nested(Rating, allow_none=True)
     communication = fields.Nested(Rating, allow_none=True)
     clarity = fields.Nested(Rating, allow_none=True)

@@ -108,6 +108,12 @@ def create_session(
             "expires_in": body.get("expires_in"),
         }
         links.append((trainee, invite(db, policy, survey, contact).invitation))
+    if links:
+        # The evaluation window closes when the last link expires (or the session is closed).
+        session["links_expire_at"] = max(inv["expires_at"] for _, inv in links)
+        db.training_sessions.update_one(
+            {"_id": session_id}, {"$set": {"links_expire_at": session["links_expire_at"]}}
+        )
     return session, links
 
 
@@ -134,8 +140,10 @@ def sessions(db: Database, month: str | None, trainer: str | None) -> list[dict[
     return list(db.training_sessions.find(query).sort("held_at", 1).limit(5000))
 
 
-def comments(db: Database, session_id: str, hash_key: str) -> list[str]:
-    """The session's comments, sorted (not in the order given: order could tell who).
+def comments(db: Database, session_id: str, hash_key: str, answered: int) -> list[str] | None:
+    """The session's comments, sorted (not in the order given: order could tell who); None
+    until all `answered` evaluations are folded into records (a list growing one by one after
+    release would tell the order they came in).
 
     Read by `_id`, the roster's evaluations (the shard key of `responses`: on a sharded
     cluster this goes to the shards holding them, not to every shard).
@@ -148,5 +156,9 @@ def comments(db: Database, session_id: str, hash_key: str) -> list[str]:
     ]
     if not ids:
         return []
-    found = db.responses.find({"_id": {"$in": ids}, "status": "complete"}, {"answers.comment": 1})
+    found = list(
+        db.responses.find({"_id": {"$in": ids}, "status": "complete"}, {"answers.comment": 1})
+    )
+    if len(found) < answered:
+        return None
     return sorted(c for doc in found if (c := (doc.get("answers") or {}).get("comment")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from survey_core.settings import LinkSettings, Source
+from survey_core.settings import ANONYMITY_MIN_DEFAULT, LinkSettings, Source
 
 
 @dataclass(frozen=True)
@@ -16,4 +16,5 @@ class TrainingSettings(LinkSettings):
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
-        return super().read(src) | {"anonymity_min": src.integer("ANONYMITY_MIN", 3, minimum=1)}
+        minimum = src.integer("ANONYMITY_MIN", ANONYMITY_MIN_DEFAULT, minimum=1)
+        return super().read(src) | {"anonymity_min": minimum}

@@ -73,6 +73,8 @@ def stocked(db, config, api_key, reports):
         for link in made.get_json()["links"]:
             answer = {"token": link["token"], "answers": RATINGS}
             assert training.post("/api/v1/evaluations", json=answer).status_code == 201
+        closing = f"/api/v1/sessions/{made.get_json()['session_id']}/close"
+        assert training.post(closing, headers=writer).status_code == 200  # released
     return api_key("read")
 
 

@@ -320,11 +320,11 @@ def training(config: dict[str, Any], db, keys: dict[str, dict[str, str]], month:
     form = {"csrf_token": _csrf(html), **{k: str(v) for k, v in ratings.items()}}
     _ok(client.post(page, data=form))
     fold(db)
+    closed = client.post(f"/api/v1/sessions/{made['session_id']}/close", headers=keys["write"])
+    _ok(closed)  # released: three evaluations, the minimum
     listed = client.get(f"/api/v1/sessions?month={month}", headers=keys["write"])
     assert _ok(listed).get_json()["sessions"][0]["comments"] == ["Clear.", "Clear."]
     _ok(client.get("/api/v1/sessions?trainer=TR1", headers=keys["write"]))
-    closed = client.post(f"/api/v1/sessions/{made['session_id']}/close", headers=keys["write"])
-    _ok(closed)
 
 
 def reports(config: dict[str, Any], db, keys: dict[str, dict[str, str]], month: str) -> None:

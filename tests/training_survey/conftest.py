@@ -59,6 +59,13 @@ def session(client, writer, trainer):
         assert response.status_code == 201, response.get_json()
         return response.get_json()
 
+    def close(session_id: str) -> dict:
+        """Close the session's evaluation window (its figures may then be released)."""
+        response = client.post(f"/api/v1/sessions/{session_id}/close", headers=writer)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    make.close = close  # type: ignore[attr-defined]
     return make
 
 

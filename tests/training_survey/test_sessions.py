@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -109,24 +110,51 @@ def test_a_closed_session_takes_no_more_evaluations(client, session, trainer, wr
     assert page.status_code == 410 and page.mimetype == "text/html"
 
 
-def test_session_figures_and_comments_show_only_from_the_anonymity_minimum(
+def test_an_open_session_shows_nothing_and_a_closed_one_its_figures_from_the_minimum(
     client, session, trainer, writer, db
 ):
     trainer()
     body = session(trainees=["u1", "u2", "u3", "u4"])
-    for link, overall in zip(body["links"][:2], (5, 3), strict=True):
-        evaluate(client, link["token"], {**RATINGS, "overall": overall, "comment": "ok"})
-    listed = client.get("/api/v1/sessions?month=2026-10", headers=writer).get_json()["sessions"]
-    assert listed[0]["answered"] == 2 and listed[0]["shown"] is False
-    assert listed[0]["overall"] is None and listed[0]["comments"] is None
-    assert listed[0]["response_rate"] == 0.5
-    evaluate(client, body["links"][2]["token"], {**RATINGS, "overall": 4, "comment": "Great"})
+    for link, overall in zip(body["links"][:3], (5, 3, 4), strict=True):
+        comment = "Great" if overall == 4 else "ok"
+        evaluate(client, link["token"], {**RATINGS, "overall": overall, "comment": comment})
     fold(db)
-    listed = client.get("/api/v1/sessions?trainer=TR1", headers=writer).get_json()["sessions"]
+    listed = client.get("/api/v1/sessions?month=2026-10", headers=writer).get_json()["sessions"]
     row = listed[0]
-    assert row["shown"] is True and row["answered"] == 3
-    assert row["overall"]["mean"] == pytest.approx(4.0) and row["overall"]["n"] == 3
-    assert row["comments"] == ["Great", "ok", "ok"]
+    assert (row["status"], row["answered"], row["shown"]) == ("open", None, False)
+    assert row["overall"] is None and row["comments"] is None and row["response_rate"] is None
+    closed = session.close(body["session_id"])
+    assert (closed["status"], closed["answered"], closed["shown"]) == ("released", 3, True)
+    assert closed["overall"]["mean"] == pytest.approx(4.0) and closed["overall"]["n"] == 3
+    assert closed["comments"] == ["Great", "ok", "ok"] and closed["response_rate"] == 0.75
+
+
+def test_a_closed_session_under_the_minimum_is_withheld_with_its_count_only(
+    client, session, trainer, writer, db
+):
+    trainer()
+    body = session(trainees=["u1", "u2", "u3", "u4"])
+    for link in body["links"][:2]:
+        evaluate(client, link["token"], {**RATINGS, "comment": "ok"})
+    fold(db)
+    row = session.close(body["session_id"])
+    assert (row["status"], row["answered"], row["shown"]) == ("withheld", 2, False)
+    assert row["overall"] is None and row["comments"] is None
+
+
+def test_a_session_whose_links_all_expired_is_closed(client, session, trainer, writer, db):
+    trainer()
+    body = session(trainees=["u1", "u2", "u3"], expires_in=3600)
+    for link in body["links"]:
+        evaluate(client, link["token"])
+    listed = client.get("/api/v1/sessions", headers=writer).get_json()["sessions"]
+    assert listed[0]["status"] == "open"
+    db.training_sessions.update_one(
+        {"_id": body["session_id"]},
+        {"$set": {"links_expire_at": datetime.now(UTC) - timedelta(seconds=1)}},
+    )
+    listed = client.get("/api/v1/sessions", headers=writer).get_json()["sessions"]
+    assert (listed[0]["status"], listed[0]["answered"]) == ("released", 3)
 
 
 def test_the_evaluation_page_asks_four_ratings_and_thanks(client, session, trainer, db):

@@ -1,8 +1,10 @@
-"""The trainers' monthly figures and the best-trainer ranking, from the trainer rollups.
+"""The trainers' monthly figures and the best-trainer ranking, from the session rollups.
 
-O(trainers) documents read for a month, whatever the number of evaluations: one rollup per
-trainer (dimension `trainer`), the month's sessions counted by an indexed aggregation, names
-from `trainers`. The ranking itself is `survey_core.ranking` (pure).
+Only released sessions count (`survey_core.rollups.released`: the evaluation window closed, at
+least ANONYMITY_MIN evaluations), so no figure moves by one trainee's evaluation while others
+watch. O(sessions) documents read for a month, whatever the number of evaluations: one rollup
+per session (dimension `session`), the month's sessions by an indexed query, names from
+`trainers`. The ranking itself is `survey_core.ranking` (pure).
 """
 
 from __future__ import annotations
@@ -12,11 +14,10 @@ from typing import Any
 from pymongo.database import Database
 
 from survey_core import ranking, scoring
-from survey_core.rollups import queries
 from survey_core.rollups.folding import SurveyOf
+from survey_core.rollups.released import released_by_trainer, sessions_of_month
 
 CRITERIA = ("communication", "clarity", "interaction", "overall")
-DIMENSION = "trainer"
 
 
 def figures(counters: dict[str, Any]) -> dict[str, Any]:
@@ -29,41 +30,39 @@ def figures(counters: dict[str, Any]) -> dict[str, Any]:
     row["recommend"] = recommend if recommend["n"] else None
     offered = int(funnel.get("offered", 0))
     row["response_rate"] = int(funnel.get("complete", 0)) / offered if offered else None
+    for count in ("sessions", "sessions_withheld", "sessions_open"):
+        row[count] = int(counters.get(count, 0))
     return row
-
-
-def _sessions(db: Database, month: str) -> dict[str, int]:
-    pipeline: list[dict[str, Any]] = [
-        {"$match": {"month": month}},
-        {"$group": {"_id": "$trainer_id", "n": {"$sum": 1}}},
-    ]
-    return {d["_id"]: d["n"] for d in db.training_sessions.aggregate(pipeline)}
 
 
 def _names(db: Database, ids: list[str]) -> dict[str, str]:
     return {t["_id"]: t.get("name") for t in db.trainers.find({"_id": {"$in": ids}}, {"name": 1})}
 
 
-def ranking_of(db: Database, survey_of: SurveyOf, month: str, m: int) -> dict[str, Any]:
-    """Every trainer with evaluations in `month`, ranked; `best` the top eligible one."""
-    counters = queries.by_value(db, survey_of, month, DIMENSION)
-    sessions, names = _sessions(db, month), _names(db, sorted(counters))
+def ranking_of(
+    db: Database, survey_of: SurveyOf, month: str, m: int, anonymity_min: int
+) -> dict[str, Any]:
+    """Every trainer with released evaluations in `month`, ranked; `best` the top eligible one.
+    C, the month's mean `overall`, is over released evaluations only."""
+    counters = released_by_trainer(sessions_of_month(db, survey_of, month, anonymity_min))
+    names = _names(db, sorted(counters))
     rows = []
     for trainer_id, found in counters.items():
         row = figures(found)
         if row["n"] == 0:
             continue
-        row.update(
-            trainer_id=trainer_id,
-            trainer_name=names.get(trainer_id),
-            sessions=sessions.get(trainer_id, 0),
-        )
+        row.update(trainer_id=trainer_id, trainer_name=names.get(trainer_id))
         rows.append(row)
     ranked, best = ranking.rank(rows, m)
     return {"month": month, "min_n": m, "trainers": ranked, "best": best}
 
 
-def trend(db: Database, survey_of: SurveyOf, trainer_id: str, months: list[str]) -> list[dict]:
-    """One trainer's figures per month."""
-    per_month = queries.one_value(db, survey_of, months, DIMENSION, trainer_id)
-    return [{"month": month, **figures(per_month[month])} for month in months]
+def trend(
+    db: Database, survey_of: SurveyOf, trainer_id: str, months: list[str], anonymity_min: int
+) -> list[dict]:
+    """One trainer's figures per month (released sessions only)."""
+    rows = []
+    for month in months:
+        found = sessions_of_month(db, survey_of, month, anonymity_min, trainer_id)
+        rows.append({"month": month, **figures(released_by_trainer(found).get(trainer_id, {}))})
+    return rows

@@ -77,6 +77,14 @@ def _settings() -> LinkSettings:
 
 
 def _link(service: Questionnaires, token: str) -> Link:
+    """The link `token` opens, refused as a page if it is answered or its session closed."""
+    link = _genuine(service, token)
+    _still_open(service, link)
+    return link
+
+
+def _genuine(service: Questionnaires, token: str) -> Link:
+    """The link `token` opens (404, 410 pages otherwise), whether answered or not."""
     db = get_db()
     try:
         link = links.load(db, service.policy(), service.catalog, token)
@@ -85,11 +93,14 @@ def _link(service: Questionnaires, token: str) -> Link:
     except LinkExpired:
         raise PageError(410, "expired") from None
     g.language = _language(link)
+    return link
+
+
+def _still_open(service: Questionnaires, link: Link) -> None:
     if link.answered:
         raise PageError(409, "answered")
-    if service.closed(db, link):
+    if service.closed(get_db(), link):
         raise PageError(410, "closed")
-    return link
 
 
 def _language(link: Link) -> str:
@@ -210,8 +221,12 @@ def pages_blueprint(prefix: str, service: Questionnaires) -> Blueprint:
 
     @bp.post(f"/{prefix}/<token>")
     def questionnaire_post(token: str) -> Response:
-        """Submit the form: thanks, or the form again with every answer kept."""
-        link = _link(service, token)
+        """Submit the form: thanks, or the form again with every answer kept.
+
+        Whether the link was used already is told only to a post with a good CSRF token and
+        valid answers: any other post is answered alike for a used and an unused link, so
+        holding a link does not tell whether (or when) its trainee answered."""
+        link = _genuine(service, token)
         settings = _settings()
         lifetime = int(settings.link_ttl_hours * 3600) + 86400
         bound_to = link.invitation["_id"]
@@ -223,6 +238,7 @@ def pages_blueprint(prefix: str, service: Questionnaires) -> Blueprint:
         except ValidationError as exc:
             errors = exc.messages if isinstance(exc.messages, dict) else {}
             return _form(link, answers, errors, 422)
+        _still_open(service, link)
         if not links.submit(get_db(), service.spool(), link, checked):
             raise PageError(409, "answered")
         html = render_template(
