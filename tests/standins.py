@@ -35,6 +35,16 @@ def standin(respond: Responder) -> Iterator[tuple[str, Received]]:
             self.end_headers()
             self.wfile.write(json.dumps(payload).encode())
 
+        def do_DELETE(self):  # noqa: N802 - http.server's naming
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            received.append(("DELETE " + self.path, b"", headers))
+            status, payload = respond("DELETE " + self.path, b"", headers)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            if status != 204:
+                self.wfile.write(json.dumps(payload).encode())
+
         def log_message(self, *args):
             pass
 

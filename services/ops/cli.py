@@ -246,6 +246,34 @@ def rollups_rebuild(month: str | None, check: bool) -> None:
         sys.exit(1)  # drift found is news, repaired or not: scripts and monitors must see it
 
 
+@main.group()
+def privacy() -> None:
+    """Personal data: retention (and, to come, access and erasure requests)."""
+
+
+@privacy.command("retention")
+@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
+def privacy_retention(dry_run: bool) -> None:
+    """Remove personal data past its retention period (what the worker does once a day),
+    repeating bounded passes until nothing is left."""
+    from ops.retention import run
+    from ops.worker import survey_lookup
+
+    settings = _settings(WorkerSettings)
+    database = client.database(settings, CLI_TIMEOUT_MS)
+    survey_of = survey_lookup(database)
+    total: dict[str, int] = {}
+    while True:
+        done = run(database, settings, survey_of, dry_run=dry_run)
+        for kind, n in done.items():
+            total[kind] = total.get(kind, 0) + n
+        click.echo("  " + ", ".join(f"{k} {n}" for k, n in done.items()), err=True)
+        if dry_run or not any(done.values()):
+            break
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb}: " + ", ".join(f"{k} {n}" for k, n in total.items()))
+
+
 @main.command("worker")
 @click.option("--once", is_flag=True, help="One round (spool, idle calls, folding), then exit.")
 def worker(once: bool) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from pymongo.database import Database
 
+from ops import retention
 from ops.webhooks import deliver_due, http_send, mail_sender
 from survey_core.complaints.followups import drain_queue
 from survey_core.responses import events
@@ -43,6 +44,7 @@ def step(
     survey_of: SurveyOf,
     sweep: bool,
     owner: str | None = None,
+    retain: bool = False,
 ) -> int:
     """One round: replay the spool, settle idle calls and re-check what was folded a minute
     ago (when `sweep`), fold; returns how many events were folded. With `owner`, folding
@@ -65,6 +67,8 @@ def step(
         lag, batch = settings.fold_recheck_seconds, settings.fold_batch
         fold_all(db, survey_of, lag, batch, watermark=RECHECK, may_go_on=holding)
     drain_queue(db, settings)  # unhappy responses: follow-ups and complaints
+    if retain:  # personal data past its period (the folding lease's holder only)
+        retention.run(db, settings, survey_of)
     if settings.webhook_secret:
         send = http_send
         if settings.smtp_host:
@@ -84,10 +88,15 @@ def run(
     db = database(settings)
     survey_of = survey_lookup(db)
     last_sweep = 0.0
+    last_retention = float("-inf")
     while not stop.is_set():
         try:
             sweep = time.monotonic() - last_sweep >= SWEEP_EVERY_S
-            folded = step(db, settings, survey_of, sweep, owner)
+            every = settings.retention_every_hours * 3600
+            retain = bool(every) and time.monotonic() - last_retention >= every
+            if retain:  # once per period, even if this round fails (no retry storm)
+                last_retention = time.monotonic()
+            folded = step(db, settings, survey_of, sweep, owner, retain)
             if sweep:
                 last_sweep = time.monotonic()
             if folded and report:

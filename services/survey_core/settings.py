@@ -191,6 +191,15 @@ class WorkerSettings(ComplaintSettings):
     worker_interval_seconds: float
     call_timeout_minutes: float
     webhook_secret: str | None  # signs response webhooks; none set: they wait
+    retain_recordings_days: int
+    retain_comments_days: int
+    retain_events_days: int
+    retain_contact_hashes_days: int | None  # None: the longest suppression window
+    retention_every_hours: float
+    # Recordings are deleted at Twilio with these (none: recordings are kept until they are set)
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_api_base_url: str | None
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
@@ -206,6 +215,18 @@ class WorkerSettings(ComplaintSettings):
             "fold_batch": src.integer("FOLD_BATCH", 2000, minimum=1),
             "worker_interval_seconds": src.number("WORKER_INTERVAL_SECONDS", 1.0, minimum=0.05),
             "call_timeout_minutes": src.number("IVR_CALL_TIMEOUT_MINUTES", 30.0, minimum=0.0),
+            "retain_recordings_days": src.integer("RETAIN_RECORDINGS_DAYS", 90, minimum=1),
+            "retain_comments_days": src.integer("RETAIN_COMMENTS_DAYS", 365, minimum=1),
+            "retain_events_days": src.integer("RETAIN_EVENTS_DAYS", 30, minimum=1),
+            "retain_contact_hashes_days": (
+                src.integer("RETAIN_CONTACT_HASHES_DAYS", 1, minimum=1)
+                if src.optional("RETAIN_CONTACT_HASHES_DAYS")
+                else None
+            ),
+            "retention_every_hours": src.number("RETENTION_EVERY_HOURS", 24.0, minimum=0.0),
+            "twilio_account_sid": src.optional("TWILIO_ACCOUNT_SID"),
+            "twilio_auth_token": src.optional("TWILIO_AUTH_TOKEN"),
+            "twilio_api_base_url": src.optional("TWILIO_API_BASE_URL"),
         }
 
 

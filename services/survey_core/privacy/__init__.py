@@ -1,0 +1,1 @@
+"""Privacy by design: retention of personal data (and, to come, access and erasure)."""
