@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from survey_core import keys
 from survey_core.fields import Instant, StrictFloat
+from survey_core.keys import monitor_score_id
 from survey_core.months import month_of
 from survey_core.responses.events import response_id
 from survey_core.storage.client import get_db
@@ -97,11 +98,6 @@ def _store(collection: str, doc: dict[str, Any], moment: datetime) -> tuple[dict
             **(get_db()[collection].find_one({"_id": doc["_id"]}) or doc),
             "created": False,
         }, 200
-
-
-def monitor_score_id(monitor_id: str, rid: str) -> str:
-    """One score per monitor and contact (`survey_core.keys`: the monitor id escaped)."""
-    return keys.encode([monitor_id, rid], "|", tail=True)
 
 
 def thanks_id(source: str, source_id: str) -> str:

@@ -16,6 +16,11 @@ class AggregatorSettings(ComplaintSettings):
     dashboard_cookie_secure: bool
     self_rating_flag_share: float
     anonymity_min: int  # training sessions count only with this many evaluations (released)
+    phone_hash_key: str  # privacy requests find subjects by the services' keyed hashes
+    # Privacy requests delete recordings at Twilio with these (unset: erasure refuses them)
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_api_base_url: str | None
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
@@ -25,4 +30,8 @@ class AggregatorSettings(ComplaintSettings):
             "dashboard_cookie_secure": src.boolean("DASHBOARD_COOKIE_SECURE", not src.dev),
             "self_rating_flag_share": src.number("SELF_RATING_FLAG_SHARE", 0.95),
             "anonymity_min": src.integer("ANONYMITY_MIN", ANONYMITY_MIN_DEFAULT, minimum=1),
+            "phone_hash_key": src.secret("PHONE_HASH_KEY"),
+            "twilio_account_sid": src.optional("TWILIO_ACCOUNT_SID"),
+            "twilio_auth_token": src.optional("TWILIO_AUTH_TOKEN"),
+            "twilio_api_base_url": src.optional("TWILIO_API_BASE_URL"),
         }

@@ -4,11 +4,11 @@ settings, and recordings deleted at Twilio through its REST client."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pymongo.database import Database
-from twilio.base.exceptions import TwilioRestException
-from twilio.rest import Client
 
+from survey_core.messaging import recording_deleter
 from survey_core.privacy.retention import DeleteRecording, Retention, enforce
 from survey_core.rollups.folding import SurveyOf
 from survey_core.settings import WorkerSettings
@@ -25,22 +25,11 @@ def policy_of(settings: WorkerSettings) -> Retention:
     )
 
 
-def twilio_deleter(settings: WorkerSettings) -> DeleteRecording | None:
+def twilio_deleter(settings: Any) -> DeleteRecording | None:
     """Deletes a recording at Twilio (the real REST client); None without credentials."""
-    if not (settings.twilio_account_sid and settings.twilio_auth_token):
-        return None
-    client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
-    if settings.twilio_api_base_url:
-        client.api.base_url = settings.twilio_api_base_url
-
-    def delete(sid: str) -> None:
-        try:
-            client.recordings(sid).delete()
-        except TwilioRestException as exc:
-            if exc.status != 404:  # gone already: what we wanted
-                raise
-
-    return delete
+    return recording_deleter(
+        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+    )
 
 
 def run(

@@ -49,3 +49,8 @@ def decode(key: str, sep: str = ":", fields: int | None = None) -> list[str]:
         return [_unescape(p) for p in key.split(sep)]
     *head, last = key.split(sep, fields - 1)
     return [*(_unescape(p) for p in head), last]
+
+
+def monitor_score_id(monitor_id: str, rid: str) -> str:
+    """One score per monitor and contact (the monitor id escaped)."""
+    return encode([monitor_id, rid], "|", tail=True)

@@ -1,7 +1,10 @@
-"""Outbound calls and texts go through the real twilio REST client."""
+"""Outbound calls and texts, and deleting recordings, go through the real twilio REST client."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from survey_core.settings import TwilioSettings
@@ -13,3 +16,24 @@ def twilio_client(settings: TwilioSettings) -> Client:
     if settings.twilio_api_base_url:
         client.api.base_url = settings.twilio_api_base_url
     return client
+
+
+def recording_deleter(
+    account_sid: str | None, auth_token: str | None, api_base_url: str | None = None
+) -> Callable[[str], None] | None:
+    """Deletes a recording at Twilio by its SID (one already gone is no error); None without
+    credentials (the caller keeps the recording and says so)."""
+    if not (account_sid and auth_token):
+        return None
+    client = Client(account_sid, auth_token)
+    if api_base_url:
+        client.api.base_url = api_base_url
+
+    def delete(sid: str) -> None:
+        try:
+            client.recordings(sid).delete()
+        except TwilioRestException as exc:
+            if exc.status != 404:
+                raise
+
+    return delete

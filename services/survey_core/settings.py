@@ -231,6 +231,18 @@ class WorkerSettings(ComplaintSettings):
 
 
 @dataclass(frozen=True)
+class PrivacySettings(WorkerSettings):
+    """Access and erasure requests (`surveyctl privacy export|erase`): the worker's settings and
+    the key the subjects' hashes are made with."""
+
+    phone_hash_key: str
+
+    @classmethod
+    def read(cls, src: Source) -> dict[str, Any]:
+        return super().read(src) | {"phone_hash_key": src.secret("PHONE_HASH_KEY")}
+
+
+@dataclass(frozen=True)
 class TwilioSettings(Settings):
     """A service that talks to Twilio's REST API and keys customers' numbers: the IVR (calls
     back) and the web survey (texts links)."""

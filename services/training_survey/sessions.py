@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from survey_core.months import month_of
 from survey_core.questionnaires.invitations import LinkPolicy, invite
 from survey_core.responses.events import response_id
-from survey_core.responses.hashing import keyed_hash
+from survey_core.responses.hashing import evaluation_interaction
 from training_survey.settings import TrainingSettings
 
 CHANNEL = "training"
@@ -50,16 +50,6 @@ def add_trainer(db: Database, body: dict[str, Any]) -> dict[str, Any] | None:
 
 def trainers(db: Database) -> list[dict[str, Any]]:
     return list(db.trainers.find().sort("_id", 1))
-
-
-def trainee_key(session_id: str, trainee_id: str, key: str) -> str:
-    """The keyed hash that stands for a trainee within one session."""
-    return keyed_hash(f"{session_id}\x1f{trainee_id}", key)
-
-
-def evaluation_interaction(session_id: str, trainee_id: str, key: str) -> str:
-    """The interaction id of a trainee's evaluation of a session (it names no trainee)."""
-    return f"{session_id}.{trainee_key(session_id, trainee_id, key)[:32]}"
 
 
 def create_session(

@@ -20,3 +20,13 @@ def caller_hash(number: str, key: str) -> str | None:
     if len(digits.lstrip("+")) < 5:  # "anonymous", "restricted", short codes
         return None
     return keyed_hash(digits, key)
+
+
+def trainee_key(session_id: str, trainee_id: str, key: str) -> str:
+    """The keyed hash that stands for a trainee within one session."""
+    return keyed_hash(f"{session_id}\x1f{trainee_id}", key)
+
+
+def evaluation_interaction(session_id: str, trainee_id: str, key: str) -> str:
+    """The interaction id of a trainee's evaluation of a session (it names no trainee)."""
+    return f"{session_id}.{trainee_key(session_id, trainee_id, key)[:32]}"
