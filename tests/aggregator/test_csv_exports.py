@@ -40,7 +40,19 @@ def reports(config):
 
 
 @pytest.fixture
-def stocked(db, config, api_key, reports):
+def training(config):
+    training_catalog.clear()
+    return training_survey.create_app(config).test_client()
+
+
+@pytest.fixture
+def services(reports, training):
+    """Every service that serves reports."""
+    return [reports, training]
+
+
+@pytest.fixture
+def stocked(db, api_key, reports, training):
     """Customers of agents, teams and reasons named as formulas, with such comments; monitor
     scores, self-ratings, thanks and complaints (category too); trainers named so, with such
     comments. Answers with an admin key, which may read every report."""
@@ -85,8 +97,6 @@ def stocked(db, config, api_key, reports):
         answer = reports.post("/api/v1/complaints", json=complaint, headers=writer)
         assert answer.status_code == 201, answer.get_json()
     fold(db)  # calibration joins the folded records
-    training_catalog.clear()
-    training = training_survey.create_app(config).test_client()
     for n, name in enumerate(NAMES[:2]):
         trainer = {"id": f"TR{n}", "name": name, "team": NAMES[2]}
         assert training.post("/api/v1/trainers", json=trainer, headers=admin).status_code == 201
@@ -108,15 +118,17 @@ def stocked(db, config, api_key, reports):
     return admin
 
 
-def operations(client) -> list[tuple[str, list[dict], bool]]:
-    """Every GET operation of the OpenAPI document: path, parameters, whether it offers CSV."""
-    document = client.get("/api/v1/openapi.json").get_json()
+def operations(clients) -> list[tuple[Any, str, list[dict], bool]]:
+    """Every GET operation of the services' OpenAPI documents: the client that serves it, its
+    path, its parameters, whether it offers CSV."""
     found = []
-    for path, methods in document["paths"].items():
-        if "get" in methods:
-            get = methods["get"]
-            offers = get.get("responses", {}).get("200", {}).get("content", {})
-            found.append((path, get.get("parameters", []), "text/csv" in offers))
+    for client in clients:
+        document = client.get("/api/v1/openapi.json").get_json()
+        for path, methods in document["paths"].items():
+            if "get" in methods:
+                get = methods["get"]
+                offers = get.get("responses", {}).get("200", {}).get("content", {})
+                found.append((client, path, get.get("parameters", []), "text/csv" in offers))
     assert sum(csv_ok for *_, csv_ok in found) >= 7, found
     return found
 
@@ -181,31 +193,31 @@ def live(value: str) -> bool:
     return False
 
 
-def test_every_report_answers_every_choice_in_json_and_csv(reports, stocked):
+def test_every_report_answers_every_choice_in_json_and_csv(services, stocked):
     asked = 0
-    for path, parameters, offers_csv in operations(reports):
+    for client, path, parameters, offers_csv in operations(services):
         for query in choices(parameters):
-            answer = get(reports, path, query, stocked)
+            answer = get(client, path, query, stocked)
             assert answer.status_code == 200, (path, query, answer.get_json())
             assert answer.is_json and isinstance(answer.get_json(), dict)
-            answer = get(reports, path, {**query, "format": "csv"}, stocked)
+            answer = get(client, path, {**query, "format": "csv"}, stocked)
             if not offers_csv:  # never a 500, never a CSV the OpenAPI document does not offer
                 assert answer.status_code in (200, 422) and answer.is_json, (path, query)
                 continue
             rows_of(answer)
-            rows_of(get(reports, path, query, {**stocked, "Accept": "text/csv"}))
+            rows_of(get(client, path, query, {**stocked, "Accept": "text/csv"}))
             asked += 1
     assert asked >= 20
 
 
-def test_no_csv_cell_is_a_live_formula_whatever_the_data_or_the_query(reports, stocked):
-    for path, parameters, offers_csv in operations(reports):
+def test_no_csv_cell_is_a_live_formula_whatever_the_data_or_the_query(services, stocked):
+    for client, path, parameters, offers_csv in operations(services):
         if not offers_csv:
             continue
         echoed = free_text(parameters)
         for query, name in product(choices(parameters), NAMES if echoed else [None]):
             asked = {**query, "format": "csv", **{p: name for p in echoed}}
-            for row in rows_of(get(reports, path, asked, stocked)):
+            for row in rows_of(get(client, path, asked, stocked)):
                 for value in row:
                     assert not live(value), (path, asked, value)
 
@@ -244,13 +256,13 @@ def leaves(value: Any, query: dict[str, str] | None = None) -> set[str]:
     return set() if value is None else {cell(value)}
 
 
-def test_every_csv_has_every_figure_of_its_json(reports, stocked):
-    for path, parameters, offers_csv in operations(reports):
+def test_every_csv_has_every_figure_of_its_json(services, stocked):
+    for client, path, parameters, offers_csv in operations(services):
         if not offers_csv:
             continue
         for query in choices(parameters):
-            figures = leaves(get(reports, path, query, stocked).get_json(), query)
-            rows = rows_of(get(reports, path, {**query, "format": "csv"}, stocked))
+            figures = leaves(get(client, path, query, stocked).get_json(), query)
+            rows = rows_of(get(client, path, {**query, "format": "csv"}, stocked))
             cells = {value for row in rows[1:] for value in row}
             assert figures <= cells, (path, query, sorted(figures - cells)[:10])
 
