@@ -12,6 +12,8 @@ from itertools import product
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import aggregator
 import training_survey
@@ -292,6 +294,17 @@ def test_every_csv_has_every_figure_of_its_json(services, stocked):
 )
 def test_a_cell_is_neutralised_when_a_spreadsheet_could_run_it(value, written):
     assert cell(value) == written
+
+
+@given(st.text(st.sampled_from("=+-@\t\r\n \u3000\u200b\uff1d\uff0d'a1.") | st.characters()))
+def test_no_text_comes_out_as_a_formula_and_none_loses_a_character(text):
+    written = cell(text)
+    assert written in (text, "'" + text) and not live(written)
+
+
+@given(st.floats(allow_nan=False) | st.integers())
+def test_our_numbers_stay_numbers(number):
+    assert float(cell(number)) == pytest.approx(number, abs=0.005, rel=1e-9)
 
 
 def test_the_ranking_csv_has_every_figure_of_its_json(reports, stocked):
