@@ -296,7 +296,7 @@ def test_a_cell_is_neutralised_when_a_spreadsheet_could_run_it(value, written):
     assert cell(value) == written
 
 
-@given(st.text(st.sampled_from("=+-@\t\r\n \u3000\u200b\uff1d\uff0d'a1.") | st.characters()))
+@given(st.text(st.sampled_from("=+-@\t\r\n \u3000\u200b\uff1d\uff0d'a1.")) | st.text())
 def test_no_text_comes_out_as_a_formula_and_none_loses_a_character(text):
     written = cell(text)
     assert written in (text, "'" + text) and not live(written)
