@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from aggregator.csv_export import also_csv, columns, scoped_csv, wants_csv
 from aggregator.schemas import Month
 from aggregator.settings import AggregatorSettings
 from aggregator.views import survey_of
@@ -159,6 +160,7 @@ def acknowledge(alert_id: str) -> dict[str, Any]:
 class ComplaintReportQuery(Schema):
     month = Month(required=True)
     by = fields.String(required=True, validate=validate.OneOf(["agent", "category", "team"]))
+    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
 
 
 class ComplaintRow(Schema):
@@ -181,12 +183,27 @@ class ComplaintReport(Schema):
 @require_api_key("read")
 @bp.arguments(ComplaintReportQuery, location="query")
 @error_responses(bp, {**_AUTH, 422: "`validation_error`."})
+@also_csv(bp)
 @bp.response(200, ComplaintReport)
-def report(query: dict[str, Any]) -> dict[str, Any]:
+def report(query: dict[str, Any]) -> Any:
     """Complaints per agent, team or category in a month, and the complaint rate (complaints /
-    contacts surveyed)."""
+    contacts surveyed); CSV: the whole month's row (scope `month`), then one per value."""
+    result = report_of(query["month"], query["by"])
+    if wants_csv(query.get("format"), request.headers.get("Accept", "")):
+        scoped = [("month", result["month"], result)]
+        scoped += [(result["by"], row["value"], row) for row in result["rows"]]
+        name = f"complaints-{result['by']}-{result['month']}.csv"
+        return scoped_csv(scoped, COMPLAINT_COLUMNS, name)
+    return result
+
+
+# CSV columns of the complaint report, after its scope and value.
+COMPLAINT_COLUMNS = [c for c in columns(ComplaintRow) if c[0] != "value"]
+
+
+def report_of(month: str, by: str) -> dict[str, Any]:
+    """The complaint report of `month` grouped `by` agent, team or category."""
     db = get_db()
-    month, by = query["month"], query["by"]
     field = {"agent": "agent", "team": "team", "category": "category_in_force"}[by]
     pipeline: list[dict[str, Any]] = [
         {"$match": {"month": month}},

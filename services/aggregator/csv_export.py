@@ -3,7 +3,10 @@
 Every CSV the product writes goes through `table` here, which neutralises formulas: a text cell
 (an agent, a team, a trainer's name, a query value echoed back) that starts with `=`, `+`, `-`,
 `@`, a tab or a carriage return is written with a leading `'`, so a spreadsheet shows it as text
-and never runs it. Numbers are ours, written as numbers (a negative NPS stays `-12.50`).
+and never runs it; so is one whose first character after spaces, line breaks or zero-width
+characters is one of those, or one of their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20).
+Text is neutralised whatever it came from; numbers (int, float: only ever our own figures) are
+written as numbers (a negative NPS stays `-12.50`).
 A report's columns come from its response schema (`columns`), so its CSV has every figure its
 JSON has.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -25,6 +29,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 Column = tuple[str, tuple]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Full-width = + - @, which some spreadsheets and input methods read as the ASCII ones.
+_FULL_WIDTH = str.maketrans("\uff1d\uff0b\uff0d\uff20", "=+-@")
+# What may stand before a formula's first character and still be skipped by someone's reader.
+_LEADING = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+")
 
 
 def columns(
@@ -85,7 +93,14 @@ def cell(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if is_formula(text) else text
+
+
+def is_formula(text: str) -> bool:
+    """Whether a spreadsheet could take `text` for a formula (DESIGN.md's leading characters,
+    also behind spaces or line breaks, or in their full-width forms)."""
+    head = _LEADING.sub("", text, count=1).translate(_FULL_WIDTH)
+    return text.startswith(FORMULA_STARTS) or head.startswith(FORMULA_STARTS)
 
 
 def table(header: Iterable[str], rows: Iterable[Iterable[Any]], filename: str) -> Response:
@@ -133,6 +148,17 @@ def csv_response(
     """Rows of report objects as a CSV download; `key` names the first column."""
     body = ([row.get(key)] + [pick(row, path) for _, path in columns] for row in rows)
     return table([key] + [name for name, _ in columns], body, filename)
+
+
+def scoped_csv(
+    scoped: Iterable[tuple[str, Any, Mapping[str, Any]]], columns: list[Column], filename: str
+) -> Response:
+    """A report of a whole month and its parts as a CSV download: one row per (scope, value,
+    figures), e.g. ("month", "2026-10", overall) then ("agent", "A17", row)."""
+    body = (
+        [scope, value, *(pick(row, path) for _, path in columns)] for scope, value, row in scoped
+    )
+    return table(["scope", "value", *(name for name, _ in columns)], body, filename)
 
 
 def funnel_csv(funnel: Mapping[str, Any], filename: str) -> Response:

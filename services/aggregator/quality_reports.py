@@ -8,10 +8,16 @@ from typing import Any
 
 from flask import current_app, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
-from aggregator.csv_export import also_csv, columns, pick, table, wants_csv
-from aggregator.schemas import Interval, Month
+from aggregator.csv_export import also_csv, columns, pick, scoped_csv, table, wants_csv
+from aggregator.quality_schemas import (
+    AgentCsvRow,
+    AgentReport,
+    AgentReportQuery,
+    CalibrationCsvRow,
+    CalibrationQuery,
+    CalibrationReport,
+)
 from survey_core import calibration
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
@@ -25,69 +31,17 @@ bp = Blueprint(
 )
 
 
-class CalibrationQuery(Schema):
-    month = Month(required=True)
-    by = fields.String(required=True, validate=validate.OneOf(["agent", "team", "monitor"]))
-    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
-
-
-class SpearmanSchema(Schema):
-    r = fields.Float(allow_none=True, metadata={"description": "null when a side does not vary"})
-    ci = Interval()
-    n = fields.Integer()
-
-
-class MonitorVsCustomer(Schema):
-    n = fields.Integer(metadata={"description": "contacts (by monitor: that monitor's scores)"})
-    monitor_mean = fields.Float(allow_none=True, metadata={"description": "0-100"})
-    customer_mean = fields.Float(allow_none=True, metadata={"description": "CSAT on 0-100"})
-    customer_csat_mean = fields.Float(allow_none=True, metadata={"description": "CSAT 1-5"})
-    spearman = fields.Nested(SpearmanSchema)
-    mean_difference = fields.Float(allow_none=True, metadata={"description": "monitor - customer"})
-
-
-class SelfVsCustomer(Schema):
-    n = fields.Integer()
-    agreement_pct = fields.Float(allow_none=True)
-    kappa = fields.Float(allow_none=True)
-    self_satisfied_pct = fields.Float(allow_none=True)
-    customer_satisfied_pct = fields.Float(allow_none=True)
-    flagged = fields.Boolean()
-
-
-class CalibrationFigures(Schema):
-    monitor_vs_customer = fields.Nested(MonitorVsCustomer)
-    self_vs_customer = fields.Nested(
-        SelfVsCustomer, metadata={"description": "by agent or team, and the whole month"}
-    )
-
-
-class CalibrationRow(CalibrationFigures):
-    value = fields.String(metadata={"description": "the agent, team or monitor"})
-
-
-class CalibrationReport(Schema):
-    month = fields.String()
-    by = fields.String()
-    overall = fields.Nested(
-        CalibrationFigures,
-        metadata={
-            "description": "The whole month: one observation per contact (the mean of "
-            "its monitors' totals) against its customer; every self-rating against its customer."
-        },
-    )
-    rows = fields.List(fields.Nested(CalibrationRow))
-    monitors = fields.Dict(metadata={"description": "monitor vs monitor: alpha overall, pairs"})
-
-
-# CSV: a row for the whole month (scope `month`, value the month), then one per value.
+# CSV: the whole month (scope `month`: every figure, alpha among them), one row per value, one
+# per monitor pair (scope `monitor_pair`, value and `paired_with` the two monitors).
 CALIBRATION_COLUMNS = columns(
-    CalibrationFigures,
+    CalibrationCsvRow,
     names={
         "monitor_vs_customer": "",
         "monitor_vs_customer.n": "monitor_n",
         "self_vs_customer": "",
         "self_vs_customer.n": "self_n",
+        "agreement": "",
+        "agreement.n": "alpha_n",
     },
 )
 
@@ -108,17 +62,21 @@ def _customers(rids: list[str], month: str) -> dict[str, dict[str, Any]]:
 @bp.response(200, CalibrationReport)
 def calibration_report(query: dict[str, Any]) -> Any:
     """Monitors against customers, agents' self-ratings against customers, monitors against
-    each other, for one month (each record in the month of its own timestamp); CSV: one row
-    per value (the monitor-vs-monitor alpha is in the JSON)."""
+    each other, for one month (each record in the month of its own timestamp); CSV: the whole
+    month's row, one per value, one per monitor pair."""
     report = calibration_of(query["month"], query["by"])
     if wants_csv(query.get("format"), request.headers.get("Accept", "")):
-        name = f"calibration-{query['by']}-{query['month']}.csv"
-        scoped = [("month", report["month"], report["overall"])]
+        monitors = report["monitors"]
+        month = {**report["overall"], "agreement": monitors}
+        scoped = [("month", report["month"], month)]
         scoped += [(report["by"], row["value"], row) for row in report["rows"]]
-        body = (
-            [s, v] + [pick(row, path) for _, path in CALIBRATION_COLUMNS] for s, v, row in scoped
-        )
-        return table(["scope", "value", *(n for n, _ in CALIBRATION_COLUMNS)], body, name)
+        scoped += [
+            ("monitor_pair", a, {"paired_with": b, "agreement": pair})
+            for pair in monitors["pairs"]
+            for a, b in [pair["monitors"]]
+        ]
+        name = f"calibration-{query['by']}-{query['month']}.csv"
+        return scoped_csv(scoped, CALIBRATION_COLUMNS, name)
     return report
 
 
@@ -182,31 +140,8 @@ def calibration_of(month: str, by: str) -> dict[str, Any]:
     return {"month": month, "by": by, "overall": overall, "rows": rows, "monitors": monitors}
 
 
-class AgentReportQuery(Schema):
-    month = Month(required=True)
-    min_n = fields.Integer(
-        validate=validate.Range(0, 100_000),
-        metadata={"description": "CSAT answers an agent needs for the honour roll (default 5)."},
-    )
-
-
-class AgentRow(Schema):
-    agent = fields.String()
-    thanks = fields.Integer()
-    complaints = fields.Integer()
-    surveyed = fields.Integer()
-    complaint_rate = fields.Float(allow_none=True)
-    monitor_mean = fields.Float(allow_none=True, metadata={"description": "0-100"})
-    monitor_n = fields.Integer()
-    csat = fields.Dict()
-    eligible = fields.Boolean(metadata={"description": "CSAT n >= min_n: may be on the roll"})
-
-
-class AgentReport(Schema):
-    month = fields.String()
-    min_n = fields.Integer()
-    agents = fields.List(fields.Nested(AgentRow))
-    honour_roll = fields.List(fields.Nested(AgentRow))
+# CSV: one row per agent, its place on the honour roll (if any) among the figures.
+AGENT_COLUMNS = columns(AgentCsvRow, first=["agent", "honour_rank"])
 
 
 def _per_agent(collection: str, month: str, value: str | None = None) -> dict[str, tuple]:
@@ -221,12 +156,23 @@ def _per_agent(collection: str, month: str, value: str | None = None) -> dict[st
 @require_api_key("read")
 @bp.arguments(AgentReportQuery, location="query")
 @error_responses(bp, {**AUTH_ERRORS, 422: "`validation_error`."})
+@also_csv(bp)
 @bp.response(200, AgentReport)
-def agent_report(query: dict[str, Any]) -> dict[str, Any]:
+def agent_report(query: dict[str, Any]) -> Any:
     """Per agent in a month: thank-you letters, complaints and their rate, the mean monitor
     score, CSAT; and the honour roll: most thanks first, then the higher CSAT, among agents
-    with at least `min_n` CSAT answers."""
-    return agents_of(query["month"], query.get("min_n", 5))
+    with at least `min_n` CSAT answers. CSV: one row per agent with its `honour_rank`."""
+    report = agents_of(query["month"], query.get("min_n", 5))
+    if wants_csv(query.get("format"), request.headers.get("Accept", "")):
+        place = {row["agent"]: i for i, row in enumerate(report["honour_roll"], 1)}
+        rows = [{**row, "honour_rank": place.get(row["agent"])} for row in report["agents"]]
+        name = f"agents-{query['month']}.csv"
+        return table(
+            [n for n, _ in AGENT_COLUMNS],
+            ([pick(row, path) for _, path in AGENT_COLUMNS] for row in rows),
+            name,
+        )
+    return report
 
 
 def agents_of(month: str, min_n: int) -> dict[str, Any]:

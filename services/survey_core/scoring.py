@@ -97,8 +97,9 @@ def merge(histograms: Iterable[Histogram | None]) -> dict[str, int]:
 
 def clip(interval: list[float], low: float, high: float) -> list[float]:
     """An interval cut to its scale (DESIGN.md: means to 1..5, NPS to -100..100, percentages
-    to 0..100); the point estimate it belongs to is never changed."""
-    return [min(max(interval[0], low), high), min(max(interval[1], low), high)]
+    to 0..100), as floats whatever the bounds' type; the point estimate it belongs to is never
+    changed."""
+    return [float(min(max(interval[0], low), high)), float(min(max(interval[1], low), high))]
 
 
 def mean_interval(

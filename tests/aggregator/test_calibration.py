@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from itertools import permutations
 
@@ -251,3 +253,108 @@ def test_the_calibration_report_as_csv(client, api_key, db):
     assert header.startswith(
         "scope,value,monitor_n,monitor_mean,customer_mean,customer_csat_mean,spearman_r"
     )
+
+
+# interaction: (agent, customer CSAT, self-rating, {monitor: total})
+MONTH_OF_CONTACTS = {
+    "W1": ("A1", 5, 5, {"M1": 90, "M2": 80}),
+    "W2": ("A1", 2, 4, {"M1": 40}),
+    "W3": ("A2", 4, 4, {"M1": 70, "M2": 60}),
+    "W4": ("A2", 1, 2, {"M2": 30}),
+    "W5": ("A2", 4, 5, {"M1": 50, "M2": 70}),
+}
+
+
+@pytest.fixture
+def month_of_contacts(client, api_key, db):
+    writer = api_key("write")
+    for interaction, (agent, csat, own, monitors) in MONTH_OF_CONTACTS.items():
+        contact = {"interaction_id": interaction, "channel": "chat", "agent": agent, "team": "t"}
+        meta = {**contact, "agent_id": agent, "survey": "post-contact", "version": 1}
+        submit(db, {**meta, "month": MONTH}, {"csat": csat})
+        rating = {**contact, "rating": own, "rated_at": WHEN}
+        assert client.post("/api/v1/agent-ratings", json=rating, headers=writer).status_code == 201
+        for monitor, total in monitors.items():
+            score = {
+                **contact,
+                "monitor_id": monitor,
+                "scored_at": WHEN,
+                "form": {"id": "f"},
+                "items": [item(total // 10)],
+            }
+            answer = client.post("/api/v1/monitor-scores", json=score, headers=writer)
+            assert answer.get_json()["total"] == total
+    fold(db)
+    return api_key("read")
+
+
+@pytest.mark.parametrize("by", ["agent", "team", "monitor"])
+def test_the_whole_month_calibration_figures_are_exact_whatever_the_grouping(
+    client, month_of_contacts, by
+):
+    report = client.get(
+        f"/api/v1/calibration?month={MONTH}&by={by}", headers=month_of_contacts
+    ).get_json()
+    mvc = report["overall"]["monitor_vs_customer"]
+    # Per contact the mean of its monitors: 85, 40, 65, 30, 60; customers on 0-100: 100, 25,
+    # 75, 0, 75. Ranks 5 2 4 1 3 against 5 2 3.5 1 3.5: r = 9.5 / sqrt(10 x 9.5) = sqrt(0.95).
+    r = math.sqrt(0.95)
+    assert mvc["n"] == 5 and mvc["spearman"]["r"] == pytest.approx(r, abs=1e-15)
+    assert mvc["spearman"]["ci"] == pytest.approx([0.4582531610703235, 0.9991152349365122], 1e-12)
+    se = math.sqrt((1 + r * r / 2) / 2)
+    z = 1.959963984540054
+    assert mvc["spearman"]["ci"] == pytest.approx(
+        [math.tanh(math.atanh(r) - z * se), math.tanh(math.atanh(r) + z * se)], abs=1e-12
+    )
+    assert mvc["monitor_mean"] == 56.0 and mvc["customer_mean"] == 55.0
+    assert mvc["mean_difference"] == 1.0 and mvc["customer_csat_mean"] == pytest.approx(3.2)
+    svc = report["overall"]["self_vs_customer"]
+    # Satisfied self / customer: yes/yes, yes/no, yes/yes, no/no, yes/yes: 80% agree; chance
+    # 0.8 x 0.6 + 0.2 x 0.4 = 0.56; kappa = (0.8 - 0.56) / 0.44 = 6/11.
+    assert svc["n"] == 5 and svc["agreement_pct"] == pytest.approx(80.0, abs=1e-12)
+    assert svc["kappa"] == pytest.approx(6 / 11, abs=1e-15)
+    assert svc["self_satisfied_pct"] == pytest.approx(80.0) and svc["flagged"] is False
+    assert svc["customer_satisfied_pct"] == pytest.approx(60.0)
+    # Monitors: W1 (90, 80), W3 (70, 60), W5 (50, 70): D_o = 600 / 6 = 100, D_e = 6000 / 30
+    # = 200, alpha = 0.5; the one pair is the same three contacts.
+    assert report["monitors"]["alpha"] == pytest.approx(0.5, abs=1e-15)
+    assert report["monitors"]["n"] == 3
+    assert report["monitors"]["pairs"] == [
+        {"monitors": ["M1", "M2"], "alpha": pytest.approx(0.5, abs=1e-15), "n": 3}
+    ]
+
+
+def test_the_monitor_rows_use_each_monitors_own_scores(client, month_of_contacts):
+    report = client.get(
+        f"/api/v1/calibration?month={MONTH}&by=monitor", headers=month_of_contacts
+    ).get_json()
+    rows = {row["value"]: row for row in report["rows"]}
+    # M1 scored W1, W2, W3, W5: 90 40 70 50 against 100 25 75 75; ranks 4 1 3 2 against
+    # 4 1 2.5 2.5: r = 4.5 / sqrt(5 x 4.5) = sqrt(0.9).
+    m1 = rows["M1"]["monitor_vs_customer"]
+    assert m1["n"] == 4 and m1["spearman"]["r"] == pytest.approx(math.sqrt(0.9), abs=1e-15)
+    assert m1["spearman"]["ci"] == pytest.approx([-0.4942455442997861, 0.9995306673519048], 1e-12)
+    assert m1["mean_difference"] == pytest.approx(62.5 - 68.75)
+    assert "self_vs_customer" not in rows["M1"]
+
+
+def test_the_calibration_csv_has_the_whole_month_and_every_monitor_pair(client, month_of_contacts):
+    answer = client.get(
+        f"/api/v1/calibration?month={MONTH}&by=agent&format=csv", headers=month_of_contacts
+    )
+    text = answer.get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["scope"], r["value"], r["paired_with"]) for r in rows] == [
+        ("month", MONTH, ""),
+        ("agent", "A1", ""),
+        ("agent", "A2", ""),
+        ("monitor_pair", "M1", "M2"),
+    ]
+    month = rows[0]
+    assert month["monitor_n"] == "5" and month["spearman_r"] == f"{math.sqrt(0.95):.2f}"
+    assert (month["spearman_ci_low"], month["spearman_ci_high"]) == ("0.46", "1.00")
+    assert month["mean_difference"] == "1.00" and month["kappa"] == "0.55"
+    assert month["agreement_pct"] == "80.00" and month["flagged"] == "false"
+    assert (month["alpha"], month["alpha_n"]) == ("0.50", "3")
+    assert (rows[3]["alpha"], rows[3]["alpha_n"], rows[3]["monitor_n"]) == ("0.50", "3", "")
+    assert rows[1]["alpha"] == "" and rows[1]["self_n"] == "2"

@@ -54,12 +54,13 @@ def test_m_zero_ranks_by_the_plain_mean():
     assert [r["trainer_id"] for r in ranked] == ["B", "A"] and best["bayes_score"] == 4.0
 
 
-def test_the_rating_interval_is_the_t_interval_clipped_to_the_scale():
+def test_the_rating_interval_is_the_t_interval():
     figures = rating({"4": 2, "5": 2})
     assert figures["mean"] == 4.5 and figures["n"] == 4
     # sd = sqrt(1/3); t(0.975, 3) = 3.182446305284263
     half = 3.182446305284263 * (1 / 3) ** 0.5 / 2
-    assert figures["ci"] == pytest.approx([4.5 - half, 5.0], abs=1e-12)  # clipped to 1..5
+    # 4.5 + half = 5.42 is off the scale: clipped to 5 (DESIGN.md), the mean unchanged.
+    assert figures["ci"] == pytest.approx([4.5 - half, 5.0], abs=1e-12)
     assert rating({"5": 1})["ci"] is None and rating({})["mean"] is None
 
 

@@ -205,5 +205,6 @@ def test_every_interval_lies_on_its_scale_around_its_point_estimate(ratings, sco
         if interval is None:
             continue
         assert low <= interval[0] <= interval[1] <= high
+        assert all(isinstance(bound, float) for bound in interval)  # 1.0, never the int 1
         if point is not None:
             assert interval[0] - 1e-9 <= point <= interval[1] + 1e-9
