@@ -16,6 +16,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         complaints,
         dashboard,
         follow_ups,
+        privacy_api,
         quality,
         quality_reports,
         trainers,
@@ -37,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             quality.bp,
             quality_reports.bp,
             audit_api.bp,
+            privacy_api.bp,
         ],
     )
     dashboard.init_app(app)

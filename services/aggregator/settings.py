@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from survey_core.settings import ANONYMITY_MIN_DEFAULT, ComplaintSettings, Source
+from survey_core.settings import ANONYMITY_MIN_DEFAULT, DEV_SECRETS, ComplaintSettings, Source
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,8 @@ class AggregatorSettings(ComplaintSettings):
     dashboard_cookie_secure: bool
     self_rating_flag_share: float
     anonymity_min: int  # training sessions count only with this many evaluations (released)
-    phone_hash_key: str  # privacy requests find subjects by the services' keyed hashes
+    # Privacy requests find subjects by the services' keyed hashes (unset: only by interaction)
+    phone_hash_key: str | None
     # Privacy requests delete recordings at Twilio with these (unset: erasure refuses them)
     twilio_account_sid: str | None
     twilio_auth_token: str | None
@@ -30,7 +31,8 @@ class AggregatorSettings(ComplaintSettings):
             "dashboard_cookie_secure": src.boolean("DASHBOARD_COOKIE_SECURE", not src.dev),
             "self_rating_flag_share": src.number("SELF_RATING_FLAG_SHARE", 0.95),
             "anonymity_min": src.integer("ANONYMITY_MIN", ANONYMITY_MIN_DEFAULT, minimum=1),
-            "phone_hash_key": src.secret("PHONE_HASH_KEY"),
+            "phone_hash_key": src.optional("PHONE_HASH_KEY")
+            or (DEV_SECRETS["PHONE_HASH_KEY"] if src.dev else None),
             "twilio_account_sid": src.optional("TWILIO_ACCOUNT_SID"),
             "twilio_auth_token": src.optional("TWILIO_AUTH_TOKEN"),
             "twilio_api_base_url": src.optional("TWILIO_API_BASE_URL"),

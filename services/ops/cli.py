@@ -274,6 +274,71 @@ def privacy_retention(dry_run: bool) -> None:
     click.echo(f"{verb}: " + ", ".join(f"{k} {n}" for k, n in total.items()))
 
 
+def _subject_options(command):  # noqa: ANN001, ANN202 - a click command
+    for name, text in reversed(
+        [
+            ("--phone", "A phone number, in any format."),
+            ("--email", "An e-mail address."),
+            ("--trainee-id", "A trainee (with --session-id)."),
+            ("--session-id", "The trainee's session."),
+            ("--interaction-id", "An interaction id (CallSid, ticket id)."),
+            ("--channel", "Narrows --interaction-id to one channel."),
+        ]
+    ):
+        command = click.option(name, default=None, help=text)(command)
+    return command
+
+
+def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
+    from ops.worker import survey_lookup
+    from survey_core.messaging import recording_deleter
+    from survey_core.privacy import requests
+    from survey_core.settings import PrivacySettings
+
+    named = [k for k in ("phone", "email", "trainee_id", "interaction_id") if subject.get(k)]
+    if len(named) != 1 or bool(subject.get("trainee_id")) != bool(subject.get("session_id")):
+        raise click.UsageError(
+            "name exactly one of --phone, --email, --trainee-id (with --session-id), "
+            "--interaction-id"
+        )
+    settings = _settings(PrivacySettings)
+    database = client.database(settings, CLI_TIMEOUT_MS)
+    who = requests.Subject(**{k: v for k, v in subject.items() if v})
+    key = settings.phone_hash_key
+    if action == "export":
+        report = requests.export(database, who, key, settings.spool_dir)
+    else:
+        delete = recording_deleter(
+            settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+        )
+        try:
+            report = requests.erase(
+                database, who, key, survey_lookup(database), delete, settings.spool_dir
+            )
+        except requests.RecordingsKept:
+            _audited(database, f"privacy {action}", {"subject": named[0]}, "failed")
+            raise click.ClickException(
+                "the subject has recordings at Twilio: set TWILIO_ACCOUNT_SID and "
+                "TWILIO_AUTH_TOKEN so they can be deleted, then run again"
+            ) from None
+    _audited(database, f"privacy {action}", {"subject": named[0]})
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+
+
+@privacy.command("export")
+@_subject_options
+def privacy_export(**subject: str | None) -> None:
+    """Print everything stored about one subject as JSON (an access request)."""
+    _privacy_request("export", subject)
+
+
+@privacy.command("erase")
+@_subject_options
+def privacy_erase(**subject: str | None) -> None:
+    """Erase one subject everywhere, keeping anonymous scores (reports do not change)."""
+    _privacy_request("erase", subject)
+
+
 @main.command("worker")
 @click.option("--once", is_flag=True, help="One round (spool, idle calls, folding), then exit.")
 def worker(once: bool) -> None:

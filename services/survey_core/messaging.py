@@ -18,6 +18,10 @@ def twilio_client(settings: TwilioSettings) -> Client:
     return client
 
 
+class TwilioUnavailable(Exception):
+    """Twilio's API could not do what was asked (unreachable, or an error answer)."""
+
+
 def recording_deleter(
     account_sid: str | None, auth_token: str | None, api_base_url: str | None = None
 ) -> Callable[[str], None] | None:
@@ -34,6 +38,8 @@ def recording_deleter(
             client.recordings(sid).delete()
         except TwilioRestException as exc:
             if exc.status != 404:
-                raise
+                raise TwilioUnavailable(f"Twilio answered {exc.status}") from None
+        except OSError as exc:  # refused, unreachable, timed out (requests' errors are these)
+            raise TwilioUnavailable(type(exc).__name__) from None
 
     return delete

@@ -63,6 +63,17 @@ ALLOWED_SCATTERS = {
         "a Prometheus scrape counts the unfolded events: each shard counts its own from its "
         "`at` index, once per scrape"
     ),
+    ("responses", "survey_core/privacy/requests.py:response_ids"): (
+        "an access or erasure request finds its subject's responses by keyed hash or interaction "
+        "id on every shard: rare admin requests"
+    ),
+    ("events", "survey_core/privacy/requests.py:response_ids"): (
+        "an access or erasure request finds its subject's unfolded events the same way"
+    ),
+    ("events", "survey_core/rollups/folding.py:_batch"): (
+        "an erasure first folds what is not folded yet (the worker's batch read by `at`, from "
+        "each shard's index): rare admin requests"
+    ),
     ("responses", "aggregator/dashboard.py:_comments"): (
         "the dashboard's ten newest comments of a month: each shard sends its ten, once per "
         "dashboard view"
@@ -392,6 +403,9 @@ def reports(config: dict[str, Any], db, keys: dict[str, dict[str, str]], month: 
     get("/api/v1/agents/report", month=month)
     for by in ("agent", "team", "monitor"):
         get("/api/v1/calibration", month=month, by=by)
+    for action in ("export", "erase"):
+        request = {"action": action, "subject": {"interaction_id": "W1", "channel": "chat"}}
+        _ok(client.post("/api/v1/privacy/requests", json=request, headers=admin))
     trail = _ok(client.get("/api/v1/audit?actor=test-write&limit=2", headers=admin)).get_json()
     _ok(client.get(f"/api/v1/audit?before={trail['next_before']}", headers=admin))
     # The dashboard: sign in with a read key, look, sign out.

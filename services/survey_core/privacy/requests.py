@@ -300,10 +300,29 @@ def erase(
     hashes = subject.hashes(key)
     if hashes:
         done["callers"] = db.callers.delete_many({"_id": {"$in": hashes}}).deleted_count
+    done["audit_targets"] = _redact_audit(db, [parts_of(rid)[1] for rid in rids])
     for path in _spooled(spool_dir, set(rids)):
         path.unlink(missing_ok=True)
         done["spool"] = done.get("spool", 0) + 1
     return {"responses_found": len(rids), "removed": done}
+
+
+def _redact_audit(db: Database, interactions: list[str]) -> int:
+    """Audit records stay, but a target that names one of `interactions` (a follow-up's or a
+    quality record's id) says `[erased]` instead: the trail keeps who did what and when."""
+    if not interactions:
+        return 0
+    redacted = 0
+    for record in db.audit.find({}, {"target": 1}):
+        target = record.get("target") or {}
+        cleaned = {
+            k: "[erased]" if any(i in str(v) for i in interactions) else v
+            for k, v in target.items()
+        }
+        if cleaned != target:
+            db.audit.update_one({"_id": record["_id"]}, {"$set": {"target": cleaned}})
+            redacted += 1
+    return redacted
 
 
 class RecordingsKept(Exception):

@@ -23,6 +23,7 @@ SHARD_KEYS: dict[str, ShardKey | None] = {
     "surveys": None,
     "api_keys": None,
     "audit": None,
+    "privacy_requests": None,
     "trainers": None,
     "training_sessions": None,
     "training_rosters": None,
