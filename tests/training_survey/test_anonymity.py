@@ -162,3 +162,18 @@ def test_a_form_post_says_the_same_of_a_used_and_an_unused_survey_link(config, a
     assert answer.status_code == 201, answer.get_json()
     for form in ({}, {"csrf_token": "forged"}):
         assert _post_alike(web, "/s/" + used, form) == _post_alike(web, "/s/" + unused, form)
+
+
+def _page_alike(client, token: str) -> tuple[int, str]:
+    answer = client.get("/t/" + token)
+    return answer.status_code, CSRF.sub("", answer.get_data(as_text=True)).replace(token, "")
+
+
+def test_opening_a_used_training_link_looks_like_opening_an_unused_one(client, session, trainer):
+    trainer()
+    used, unused = session(trainees=["u1", "u2"])["links"]
+    secret = {**RATINGS, "comment": "only the trainee wrote this"}
+    assert evaluate(client, used["token"], secret).status_code == 201
+    seen = _page_alike(client, used["token"])
+    assert seen == _page_alike(client, unused["token"]) and seen[0] == 200
+    assert "only the trainee wrote this" not in seen[1]  # never the answers given

@@ -184,13 +184,22 @@ def test_a_second_trainee_missing_overall_sees_the_summary_and_keeps_the_other_r
     assert [record["ratings"]["overall"] for record in stored(db)] == [4, 5]
 
 
-def test_reopening_an_answered_evaluation_link_says_already_answered(links, new_page):
+def test_reopening_an_answered_evaluation_link_shows_a_blank_form_then_already_answered(
+    links, new_page
+):
+    """The page opens as for an unused link (whoever holds the link must not learn who has
+    answered); resubmitting says the evaluation was given already."""
     url = links()[0]
     page = new_page()
     ui.open_link(page, url)
     rate(page, EN, GIVEN)
     assert ui.submit(page) == 200
-    ui.expect_already_answered(page, url)
+    ui.open_link(page, url)
+    expect_the_form(page, EN)
+    expect(page.locator("input:checked")).to_have_count(0)
+    rate(page, EN, GIVEN)
+    assert ui.submit(page) == 409
+    expect(page.get_by_role("heading", level=1)).to_have_text("Already answered")
 
 
 def test_without_javascript_a_trainee_is_checked_kept_and_thanked_the_same(links, new_page, db):
