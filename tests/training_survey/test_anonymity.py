@@ -235,3 +235,25 @@ def test_a_session_stored_without_its_window_gets_it_from_db_migrate(
     assert (seen["sessions"][0]["status"], seen["sessions"][0]["answered"]) == ("released", 3)
     assert seen["ranking"]["trainers"][0]["n"] == 3
     assert migrate(db)["training_windows"] == 0
+
+
+def test_once_closed_a_valid_post_says_the_same_of_a_used_and_an_unused_link(
+    client, session, trainer
+):
+    """After the session closed, a valid post with a good CSRF token stores nothing: it must
+    not tell (for free) which links were used."""
+    trainer()
+    body = session(trainees=["u1", "u2"])
+    used, unused = body["links"]
+    tokens = {}
+    for link in (used, unused):
+        page = client.get("/t/" + link["token"]).get_data(as_text=True)
+        tokens[link["token"]] = CSRF.search(page).group(1)
+    assert evaluate(client, used["token"]).status_code == 201
+    session.close(body["session_id"])
+    full = {k: str(v) for k, v in RATINGS.items()}
+    seen = [
+        _post_alike(client, "/t/" + link["token"], {"csrf_token": tokens[link["token"]], **full})
+        for link in (used, unused)
+    ]
+    assert seen[0] == seen[1] and seen[0][0] == 410

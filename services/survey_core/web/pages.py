@@ -94,10 +94,11 @@ def _genuine(service: Questionnaires, token: str) -> Link:
 
 
 def _still_open(service: Questionnaires, link: Link) -> None:
-    """Refuse an answered link (409) or one whose session is closed (410)."""
+    """Refuse a link whose session is closed (410), else an answered one (409): closed first,
+    so that once a session is closed its used and unused links answer alike."""
+    _refuse_closed(service, link)
     if link.answered:
         raise PageError(409, "answered")
-    _refuse_closed(service, link)
 
 
 def _refuse_closed(service: Questionnaires, link: Link) -> None:
