@@ -114,4 +114,6 @@ def load_training_demo(db: Database, settings: Any, spool_dir: str) -> int:
             answers = {c: _weighted(rng, 1, 5, bias) for c in CRITERIA}
             answers["recommend"] = _weighted(rng, 0, 10, bias)
             created += links.submit(db, Spool(spool_dir), link, answers)
+        # Held in the past, so their evaluation is over: closed, they count (release rule).
+        sessions.close_session(db, session_id)
     return created

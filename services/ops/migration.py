@@ -5,7 +5,8 @@ Keys used to join their fields with a separator the fields may contain; they are
 so only documents whose key differs are rewritten (a copy under the new `_id`, then the old one
 removed). The rollups are then rebuilt from the records (exact: customer documents without
 training, cells under their new values), documents left without any count are removed and the
-dimension directories list only values that still have one. Every step is idempotent.
+dimension directories list only values that still have one; training sessions stored without
+their evaluation window get it from their links. Every step is idempotent.
 """
 
 from __future__ import annotations
@@ -116,6 +117,28 @@ def prune_rollups(db: Database) -> dict[str, int]:
     return in_transaction(db, work, budget_s=120.0)
 
 
+def training_windows(db: Database) -> int:
+    """Sessions stored before a session kept its evaluation window get one: the last expiry
+    of their links (their creation if they have none), so that the release rule closes them
+    when their links expire. Returns how many were given one."""
+    missing = list(
+        db.training_sessions.find({"links_expire_at": {"$exists": False}}, {"created_at": 1})
+    )
+    if not missing:
+        return 0
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"meta.session_id": {"$in": [s["_id"] for s in missing]}}},
+        {"$group": {"_id": "$meta.session_id", "last": {"$max": "$expires_at"}}},
+    ]
+    last = {d["_id"]: d["last"] for d in db.invitations.aggregate(pipeline)}
+    for session in missing:
+        db.training_sessions.update_one(
+            {"_id": session["_id"], "links_expire_at": {"$exists": False}},
+            {"$set": {"links_expire_at": last.get(session["_id"], session.get("created_at"))}},
+        )
+    return len(missing)
+
+
 def migrate(db: Database, say: Say = lambda _: None) -> dict[str, Any]:
     """Every step, in order; a second run finds nothing to do."""
     report: dict[str, Any] = {"rekeyed": {}}
@@ -129,6 +152,8 @@ def migrate(db: Database, say: Say = lambda _: None) -> dict[str, Any]:
     report["rollups_repaired"] = len(rebuilt["drift"])
     say(f"rollups: {len(rebuilt['drift'])} document(s) repaired; removing empty ones...")
     report["rollups_pruned"] = prune_rollups(db)
+    say("training sessions: giving each its evaluation window...")
+    report["training_windows"] = training_windows(db)
     return report
 
 
@@ -143,3 +168,4 @@ def summary(report: Mapping[str, Any]) -> Iterable[str]:
         f"rollups: {pruned['documents']} empty document(s) removed, "
         f"{pruned['directory_values']} directory value(s) dropped"
     )
+    yield f"training sessions: {report['training_windows']} given their evaluation window"

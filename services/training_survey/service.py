@@ -25,6 +25,7 @@ def closed(db: Database, link: Link) -> bool:
     return is_closed(db, link.meta.get("session_id"))
 
 
-QUESTIONNAIRES = Questionnaires(PURPOSE, catalog, closed)
+# Discreet: whoever holds a session's links must not learn from its pages who has answered.
+QUESTIONNAIRES = Questionnaires(PURPOSE, catalog, closed, discreet=True)
 spool = QUESTIONNAIRES.spool
 link_policy = QUESTIONNAIRES.policy

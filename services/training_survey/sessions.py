@@ -17,7 +17,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from survey_core.months import month_of
-from survey_core.questionnaires.invitations import LinkPolicy, invite
+from survey_core.questionnaires.invitations import LinkPolicy, expires_at, invite
 from survey_core.responses.events import response_id
 from survey_core.responses.hashing import evaluation_interaction
 from training_survey.settings import TrainingSettings
@@ -67,6 +67,7 @@ def create_session(
         raise Invalid("trainer_id", f"Trainer {body['trainer_id']!r} is not active.")
     session_id = body.get("session_id") or "ts_" + secrets.token_hex(8)  # demo data names its own
     held_at = body["held_at"].astimezone(UTC)
+    now = datetime.now(UTC)
     session = {
         "_id": session_id,
         "trainer_id": trainer["_id"],
@@ -77,7 +78,10 @@ def create_session(
         "language": body["language"],
         "invited": len(body["trainees"]),
         "closed_at": None,
-        "created_at": datetime.now(UTC),
+        # The evaluation window closes when the links expire (or the session is closed), so
+        # it is stored with the session itself: a session is never left without one.
+        "links_expire_at": expires_at(policy, body.get("expires_in"), now),
+        "created_at": now,
     }
     db.training_sessions.insert_one(session)
     hashed = {
@@ -97,13 +101,7 @@ def create_session(
             "session_id": session_id,
             "expires_in": body.get("expires_in"),
         }
-        links.append((trainee, invite(db, policy, survey, contact).invitation))
-    if links:
-        # The evaluation window closes when the last link expires (or the session is closed).
-        session["links_expire_at"] = max(inv["expires_at"] for _, inv in links)
-        db.training_sessions.update_one(
-            {"_id": session_id}, {"$set": {"links_expire_at": session["links_expire_at"]}}
-        )
+        links.append((trainee, invite(db, policy, survey, contact, now).invitation))
     return session, links
 
 

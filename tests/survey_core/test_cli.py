@@ -38,6 +38,8 @@ def test_db_init_and_demo_load_are_idempotent(config, db):
     assert db.responses.count_documents({"channel": {"$ne": "training"}}) == 10
     # and the training demo: trainers, sessions, evaluations (invited trainees count as offered)
     assert db.trainers.count_documents({}) == 4 and db.training_sessions.count_documents({}) == 12
+    # held in the past, they are closed, so their figures are released (or withheld)
+    assert db.training_sessions.count_documents({"closed_at": None}) == 0
     assert "0 new training" in second.stdout
 
 

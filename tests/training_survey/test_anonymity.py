@@ -6,6 +6,7 @@ whether the link was used."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,6 +16,7 @@ from tests.training_survey.conftest import RATINGS, evaluate
 from web_survey import create_app as web_app
 
 MONTH = "2026-10"
+HELD = {"held_at": "2026-10-15T09:00:00+08:00", "language": "en-US"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -162,3 +164,96 @@ def test_a_form_post_says_the_same_of_a_used_and_an_unused_survey_link(config, a
     assert answer.status_code == 201, answer.get_json()
     for form in ({}, {"csrf_token": "forged"}):
         assert _post_alike(web, "/s/" + used, form) == _post_alike(web, "/s/" + unused, form)
+
+
+def _page_alike(client, token: str) -> tuple[int, str]:
+    answer = client.get("/t/" + token)
+    return answer.status_code, CSRF.sub("", answer.get_data(as_text=True)).replace(token, "")
+
+
+def test_opening_a_used_training_link_looks_like_opening_an_unused_one(client, session, trainer):
+    trainer()
+    used, unused = session(trainees=["u1", "u2"])["links"]
+    secret = {**RATINGS, "comment": "only the trainee wrote this"}
+    assert evaluate(client, used["token"], secret).status_code == 201
+    seen = _page_alike(client, used["token"])
+    assert seen == _page_alike(client, unused["token"]) and seen[0] == 200
+    assert "only the trainee wrote this" not in seen[1]  # never the answers given
+
+
+def test_a_session_is_stored_with_its_window_before_any_link_is_made(
+    client, session, trainer, writer, db, monkeypatch
+):
+    """A session whose link-making fails half way still closes when its links expire."""
+    from survey_core.questionnaires import invitations
+    from training_survey import sessions
+
+    trainer()
+    body = session(trainees=["u1", "u2"], expires_in=3600)
+    stored = db.training_sessions.find_one({"_id": body["session_id"]})
+    assert {link["expires_at"] for link in body["links"]} == {
+        stored["links_expire_at"].replace(tzinfo=UTC).isoformat()
+    }
+    made = []
+
+    def fails_second(*args, **kwargs):
+        if made:
+            raise RuntimeError("the database went away")
+        made.append(invitations.invite(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(sessions, "invite", fails_second)
+    half_way = {**HELD, "trainer_id": "TR1", "topic": "half", "trainees": ["v1", "v2"]}
+    assert client.post("/api/v1/sessions", json=half_way, headers=writer).status_code == 500
+    half = db.training_sessions.find_one({"topic": "half"})
+    assert half["links_expire_at"] == made[0].invitation["expires_at"]
+
+
+def test_a_session_stored_without_its_window_gets_it_from_db_migrate(
+    client, session, trainer, watcher, db
+):
+    """Sessions stored before they kept their window: `surveyctl db migrate` gives them the
+    last expiry of their links, so they are released once those expired."""
+    from ops.migration import migrate
+
+    trainer()
+    body = session(trainees=["u1", "u2", "u3"])
+    for link in body["links"]:
+        evaluate(client, link["token"])
+    fold(db)
+    past = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    db.training_sessions.update_one(
+        {"_id": body["session_id"]}, {"$unset": {"links_expire_at": ""}}
+    )
+    db.invitations.update_many(
+        {"meta.session_id": body["session_id"]}, {"$set": {"expires_at": past}}
+    )
+    assert watcher()["sessions"][0]["status"] == "open"  # never closes by itself
+    assert migrate(db)["training_windows"] == 1
+    assert db.training_sessions.find_one({"_id": body["session_id"]})["links_expire_at"] == past
+    seen = watcher()
+    assert (seen["sessions"][0]["status"], seen["sessions"][0]["answered"]) == ("released", 3)
+    assert seen["ranking"]["trainers"][0]["n"] == 3
+    assert migrate(db)["training_windows"] == 0
+
+
+def test_once_closed_a_valid_post_says_the_same_of_a_used_and_an_unused_link(
+    client, session, trainer
+):
+    """After the session closed, a valid post with a good CSRF token stores nothing: it must
+    not tell (for free) which links were used."""
+    trainer()
+    body = session(trainees=["u1", "u2"])
+    used, unused = body["links"]
+    tokens = {}
+    for link in (used, unused):
+        page = client.get("/t/" + link["token"]).get_data(as_text=True)
+        tokens[link["token"]] = CSRF.search(page).group(1)
+    assert evaluate(client, used["token"]).status_code == 201
+    session.close(body["session_id"])
+    full = {k: str(v) for k, v in RATINGS.items()}
+    seen = [
+        _post_alike(client, "/t/" + link["token"], {"csrf_token": tokens[link["token"]], **full})
+        for link in (used, unused)
+    ]
+    assert seen[0] == seen[1] and seen[0][0] == 410

@@ -128,6 +128,17 @@ def expect_overall_missing_and_the_rest_kept(page: Page) -> None:
     expect(page.get_by_role("textbox", name=EN["comment"])).to_have_value(EN["a comment"])
 
 
+def expect_blank_again_then_already_answered(page: Page, url: str) -> None:
+    """Reopened, an answered link shows the blank form, as an unused one does (whoever holds
+    a session's links must not learn who answered); a resubmission says it was answered."""
+    ui.open_link(page, url)
+    expect_the_form(page, EN)
+    expect(page.locator("input:checked")).to_have_count(0)
+    rate(page, EN, GIVEN)
+    assert ui.submit(page) == 409
+    expect(page.get_by_role("heading", level=1)).to_have_text("Already answered")
+
+
 def stored(db) -> list[dict]:
     """The complete evaluations, folded, in the order they were given."""
     fold(db)
@@ -184,13 +195,17 @@ def test_a_second_trainee_missing_overall_sees_the_summary_and_keeps_the_other_r
     assert [record["ratings"]["overall"] for record in stored(db)] == [4, 5]
 
 
-def test_reopening_an_answered_evaluation_link_says_already_answered(links, new_page):
+def test_reopening_an_answered_evaluation_link_shows_a_blank_form_then_already_answered(
+    links, new_page
+):
+    """The page opens as for an unused link (whoever holds the link must not learn who has
+    answered); resubmitting says the evaluation was given already."""
     url = links()[0]
     page = new_page()
     ui.open_link(page, url)
     rate(page, EN, GIVEN)
     assert ui.submit(page) == 200
-    ui.expect_already_answered(page, url)
+    expect_blank_again_then_already_answered(page, url)
 
 
 def test_without_javascript_a_trainee_is_checked_kept_and_thanked_the_same(links, new_page, db):
@@ -204,7 +219,7 @@ def test_without_javascript_a_trainee_is_checked_kept_and_thanked_the_same(links
     ui.choose(page, EN["overall"], EN[3])
     assert ui.submit(page) == 200
     expect_thanks(page)
-    ui.expect_already_answered(page, url)
+    expect_blank_again_then_already_answered(page, url)
     [record] = stored(db)
     assert record["ratings"] == {**GIVEN, "overall": 3}
 

@@ -173,7 +173,10 @@ def test_the_evaluation_page_asks_four_ratings_and_thanks(client, session, train
     assert done.status_code == 200 and "Thank you for your evaluation!" in done.get_data(
         as_text=True
     )
-    assert client.get("/t/" + token).status_code == 409
+    reopened = client.get("/t/" + token)  # blank, as if unused: who answered stays unknown
+    assert reopened.status_code == 200 and "checked" not in reopened.get_data(as_text=True)
+    again = client.post("/t/" + token, data=form)
+    assert again.status_code == 409 and "Already answered" in again.get_data(as_text=True)
 
 
 def test_trainers_need_an_admin_key_and_unique_ids(client, admin, api_key):

@@ -87,6 +87,12 @@ def _meta(
     return {k: v for k, v in fields.items() if v is not None}
 
 
+def expires_at(policy: LinkPolicy, expires_in: int | None, now: datetime) -> datetime:
+    """When a link made at `now` expires: after `expires_in` seconds, else the policy's TTL."""
+    ttl = expires_in or int(policy.ttl_hours * 3600)
+    return (now + timedelta(seconds=ttl)).replace(microsecond=0)
+
+
 def invite(
     db: Database,
     policy: LinkPolicy,
@@ -104,8 +110,7 @@ def invite(
     hashed = customer_hash(body, policy.hash_key)
     if recently_surveyed(db, hashed, survey["suppress_days"], body["interaction_id"], now):
         raise SurveySuppressed(survey["suppress_days"])
-    ttl = body.get("expires_in") or int(policy.ttl_hours * 3600)
-    expires = (now + timedelta(seconds=ttl)).replace(microsecond=0)
+    expires = expires_at(policy, body.get("expires_in"), now)
     link_id = new_link_id()
     invitation = {
         "_id": link_id,

@@ -48,6 +48,10 @@ class Questionnaires:
     purpose: str  # the links' purpose ("survey", "training")
     catalog: SurveyCatalog  # the service's survey definitions (its defaults built in)
     closed: Callable[[Database, Link], bool] = lambda db, link: False  # e.g. a closed session
+    # Pages never tell a used link from an unused one (the page opens the same, blank form)
+    # until a valid submission with a good CSRF token: for links someone other than the
+    # respondent holds (a session's organiser holds every trainee's link).
+    discreet: bool = False
 
     def policy(self) -> LinkPolicy:
         """How this service's links are made and read."""
@@ -76,13 +80,6 @@ def _settings() -> LinkSettings:
     return current_app.config["SETTINGS"]
 
 
-def _link(service: Questionnaires, token: str) -> Link:
-    """The link `token` opens, refused as a page if it is answered or its session closed."""
-    link = _genuine(service, token)
-    _still_open(service, link)
-    return link
-
-
 def _genuine(service: Questionnaires, token: str) -> Link:
     """The link `token` opens (404, 410 pages otherwise), whether answered or not."""
     db = get_db()
@@ -97,8 +94,14 @@ def _genuine(service: Questionnaires, token: str) -> Link:
 
 
 def _still_open(service: Questionnaires, link: Link) -> None:
+    """Refuse a link whose session is closed (410), else an answered one (409): closed first,
+    so that once a session is closed its used and unused links answer alike."""
+    _refuse_closed(service, link)
     if link.answered:
         raise PageError(409, "answered")
+
+
+def _refuse_closed(service: Questionnaires, link: Link) -> None:
     if service.closed(get_db(), link):
         raise PageError(410, "closed")
 
@@ -214,10 +217,15 @@ def pages_blueprint(prefix: str, service: Questionnaires) -> Blueprint:
 
     @bp.get(f"/{prefix}/<token>")
     def questionnaire_page(token: str) -> Response:
-        """The questionnaire; opening it starts the response."""
-        link = _link(service, token)
+        """The questionnaire; opening it starts the response. A discreet service opens a
+        used link's form too, blank (never its answers), as an unused one's."""
+        link = _genuine(service, token)
+        if service.discreet:
+            _refuse_closed(service, link)
+        else:
+            _still_open(service, link)
         links.open_link(get_db(), service.spool(), link)
-        return _form(link, link.saved, {}, 200)
+        return _form(link, {} if service.discreet else link.saved, {}, 200)
 
     @bp.post(f"/{prefix}/<token>")
     def questionnaire_post(token: str) -> Response:
