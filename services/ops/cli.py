@@ -125,7 +125,8 @@ def demo() -> None:
 @demo.command("load")
 @click.option("--count", default=300, show_default=True, help="How many demo responses.")
 def demo_load(count: int) -> None:
-    """Submit demo questionnaires (idempotent: a second run adds nothing); the worker folds them."""
+    """Load demo responses dated over the last 75 days (idempotent: a second run adds nothing),
+    fold them, and open (and mostly resolve) the follow-ups of the unhappy ones."""
     from ops.database import init_database
     from ops.demo import load_demo
 
@@ -134,6 +135,13 @@ def demo_load(count: int) -> None:
     with click.progressbar(length=count, label="demo responses", file=sys.stderr) as bar:
         created = load_demo(database, _settings().tz, count, progress=bar.update)
     click.echo(f"demo data: {created} new response(s), {count - created} already there")
+    from ops.demo import settle_demo
+
+    settled = settle_demo(database, _settings(WorkerSettings))
+    click.echo(
+        f"demo data: {settled['follow_ups']} follow-up(s) and complaint(s) of unhappy responses, "
+        f"{settled['resolved']} of them resolved"
+    )
     from ops.demo import load_training_demo
     from training_survey.settings import TrainingSettings
 
