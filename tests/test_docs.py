@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "deploy" / "SCALING.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
@@ -40,3 +40,12 @@ def test_every_link_stays_in_the_repository_and_resolves(page):
         assert resolved.exists(), f"{page.name}: {target} does not exist"
         if anchor:
             assert anchor in _anchors(resolved), f"{page.name}: no heading #{anchor}"
+
+
+def test_the_code_cites_the_docs_not_a_design_file_outside_the_repository():
+    cited = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "services").rglob("*.py"))
+        if "DESIGN.md" in path.read_text(encoding="utf-8")
+    ]
+    assert cited == []

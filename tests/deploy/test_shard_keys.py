@@ -63,7 +63,7 @@ ALLOWED_SCATTERS = {
         "a Prometheus scrape counts the unfolded events: each shard counts its own from its "
         "`at` index, once per scrape"
     ),
-    ("responses", "aggregator/dashboard.py:_comments"): (
+    ("responses", "aggregator/recent_comments.py:recent_comments"): (
         "the dashboard's ten newest comments of a month: each shard sends its ten, once per "
         "dashboard view"
     ),
