@@ -2,9 +2,15 @@
 
 import os
 
-bind = os.environ.get("BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+def _env(name: str, default: str) -> str:
+    """A setting from the environment; empty counts as unset (docker-compose passes `${X:-}`)."""
+    return os.environ.get(name) or default
+
+
+bind = _env("BIND", "0.0.0.0:8000")
+workers = int(_env("WEB_CONCURRENCY", "2"))
+threads = int(_env("GUNICORN_THREADS", "4"))
 # gthread, answering what gunicorn refuses before any app runs (a request line or header over
 # the limits below, bad header bytes) in the services' JSON error shape, not gunicorn's HTML.
 worker_class = "survey_core.web.gunicorn_worker.JsonErrorWorker"
@@ -13,19 +19,19 @@ worker_class = "survey_core.web.gunicorn_worker.JsonErrorWorker"
 # 300), at most 100 header fields of at most 8190 bytes each (431 header_too_large beyond).
 # nginx in front (deploy/nginx.conf, large_client_header_buffers 4 8k) lets a request line of
 # up to 8 KB through, so gunicorn is the one that refuses one of 4-8 KB.
-limit_request_line = int(os.environ.get("LIMIT_REQUEST_LINE", "4094"))
-limit_request_fields = int(os.environ.get("LIMIT_REQUEST_FIELDS", "100"))
-limit_request_field_size = int(os.environ.get("LIMIT_REQUEST_FIELD_SIZE", "8190"))
+limit_request_line = int(_env("LIMIT_REQUEST_LINE", "4094"))
+limit_request_fields = int(_env("LIMIT_REQUEST_FIELDS", "100"))
+limit_request_field_size = int(_env("LIMIT_REQUEST_FIELD_SIZE", "8190"))
 # Under Twilio's 15 s webhook deadline: a stuck request is cut before Twilio gives up on us.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "12"))
+timeout = int(_env("GUNICORN_TIMEOUT", "12"))
 graceful_timeout = 10
 keepalive = 5
 # The apps write one JSON access-log line per request (with its request id) to stdout;
 # gunicorn's own access log would repeat it.
-accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+accesslog = _env("GUNICORN_ACCESSLOG", "") or None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+loglevel = _env("LOG_LEVEL", "info").lower()
+forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Each worker makes its own MongoClient after the fork (connect=False, created on first use).
 preload_app = False
 # Four masters on one host would fight over gunicorn's default control socket path.
@@ -40,8 +46,11 @@ def on_starting(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
     import shutil
 
     port = bind.rsplit(":", 1)[-1]
-    default = os.path.join(os.environ.get("METRICS_DIR", "/tmp"), f"voc-prometheus-{port}")
-    directory = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", default)
+    default = os.path.join(_env("METRICS_DIR", "/tmp"), f"voc-prometheus-{port}")
+    # Not passed by docker-compose (an empty PROMETHEUS_MULTIPROC_DIR would switch
+    # prometheus-client into multiprocess mode in every process): derived here.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or default
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
 

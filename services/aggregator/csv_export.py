@@ -97,7 +97,7 @@ def cell(value: Any) -> str:
 
 
 def is_formula(text: str) -> bool:
-    """Whether a spreadsheet could take `text` for a formula (DESIGN.md's leading characters,
+    """Whether a spreadsheet could take `text` for a formula (docs/metrics.md's leading characters,
     also behind spaces or line breaks, or in their full-width forms)."""
     head = _LEADING.sub("", text, count=1).translate(_FULL_WIDTH)
     return text.startswith(FORMULA_STARTS) or head.startswith(FORMULA_STARTS)

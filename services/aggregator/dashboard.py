@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 
 from aggregator import charts
 from aggregator.quality_reports import agents_of, calibration_of
+from aggregator.recent_comments import recent_comments
 from aggregator.views import survey_of
 from survey_core.months import MONTH_RE, month_of, months_ending
 from survey_core.rollups import queries, trainers
@@ -77,19 +78,6 @@ def _month() -> str:
     return month_of(datetime.now(UTC), current_app.config["SETTINGS"].tz)
 
 
-def _comments(month: str) -> list[dict[str, Any]]:
-    found = (
-        get_db()
-        .responses.find(
-            {"month": month, "answers.comment": {"$exists": True}, "channel": {"$ne": "training"}},
-            {"answers.comment": 1, "agent_id": 1, "submitted_at": 1, "scores": 1},
-        )
-        .sort("submitted_at", -1)
-        .limit(10)
-    )
-    return list(found)
-
-
 @bp.get("/dashboard")
 def dashboard() -> Any:
     """The month at a glance (signed in), else the sign-in page."""
@@ -137,7 +125,7 @@ def dashboard() -> Any:
             if (r.get("self_vs_customer") or {}).get("flagged")
         ],
         agents=agents_of(month, settings.min_trainer_sample),
-        comments=_comments(month),
+        comments=recent_comments(db, month),
     )
     return Response(html, mimetype="text/html")
 

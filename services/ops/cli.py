@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import signal
 import sys
 import threading
@@ -43,8 +44,17 @@ def _audited(db: Database, action: str, target: dict[str, str], outcome: str = "
 
 
 @click.group()
-def main() -> None:
-    """Operate Voice of Customer: API keys, database, demo data, local stack."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Operate Voice of Customer: API keys, database, demo data, local stack.
+
+    Settings come from the environment; variables it lacks are taken from var/devstack.env
+    (or SURVEYCTL_ENV_FILE), which `make run` writes for the stack it started.
+    """
+    from ops import stack_env
+
+    if ctx.invoked_subcommand != "run":  # `run` starts a stack: it never joins a stale one
+        stack_env.fill_in(os.environ)
 
 
 @main.group()
@@ -125,7 +135,8 @@ def demo() -> None:
 @demo.command("load")
 @click.option("--count", default=300, show_default=True, help="How many demo responses.")
 def demo_load(count: int) -> None:
-    """Submit demo questionnaires (idempotent: a second run adds nothing); the worker folds them."""
+    """Load demo responses dated over the last 75 days (idempotent: a second run adds nothing),
+    fold them, and open (and mostly resolve) the follow-ups of the unhappy ones."""
     from ops.database import init_database
     from ops.demo import load_demo
 
@@ -134,6 +145,13 @@ def demo_load(count: int) -> None:
     with click.progressbar(length=count, label="demo responses", file=sys.stderr) as bar:
         created = load_demo(database, _settings().tz, count, progress=bar.update)
     click.echo(f"demo data: {created} new response(s), {count - created} already there")
+    from ops.demo import settle_demo
+
+    settled = settle_demo(database, _settings(WorkerSettings))
+    click.echo(
+        f"demo data: {settled['follow_ups']} follow-up(s) and complaint(s) of unhappy responses, "
+        f"{settled['resolved']} of them resolved"
+    )
     from ops.demo import load_training_demo
     from training_survey.settings import TrainingSettings
 
@@ -169,8 +187,38 @@ def demo_link(interaction: str | None, lang: str, channel: str) -> None:
         "lang": lang,
     }
     made = invite(database, policy(settings, PURPOSE), survey, body)
-    base = settings.public_base_url or "http://127.0.0.1:8002"
+    base = settings.public_base_url or os.environ.get("VOC_WEB_URL") or "http://127.0.0.1:8002"
     click.echo(f"{base}/s/{made.invitation['token']}")
+
+
+@demo.command("call")
+@click.option(
+    "--url",
+    envvar="VOC_IVR_URL",
+    default="http://127.0.0.1:8001",
+    show_default=True,
+    help="The IVR service (default: the `make run` stack's, VOC_IVR_URL).",
+)
+@click.option("--digits", default="5,9,2", show_default=True, help="Keys pressed, in order.")
+@click.option("--lang", type=click.Choice(["zh-CN", "en-US"]), default="en-US", show_default=True)
+@click.option("--agent", default="A01", show_default=True)
+@click.option("--recording-seconds", default=7, show_default=True, help="0: leave no comment.")
+def demo_call(url: str, digits: str, lang: str, agent: str, recording_seconds: int) -> None:
+    """Place one signed test call through the IVR service and print what the caller hears."""
+    from ivr_survey.settings import IvrSettings
+    from ops.demo_call import CallFailed, place_call
+
+    token = _settings(IvrSettings).twilio_auth_token
+    keys = [d.strip() for d in digits.split(",") if d.strip()]
+    try:
+        call = place_call(
+            url, token, keys, lang=lang, agent=agent, recording_seconds=recording_seconds
+        )
+    except CallFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    if not call.hung_up:
+        raise click.ClickException(f"the call {call.sid} did not end with a goodbye")
+    click.echo(f"call {call.sid}: pressed {' '.join(call.pressed)}; the worker folds it in seconds")
 
 
 @main.command("import")

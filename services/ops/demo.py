@@ -13,10 +13,25 @@ from pymongo.database import Database
 from survey_core.months import month_of
 from survey_core.responses import events
 from survey_core.responses.events import Kind
+from survey_core.settings import ComplaintSettings
 from survey_core.surveys.definitions import get_survey
 
 AGENTS = {"A01": "north", "A02": "north", "A03": "south", "A04": "south", "A05": "vip"}
+# How far each agent's customers lean towards the top of each scale: most are satisfied, as in
+# a real contact centre (about one response in six ends at or below the follow-up thresholds).
+BIAS = {"A01": 0.85, "A02": 0.8, "A03": 0.75, "A04": 0.65, "A05": 0.8}
 REASONS = ("billing", "delivery", "technical", "account")
+DAYS = 75  # demo responses span the last 75 days
+OPEN_HOURS = (8.0, 21.5)  # local time of day the contact centre takes contacts
+COMMENTS = {
+    "happy": ("Quick and friendly, thank you!", "问题很快解决了，谢谢。", "Very patient agent."),
+    "unhappy": ("I had to explain everything twice.", "等待时间太长了。", "Still not fixed."),
+}
+ROOT_CAUSES = (
+    ("billing rule unclear to the agent", "coached the agent; refund issued"),
+    ("long queue at peak hour", "called the customer back; rota adjusted"),
+    ("known defect", "workaround explained; ticket linked to the fix"),
+)
 
 
 def _weighted(rng: random.Random, low: int, high: int, bias: float) -> int:
@@ -24,11 +39,23 @@ def _weighted(rng: random.Random, low: int, high: int, bias: float) -> int:
     return min(high, max(low, round(low + (high - low) * (rng.random() ** (1 - bias)))))
 
 
+def contact_time(rng: random.Random, now: datetime, tz: ZoneInfo) -> datetime:
+    """A moment within the last DAYS days, during opening hours in `tz`, never in the future."""
+    while True:
+        day = (now.astimezone(tz) - timedelta(days=rng.randrange(DAYS))).date()
+        local = datetime.combine(day, datetime.min.time(), tz) + timedelta(
+            hours=rng.uniform(*OPEN_HOURS)
+        )
+        if local < now:
+            return local.astimezone(UTC)
+
+
 def load_demo(
     db: Database, tz: ZoneInfo, count: int = 300, progress: Callable[[int], None] | None = None
 ) -> int:
-    """Submit `count` deterministic demo questionnaires (ids demo-0000...) as events; returns how
-    many were new. The worker (or `fold_all`) folds them into records and rollups."""
+    """Submit `count` deterministic demo questionnaires (ids demo-0000...) as events, each
+    dated when its customer answered; returns how many were new. The worker (or `settle_demo`)
+    folds them into records and rollups."""
     rng = random.Random(20261001)
     now = datetime.now(UTC)
     surveys = {slug: get_survey(db, slug) for slug in ("post-call", "post-contact")}
@@ -39,7 +66,7 @@ def load_demo(
         if survey is None:
             raise RuntimeError("surveys are not seeded: run `surveyctl db init` first")
         agent = rng.choice(list(AGENTS))
-        started = now - timedelta(days=rng.uniform(0, 75), minutes=rng.uniform(0, 600))
+        started = contact_time(rng, now - timedelta(minutes=10), tz)
         meta = {
             "survey": slug,
             "version": survey["version"],
@@ -52,18 +79,63 @@ def load_demo(
             "month": month_of(started, tz),
             "started_at": started.timestamp(),
         }
-        bias = {"A01": 0.8, "A02": 0.6, "A03": 0.5, "A04": 0.3, "A05": 0.7}[agent]
-        answers = {
-            "csat": _weighted(rng, 1, 5, bias),
-            "nps": _weighted(rng, 0, 10, bias),
-            "ces": 6 - _weighted(rng, 1, 5, bias),
+        answers: dict[str, Any] = {
+            "csat": _weighted(rng, 1, 5, BIAS[agent]),
+            "nps": _weighted(rng, 0, 10, BIAS[agent]),
+            "ces": 6 - _weighted(rng, 1, 5, BIAS[agent]),
         }
         qtypes = {q["key"]: q["type"] for q in survey["questions"]}
-        submit = events.event(Kind.SUBMIT, meta, answers=answers, qtypes=qtypes)
+        if qtypes.get("comment") == "text" and rng.random() < 0.3:
+            mood = "unhappy" if answers["csat"] <= 2 or answers["nps"] <= 6 else "happy"
+            answers["comment"] = rng.choice(COMMENTS[mood])
+        submitted = started + timedelta(minutes=rng.uniform(1, 8))
+        submit = events.event(
+            Kind.SUBMIT, meta, answers=answers, qtypes=qtypes, submitted_at=submitted
+        )
         created += events.insert(db, submit) == "stored"
         if progress:
             progress(1)
     return created
+
+
+def settle_demo(db: Database, settings: ComplaintSettings) -> dict[str, int]:
+    """Fold the demo events, open the follow-ups and complaints of unhappy responses (dated
+    when the responses ended), and close the follow-ups a team would have closed by now (those
+    due more than a day ago), dated like the responses they follow up."""
+    from ops.worker import survey_lookup
+    from survey_core.complaints.followups import drain_queue
+    from survey_core.rollups.folding import fold_all
+
+    folded = fold_all(db, survey_lookup(db), lag_s=0)
+    opened = 0
+    while handled := drain_queue(db, settings):
+        opened += handled
+    rng = random.Random(20261201)
+    cutoff = datetime.now(UTC) - timedelta(days=1)
+    resolved = 0
+    for follow_up in db.follow_ups.find(
+        {"_id": {"$regex": "^[a-z]+:demo-"}, "status": "open", "due_at": {"$lt": cutoff}}
+    ):
+        due = follow_up["due_at"]
+        ended = due - timedelta(hours=settings.follow_up_sla_hours)
+        root_cause, action = rng.choice(ROOT_CAUSES)
+        db.follow_ups.update_one(
+            {"_id": follow_up["_id"], "status": "open"},
+            {
+                "$set": {
+                    "status": "resolved",
+                    "created_at": ended,
+                    "contacted_at": ended + timedelta(hours=rng.uniform(1, 6)),
+                    "contacted_by": "demo",
+                    "resolved_at": ended + timedelta(hours=rng.uniform(8, 20)),
+                    "resolved_by": "demo",
+                    "root_cause": root_cause,
+                    "action_taken": action,
+                }
+            },
+        )
+        resolved += 1
+    return {"folded": folded, "follow_ups": opened, "resolved": resolved}
 
 
 TRAINERS = {

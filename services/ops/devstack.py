@@ -12,13 +12,16 @@ import sys
 import time
 from pathlib import Path
 
-SERVICES = (
-    ("ivr_survey", 8001),
-    ("web_survey", 8002),
-    ("training_survey", 8003),
-    ("aggregator", 8004),
-)
-ROOT = Path.cwd()
+PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")
+# The checkout (for deploy/gunicorn.conf.py); var/ (database, spool, devstack.env) is made in
+# the working directory.
+CHECKOUT = Path(__file__).resolve().parents[2]
+KEY_SCOPES = ("read", "write", "admin")
+
+
+def services(port_base: int) -> list[tuple[str, int]]:
+    """Each service's package and port: PORT_BASE + 1 .. + 4 (8001-8004 by default)."""
+    return [(package, port_base + i) for i, package in enumerate(PACKAGES, start=1)]
 
 
 def _say(message: str) -> None:
@@ -63,12 +66,36 @@ def secantus_command(port: int, storage: str, *extra: str) -> list[str]:
     ]
 
 
+def fresh_keys(env: dict[str, str]) -> dict[str, str]:
+    """One API key per scope for this run (`make-run-<scope>`; the previous run's are
+    revoked), as VOC_<SCOPE>_KEY variables."""
+    from survey_core.settings import Settings
+    from survey_core.storage import client
+    from survey_core.web import auth
+
+    db = client.database(Settings.from_env(env), 30_000)
+    keys = {}
+    for scope in KEY_SCOPES:
+        auth.revoke_key(db, f"make-run-{scope}")
+        keys[f"VOC_{scope.upper()}_KEY"], _ = auth.create_key(db, f"make-run-{scope}", scope)
+    return keys
+
+
 def main() -> int:
-    """Start everything, print the URLs, and stop exactly what was started on Ctrl-C."""
+    """Start everything, print the URLs, keys and a test call, and stop exactly what was
+    started on Ctrl-C."""
+    from ops import stack_env
+
+    root = Path.cwd()
     env = dict(os.environ)
-    db_port, storage = 0, ROOT / "var" / "secantus"
+    db_port, storage = 0, root / "var" / "secantus"
     env.setdefault("VOC_ENV", "development")
-    env.setdefault("SPOOL_DIR", str(ROOT / "var" / "spool"))
+    env.setdefault("SPOOL_DIR", str(root / "var" / "spool"))
+    port_base = int(env.get("PORT_BASE") or 8000)
+    ports = services(port_base)
+    ivr_url, web_url, agg_url = (f"http://127.0.0.1:{ports[i][1]}" for i in (0, 1, 3))
+    env_file = stack_env.env_file(env)
+    env_file.unlink(missing_ok=True)  # a stale one from a stack that was killed
     children: list[tuple[str, subprocess.Popen]] = []
     stopping = False
 
@@ -78,6 +105,7 @@ def main() -> int:
             return
         stopping = True
         _say("stopping...")
+        env_file.unlink(missing_ok=True)
         for _name, proc in reversed(children):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -116,11 +144,22 @@ def main() -> int:
         surveyctl = [sys.executable, "-m", "ops.cli"]
         subprocess.run([*surveyctl, "db", "init"], env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([*surveyctl, "demo", "load"], env=env, check=True)
+        keys = fresh_keys(env)
+        stack_env.write(
+            env_file,
+            {
+                name: env[name]
+                for name in ("VOC_ENV", "MONGO_URI", "MONGO_DB", "SPOOL_DIR", "TIMEZONE")
+                if env.get(name)
+            }
+            | {"VOC_IVR_URL": ivr_url, "VOC_WEB_URL": web_url}
+            | keys,
+        )
         worker = subprocess.Popen([*surveyctl, "worker"], env=env, start_new_session=True)
         children.append(("worker", worker))
         _say("started the folding worker (surveyctl worker)")
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        for package, port in SERVICES:
+        for package, port in ports:
             if not port_free(port):
                 raise SystemExit(f"port {port} for {package} is taken")
             svc_env = dict(env, BIND=f"127.0.0.1:{port}")
@@ -128,28 +167,34 @@ def main() -> int:
                 [
                     gunicorn,
                     "-c",
-                    str(ROOT / "deploy" / "gunicorn.conf.py"),
+                    str(CHECKOUT / "deploy" / "gunicorn.conf.py"),
                     f"{package}:create_app()",
                 ],
                 env=svc_env,
                 start_new_session=True,
             )
             children.append((package, proc))
-        for package, port in SERVICES:
+        for package, port in ports:
             if not wait_for_port(port, 30):
                 raise SystemExit(f"{package} did not start on port {port}")
         _say("ready:")
-        for package, port in SERVICES:
+        for package, port in ports:
             _say(f"  {package:16s} http://127.0.0.1:{port}/healthz")
-        _say("  API docs         http://127.0.0.1:8004/docs (reports), :8002/docs (web survey)")
+        _say(f"  API docs         {agg_url}/docs (reports), {web_url}/docs (web survey)")
+        _say(f"  dashboard        {agg_url}/dashboard (sign in with the read key below)")
         for lang in ("zh-CN", "en-US"):
             link = subprocess.run(
                 [*surveyctl, "demo", "link", "--lang", lang],
-                env=dict(env, PUBLIC_BASE_URL="http://127.0.0.1:8002"),
+                env=dict(env, PUBLIC_BASE_URL=web_url),
                 capture_output=True,
                 text=True,
             ).stdout.strip()
             _say(f"  a survey link    {link}  ({lang})")
+        _say(f"API keys of this run (a new set each run; also in {env_file}):")
+        _say("  export " + " ".join(f"{name}={key}" for name, key in keys.items()))
+        _say(f"surveyctl (.venv/bin/surveyctl) reads this stack's settings from {env_file}.")
+        _say("A signed test call through the IVR service (what the caller hears):")
+        _say("  .venv/bin/surveyctl demo call")
         _say("Ctrl-C stops everything started here.")
         db_reported = False
         while True:

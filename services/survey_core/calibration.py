@@ -1,4 +1,4 @@
-"""Calibration statistics (DESIGN.md, "Calibration"): pure functions over paired scores.
+"""Calibration statistics (docs/metrics.md, "Calibration"): pure functions over paired scores.
 
 - Monitor vs customer: Spearman's r with the Bonett-Wright 95% interval
   tanh(atanh(r) +- z * sqrt((1 + r^2 / 2) / (n - 3))), none when n < 4; the mean difference

@@ -1,4 +1,4 @@
-"""The monthly best trainer (DESIGN.md, "Metric definitions"): pure functions over histograms.
+"""The monthly best trainer (docs/metrics.md, "Best trainer"): pure functions over histograms.
 
 Trainer score = Bayesian average of trainees' `overall` ratings, (n*mean + m*C) / (n + m), where
 C is the month's mean `overall` over every evaluation (every trainer's) and m the minimum sample

@@ -1,7 +1,7 @@
 """CSAT, NPS and CES from histograms (counts per score), with n and 95% intervals.
 
 Pure functions: every figure is computed exactly from counts, so merging histograms and then
-scoring equals scoring the concatenated answers. Definitions: DESIGN.md, "Metric definitions".
+scoring equals scoring the concatenated answers. Definitions: docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def merge(histograms: Iterable[Histogram | None]) -> dict[str, int]:
 
 
 def clip(interval: list[float], low: float, high: float) -> list[float]:
-    """An interval cut to its scale (DESIGN.md: means to 1..5, NPS to -100..100, percentages
+    """An interval cut to its scale (docs/metrics.md: means to 1..5, NPS to -100..100, percentages
     to 0..100), as floats whatever the bounds' type; the point estimate it belongs to is never
     changed."""
     return [float(min(max(interval[0], low), high)), float(min(max(interval[1], low), high))]

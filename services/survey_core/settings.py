@@ -28,20 +28,26 @@ class Source:
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         self.values = values
-        env = str(values.get("VOC_ENV", "production"))
+        env = str(self.get("VOC_ENV", "production"))
         if env not in ENVIRONMENTS:
             raise ConfigError(f"VOC_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
         self.env = env
         self.dev = env != "production"
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """The raw value of `name`; an empty variable counts as unset (docker-compose passes
+        `${NAME:-}` as an empty string when the operator set nothing)."""
+        value = self.values.get(name)
+        return default if value is None or value == "" else value
+
     def text(self, name: str, default: str = "") -> str:
-        return str(self.values.get(name, default))
+        return str(self.get(name, default))
 
     def optional(self, name: str) -> str | None:
-        return str(self.values.get(name) or "") or None
+        return str(self.get(name) or "") or None
 
     def secret(self, name: str) -> str:
-        value = self.values.get(name) or (DEV_SECRETS.get(name, "") if self.dev else "")
+        value = self.get(name) or (DEV_SECRETS.get(name, "") if self.dev else "")
         if not value:
             raise ConfigError(f"{name} is not set: it is required when VOC_ENV=production")
         return str(value)
@@ -53,7 +59,7 @@ class Source:
         return self._bounded(name, default, minimum, float, "a number")
 
     def _bounded(self, name: str, default: float, minimum: float, kind: type, noun: str) -> float:
-        raw = self.values.get(name, default)
+        raw = self.get(name, default)
         try:
             value = kind(raw)
         except (TypeError, ValueError):
@@ -63,7 +69,7 @@ class Source:
         return value
 
     def boolean(self, name: str, default: bool) -> bool:
-        raw = str(self.values.get(name, default)).strip().lower()
+        raw = str(self.get(name, default)).strip().lower()
         if raw in ("1", "true", "yes", "on"):
             return True
         if raw in ("0", "false", "no", "off"):
@@ -264,6 +270,22 @@ class TwilioSettings(Settings):
         }
 
 
+CSP_KEYWORDS = ("none", "self")
+
+
+def frame_ancestors(raw: str) -> str:
+    """FRAME_ANCESTORS as CSP wants it: `none` and `self` are keywords only when quoted, and
+    a `.env` file or docker-compose may have eaten the quotes (`'none'` arrives as `none`) or
+    kept a pair of double quotes; either way the operator meant the keyword."""
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1].strip()
+    sources = [
+        f"'{token.lower()}'" if token.lower() in CSP_KEYWORDS else token for token in value.split()
+    ]
+    return " ".join(sources) or "'none'"
+
+
 @dataclass(frozen=True)
 class LinkSettings(Settings):
     """A service whose questionnaires open from signed links (web survey, training survey)."""
@@ -283,7 +305,7 @@ class LinkSettings(Settings):
             "secret_key": src.secret("SECRET_KEY"),
             "phone_hash_key": src.secret("PHONE_HASH_KEY"),
             "link_ttl_hours": src.number("LINK_TTL_HOURS", cls.LINK_TTL_DEFAULT, minimum=0.1),
-            "frame_ancestors": src.text("FRAME_ANCESTORS", "'none'"),
+            "frame_ancestors": frame_ancestors(src.text("FRAME_ANCESTORS", "'none'")),
             "rate_limit_public": src.text("RATE_LIMIT_PUBLIC", "120/minute;2000/hour"),
             "rate_limit_storage_uri": src.optional("RATE_LIMIT_STORAGE_URI"),
         }

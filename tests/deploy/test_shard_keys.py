@@ -74,7 +74,7 @@ ALLOWED_SCATTERS = {
         "an erasure first folds what is not folded yet (the worker's batch read by `at`, from "
         "each shard's index): rare admin requests"
     ),
-    ("responses", "aggregator/dashboard.py:_comments"): (
+    ("responses", "aggregator/recent_comments.py:recent_comments"): (
         "the dashboard's ten newest comments of a month: each shard sends its ten, once per "
         "dashboard view"
     ),

@@ -1,4 +1,4 @@
-"""Escalation rules as data (DESIGN.md, "Escalation rules"): their shape, the seeded defaults,
+"""Escalation rules as data (docs/metrics.md, "Escalation"): their shape, the seeded defaults,
 and which thresholds a category's counts cross at one minute (pure)."""
 
 from __future__ import annotations

@@ -71,6 +71,8 @@ def apply(doc: dict[str, Any], ev: Mapping[str, Any]) -> None:
         doc["done"] = doc["done"] or bool(ev.get("done"))
     elif kind == Kind.SUBMIT:
         _submit(doc, ev.get("answers") or {}, ev.get("qtypes") or {})
+        if ev.get("submitted_at") is not None:  # a past submission (demo data): its own time
+            doc.setdefault("submitted_at", ev["submitted_at"])
     elif kind == Kind.DRAFT:
         _draft(doc, ev)
     elif kind == Kind.INVITE:

@@ -1,4 +1,4 @@
-"""Every index of the data model (DESIGN.md), created idempotently."""
+"""Every index of the data model (docs/design.md), created idempotently."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     # so a replay is a duplicate key.
     # The one index is the folding worker's watermark (and the reports' unfolded tail).
     "events": [IndexModel([("at", ASCENDING)], name="at")],
-    # responses: `_id` is "<channel>:<interaction_id>", the unique key of DESIGN.md's data
+    # responses: `_id` is "<channel>:<interaction_id>", the unique key of docs/design.md's data
     # model, and no other index (each doubled the cost of an insert): the idle sweep's queue is
     # `live` and suppression reads `callers`, both small and read by `_id`, kept by the worker.
     # The one exception, sparse (only training evaluations have the field): a session's comments.
