@@ -22,6 +22,7 @@ SHARD_KEYS: dict[str, ShardKey | None] = {
     "rollups": None,
     "surveys": None,
     "api_keys": None,
+    "dashboard_sessions": None,
     "audit": None,
     "trainers": None,
     "training_sessions": None,
