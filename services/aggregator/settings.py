@@ -1,21 +1,27 @@
 """The aggregator's settings: the core's, how complaints escalate, and the minimum sample of a
-"best" trainer."""
+"best" trainer, and how often an address may try to sign in to the dashboard."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from survey_core.settings import ANONYMITY_MIN_DEFAULT, ComplaintSettings, Source
+from survey_core.settings import (
+    ANONYMITY_MIN_DEFAULT,
+    ComplaintSettings,
+    LimitedSettings,
+    Source,
+)
 
 
 @dataclass(frozen=True)
-class AggregatorSettings(ComplaintSettings):
+class AggregatorSettings(ComplaintSettings, LimitedSettings):
     min_trainer_sample: int
     secret_key: str  # signs the dashboard's session cookie
     dashboard_cookie_secure: bool
     self_rating_flag_share: float
     anonymity_min: int  # training sessions count only with this many evaluations (released)
+    rate_limit_sign_in: str  # dashboard sign-in attempts per client address
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
@@ -25,4 +31,5 @@ class AggregatorSettings(ComplaintSettings):
             "dashboard_cookie_secure": src.boolean("DASHBOARD_COOKIE_SECURE", not src.dev),
             "self_rating_flag_share": src.number("SELF_RATING_FLAG_SHARE", 0.95),
             "anonymity_min": src.integer("ANONYMITY_MIN", ANONYMITY_MIN_DEFAULT, minimum=1),
+            "rate_limit_sign_in": src.text("RATE_LIMIT_SIGN_IN", "10/minute;50/hour"),
         }
