@@ -41,8 +41,6 @@ SHARD_KEYS: dict[str, ShardKey | None] = {
     "fold_state": None,
     "locks": None,
     "import_batches": None,
-    "rate_limit_counters": None,
-    "rate_limit_windows": None,
 }
 
 
