@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from aggregator.settings import AggregatorSettings
     from survey_core.web.app import create_service_app
     from survey_core.web.openapi import init_api
+    from survey_core.web.ratelimit import init_limiter, limit_view
 
     app = create_service_app("aggregator", __name__, [], config, AggregatorSettings)
     init_api(
@@ -42,6 +43,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ],
     )
     dashboard.init_app(app)
+    settings: AggregatorSettings = app.config["SETTINGS"]
+    limiter = init_limiter(app, settings)
+    limit_view(limiter, settings.rate_limit_sign_in, "sign-in", "dashboard.sign_in", ["POST"])
     # The escalation rules as this process last read them (complaints check their version).
     app.extensions["voc.rule_book"] = complaints.store.RuleBook()
     return app

@@ -1,8 +1,10 @@
 """The quality manager's dashboard at /dashboard: the month at a glance, server-rendered.
 
-Sign-in takes a `read` key once and keeps only its hash in the signed, HttpOnly (and, outside
-development, Secure) session cookie; every page load checks that key again, so revoking it
-signs the browser out. Every figure comes from the same functions as the JSON API.
+Sign-in takes a `read` key once and opens a server-side session (dashboard_sessions); the
+signed, HttpOnly (and, outside development, Secure) cookie carries only the session's random
+id. Every page load checks the session and its key again, so signing out or revoking the key
+signs the browser out, old copies of the cookie included. Every figure comes from the same
+functions as the JSON API.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from aggregator import charts
+from aggregator import charts, dashboard_sessions
 from aggregator.quality_reports import agents_of, calibration_of
 from aggregator.recent_comments import recent_comments
 from aggregator.views import survey_of
@@ -47,15 +49,13 @@ BREAKDOWNS = ("agent", "team", "reason", "channel")
 
 
 def _signed_in() -> dict[str, Any] | None:
-    key_hash = session.get("key_hash")
-    if not key_hash:
-        return None
-    record = get_db().api_keys.find_one({"key_hash": key_hash, "revoked_at": None})
-    return record if record and "read" in GRANTS.get(record["scope"], set()) else None
+    record = dashboard_sessions.key_of(get_db(), session.get("sid"))
+    return record if record and "read" in GRANTS.get(record.get("scope"), set()) else None
 
 
 def _language() -> str:
-    asked_for = request.values.get("lang") or session.get("lang")
+    remembered = session.get("lang")
+    asked_for = request.values.get("lang") or (remembered if isinstance(remembered, str) else "")
     language = asked_for if asked_for in LANGUAGES else "zh-CN"
     session["lang"] = language
     g.language = language
@@ -98,7 +98,7 @@ def dashboard() -> Any:
         months=months_ending(month, 24),
         min_n=min_n_value,
         csrf_field=CSRF_FIELD,
-        csrf_token=csrf_token(settings.secret_key, session["key_hash"]),
+        csrf_token=csrf_token(settings.secret_key, session["sid"]),
         rows=rows,
         charts={
             "csat": _chart(rows, "csat", 0, 100),
@@ -165,17 +165,18 @@ def sign_in() -> Any:
         return Response(html, status=401, mimetype="text/html")
     session.clear()
     session.permanent = False
-    session["key_hash"] = hash_key(key)
+    session["sid"] = dashboard_sessions.open_session(get_db(), hash_key(key))
     session["lang"] = language
     return redirect(url_for("dashboard.dashboard"))
 
 
 @bp.post("/dashboard/sign-out")
 def sign_out() -> Any:
-    """Forget the key."""
+    """End the session on the server (every copy of its cookie) and forget it here."""
     settings = current_app.config["SETTINGS"]
-    bound = session.get("key_hash") or ""
+    bound = dashboard_sessions.session_id_of(session.get("sid"))
     if bound and csrf_ok(settings.secret_key, bound, request, 86400, settings.public_base_url):
+        dashboard_sessions.close_session(get_db(), bound)
         session.clear()
     return redirect(url_for("dashboard.sign_in_page"))
 

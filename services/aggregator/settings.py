@@ -1,16 +1,22 @@
 """The aggregator's settings: the core's, how complaints escalate, and the minimum sample of a
-"best" trainer."""
+"best" trainer, and how often an address may try to sign in to the dashboard."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from survey_core.settings import ANONYMITY_MIN_DEFAULT, DEV_SECRETS, ComplaintSettings, Source
+from survey_core.settings import (
+    ANONYMITY_MIN_DEFAULT,
+    DEV_SECRETS,
+    ComplaintSettings,
+    LimitedSettings,
+    Source,
+)
 
 
 @dataclass(frozen=True)
-class AggregatorSettings(ComplaintSettings):
+class AggregatorSettings(ComplaintSettings, LimitedSettings):
     min_trainer_sample: int
     secret_key: str  # signs the dashboard's session cookie
     dashboard_cookie_secure: bool
@@ -22,6 +28,7 @@ class AggregatorSettings(ComplaintSettings):
     twilio_account_sid: str | None
     twilio_auth_token: str | None
     twilio_api_base_url: str | None
+    rate_limit_sign_in: str  # dashboard sign-in attempts per client address
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
@@ -36,4 +43,5 @@ class AggregatorSettings(ComplaintSettings):
             "twilio_account_sid": src.optional("TWILIO_ACCOUNT_SID"),
             "twilio_auth_token": src.optional("TWILIO_AUTH_TOKEN"),
             "twilio_api_base_url": src.optional("TWILIO_API_BASE_URL"),
+            "rate_limit_sign_in": src.text("RATE_LIMIT_SIGN_IN", "10/minute;50/hour"),
         }

@@ -287,7 +287,21 @@ def frame_ancestors(raw: str) -> str:
 
 
 @dataclass(frozen=True)
-class LinkSettings(Settings):
+class LimitedSettings(Settings):
+    """A service with per-address request limits: where their counters live (never MongoDB)."""
+
+    rate_limit_storage_uri: str  # a `limits` storage URI: memory:// (per process) or redis://
+
+    @classmethod
+    def read(cls, src: Source) -> dict[str, Any]:
+        uri = src.text("RATE_LIMIT_STORAGE_URI", "memory://").strip() or "memory://"
+        if uri.split(":", 1)[0].endswith(("mongodb", "mongodb+srv")):
+            raise ConfigError("RATE_LIMIT_STORAGE_URI: rate-limit counters never live in MongoDB")
+        return super().read(src) | {"rate_limit_storage_uri": uri}
+
+
+@dataclass(frozen=True)
+class LinkSettings(LimitedSettings):
     """A service whose questionnaires open from signed links (web survey, training survey)."""
 
     LINK_TTL_DEFAULT: ClassVar[float] = 72.0  # hours; LINK_TTL_HOURS overrides
@@ -297,7 +311,6 @@ class LinkSettings(Settings):
     link_ttl_hours: float
     frame_ancestors: str
     rate_limit_public: str
-    rate_limit_storage_uri: str | None  # default: the service's own MongoDB
 
     @classmethod
     def read(cls, src: Source) -> dict[str, Any]:
@@ -307,5 +320,4 @@ class LinkSettings(Settings):
             "link_ttl_hours": src.number("LINK_TTL_HOURS", cls.LINK_TTL_DEFAULT, minimum=0.1),
             "frame_ancestors": frame_ancestors(src.text("FRAME_ANCESTORS", "'none'")),
             "rate_limit_public": src.text("RATE_LIMIT_PUBLIC", "120/minute;2000/hour"),
-            "rate_limit_storage_uri": src.optional("RATE_LIMIT_STORAGE_URI"),
         }

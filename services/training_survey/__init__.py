@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings: TrainingSettings = app.config["SETTINGS"]
     app.config["SECRET_KEY"] = settings.secret_key
     page_bp = pages.init_app(app, "t", QUESTIONNAIRES)
-    limiter = init_limiter(app, settings, settings.rate_limit_storage_uri)
+    limiter = init_limiter(app, settings)
     init_api(app, "Voice of Customer training survey API", [api.bp, api.evaluations_bp])
     limit(limiter, settings.rate_limit_public, [page_bp, api.evaluations_bp])
     return app

@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings: WebSettings = app.config["SETTINGS"]
     app.config["SECRET_KEY"] = settings.secret_key
     page_bp = pages.init_app(app, "s", QUESTIONNAIRES)
-    limiter = init_limiter(app, settings, settings.rate_limit_storage_uri)
+    limiter = init_limiter(app, settings)
     init_api(
         app,
         "Voice of Customer web survey API",

@@ -80,3 +80,57 @@ def test_the_figures_shown_are_the_apis(client, api_key, db, config):
     assert "<svg" in html and 'class="band"' in html
     chinese = client.get(f"/dashboard?month={month}&lang=zh-CN").get_data(as_text=True)
     assert '<html lang="zh-CN">' in chinese
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("voc_dashboard").value
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(client, api_key, db):
+    sign_in(client, api_key("read")["Authorization"][7:])
+    old = _cookie(client)
+    out = CSRF.search(client.get("/dashboard?lang=en-US").get_data(as_text=True)).group(1)
+    client.post("/dashboard/sign-out", data={"csrf_token": out})
+    assert db.dashboard_sessions.count_documents({}) == 0
+    client.set_cookie("voc_dashboard", old)  # a copy kept from before the sign-out
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_an_expired_session_signs_the_browser_out(client, api_key, db):
+    sign_in(client, api_key("read")["Authorization"][7:])
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    db.dashboard_sessions.update_many({}, {"$set": {"expires_at": long_ago}})
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_the_cookie_carries_only_a_random_session_id(client, api_key, db):
+    sign_in(client, api_key("read")["Authorization"][7:])
+    app = client.application
+    data = app.session_interface.get_signing_serializer(app).loads(_cookie(client))
+    (record,) = db.dashboard_sessions.find()
+    assert data["sid"] == record["_id"] and "key_hash" not in data
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"key_hash": {"$ne": None}},
+        {"sid": {"$ne": None}},
+        {"sid": {"$gt": ""}, "key_hash": {"$exists": True}},
+        {"sid": ["x" * 43]},
+        {"sid": 1},
+        {"sid": "x" * 43, "lang": {"$ne": None}},
+    ],
+)
+def test_a_cookie_signed_with_the_secret_but_carrying_operators_signs_no_one_in(
+    client, api_key, db, forged
+):
+    api_key("read")
+    sign_in(client, api_key("read")["Authorization"][7:])  # a live session exists
+    app = client.application
+    client.set_cookie(
+        "voc_dashboard", app.session_interface.get_signing_serializer(app).dumps(forged)
+    )
+    assert client.get("/dashboard").status_code == 302
+    out = client.post("/dashboard/sign-out", data={"csrf_token": "x"})
+    assert out.status_code == 302 and db.dashboard_sessions.count_documents({}) == 1

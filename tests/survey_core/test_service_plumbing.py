@@ -2,6 +2,7 @@
 
 import json
 import logging
+import sys
 
 import pytest
 from flask import Blueprint, request
@@ -163,3 +164,70 @@ def test_log_lines_mask_phone_numbers():
     assert redact("took 12.5 ms, status 200") == "took 12.5 ms, status 200"
     assert redact("GET /2010-04-01/Accounts") == "GET /2010-04-01/Accounts"
     assert redact("from 13800138000") == "from [redacted]"
+
+
+def test_an_unhandled_error_line_carries_the_request_id(probe_client, capsys):
+    probe_client.get("/boom", headers={"X-Request-ID": "req-boom-1234"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    (error,) = [line for line in lines if line["message"] == "unhandled error"]
+    assert error["request_id"] == "req-boom-1234" and "exception" in error
+
+
+PHONES = [
+    "138-1234-5678",
+    "138 1234 5678",
+    "138.1234.5678",
+    "+86 138 1234 5678",
+    "+8613812345678",
+    "13812345678",
+    "(555) 123-4567",
+    "+1-555-123-4567",
+    "+1 (555) 123-4567",
+    "+44 20 7946 0958",
+]
+
+
+@pytest.mark.parametrize("phone", PHONES)
+def test_a_phone_number_in_any_written_form_is_masked_in_every_field(phone):
+    from survey_core.web.observability import JsonFormatter
+
+    try:
+        raise ValueError(f"no route to {phone}")
+    except ValueError:
+        record = logging.LogRecord("t", logging.ERROR, __file__, 1, "call %s", (phone,), None)
+        record.exc_info = sys.exc_info()
+    record.fields = {"caller": phone, "nested": {"list": [f"电话{phone}。"]}, "path": f"/s/{phone}"}
+    line = JsonFormatter().format(record)
+    digits = "".join(c for c in phone if c.isdigit())
+    assert phone not in line and digits[-8:] not in line.replace(" ", "").replace("-", "")
+    entry = json.loads(line)
+    assert entry["message"] == "call [redacted]"
+    assert entry["caller"] == "[redacted]" and entry["nested"]["list"] == ["电话[redacted]。"]
+    assert entry["path"] == "/s/[redacted]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "took 12.5 ms, status 200",
+        "GET /2010-04-01/Accounts 200",
+        "2026-12-06T13:13:46.337+00:00",
+        "request 3940077750a64a4ca54371ef7b320427",
+        "CA3940077750a64a4ca54371ef7b320427",
+        "1234567890.5 seconds",
+    ],
+)
+def test_what_is_not_a_phone_number_is_left_alone(text):
+    from survey_core.web.observability import redact
+
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("phone", ["+8613812345678", "+86 138 1234 5678", "+1-555-123-4567"])
+def test_masking_a_phone_in_the_path_keeps_the_access_lines_status(probe_client, capsys, phone):
+    probe_client.get(f"/s/{phone}")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    (access,) = [line for line in lines if line["logger"] == "voc.access"]
+    assert access["message"] == "GET /s/[redacted] 404"
+    assert access["path"] == "/s/[redacted]" and access["status"] == 404
+    assert isinstance(access["duration_ms"], float)

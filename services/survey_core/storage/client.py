@@ -1,10 +1,12 @@
-"""MongoDB access: one lazily created MongoClient per process and URI, short timeouts."""
+"""MongoDB access: one lazily created MongoClient per process and URI, short timeouts, and
+one deadline for all of a request's database work."""
 
 from __future__ import annotations
 
 import threading
 
-from flask import Flask, current_app
+import pymongo
+from flask import Flask, current_app, g
 from pymongo import MongoClient
 from pymongo.database import Database
 
@@ -55,8 +57,29 @@ def database(settings: Settings, timeout_ms: int | None = None) -> Database:
 
 
 def init_app(app: Flask) -> None:
-    """Remember which database the app talks to; the connection itself is made lazily."""
+    """Remember which database the app talks to (the connection itself is made lazily), and
+    give every request one database deadline."""
     app.extensions["voc_settings"] = app.config["SETTINGS"]
+    app.before_request(_start_deadline)
+    app.teardown_request(_end_deadline)
+
+
+def _start_deadline() -> None:
+    """Every database operation of this request, retries, server selection, connection
+    checkout and handshakes included, shares one deadline of DB_TIMEOUT_MS (pymongo's
+    client-side operation timeout). Per-operation timeouts alone let a stalled server (a
+    stopped process: connections open, no answers) hold a request for a socket timeout, then
+    a retry's server selection, then the next operation's: 5-8 s in all."""
+    settings: Settings = current_app.extensions["voc_settings"]
+    deadline = pymongo.timeout(settings.db_timeout_ms / 1000)
+    deadline.__enter__()
+    g.voc_db_deadline = deadline
+
+
+def _end_deadline(_exc: BaseException | None) -> None:
+    deadline = g.pop("voc_db_deadline", None)
+    if deadline is not None:
+        deadline.__exit__(None, None, None)
 
 
 def get_db(fail_fast: bool = True) -> Database:

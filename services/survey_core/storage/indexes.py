@@ -64,6 +64,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("key_hash", ASCENDING)], unique=True, name="key_hash"),
         IndexModel([("prefix", ASCENDING)], name="prefix"),
     ],
+    # The dashboard's sign-ins: read by `_id` (the cookie's random id); gone once expired.
+    "dashboard_sessions": [
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_at"),
+    ],
 }
 
 

@@ -22,6 +22,7 @@ SHARD_KEYS: dict[str, ShardKey | None] = {
     "rollups": None,
     "surveys": None,
     "api_keys": None,
+    "dashboard_sessions": None,
     "audit": None,
     "privacy_requests": None,
     "trainers": None,
@@ -41,8 +42,6 @@ SHARD_KEYS: dict[str, ShardKey | None] = {
     "fold_state": None,
     "locks": None,
     "import_batches": None,
-    "rate_limit_counters": None,
-    "rate_limit_windows": None,
 }
 
 

@@ -11,11 +11,22 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_request_context, request
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}\Z")
-# E.164 and common national formats: anything phone-shaped is masked before it is written.
-_PHONE = re.compile(r"\+\d[\d ()-]{6,}\d|(?<![\w.])\d{9,}(?![\w.])")
+# Phone numbers as people write them, masked before anything is written: E.164 (+8613812345678),
+# grouped national numbers (138-1234-5678, 138 1234 5678, 138.1234.5678, (555) 123-4567), the
+# same after a country code (+86 138 1234 5678, +1-555-123-4567) and bare runs of 9+ digits.
+# Each form ends on its own last digit group, so the mask never swallows what follows (an
+# access line's status, a duration): dates, times and decimals are not phone-shaped. A digit
+# run inside an ASCII word (a hex request id, a CallSid) is not a number; beside other text
+# (电话13812345678, caller_13812345678) it is.
+_SEP = r"[ .-]?"
+_NATIONAL = rf"(?:\(\d{{2,4}}\)|\d{{2,4}}){_SEP}\d{{3,4}}{_SEP}\d{{4}}"
+_PHONE = re.compile(
+    rf"(?<![A-Za-z0-9+])(?<!\d\.)(?:\+\d{{1,3}}{_SEP}{_NATIONAL}|\+\d{{7,15}}|{_NATIONAL}|\d{{9,}})"
+    r"(?![A-Za-z0-9])(?!\.\d)"
+)
 # A signed link's token (itsdangerous: payload.signature) is a credential: never logged, so a
 # log line cannot be joined to the answers given through the link.
 _TOKEN = re.compile(r"/[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+)?")
@@ -50,6 +61,8 @@ class JsonFormatter(logging.Formatter):
         }
         # Every structured field too (the access log's path is /ivr/+86..., for one).
         entry.update(_redacted(getattr(record, "fields", {})))
+        if "request_id" not in entry and has_request_context() and g.get("request_id"):
+            entry["request_id"] = g.request_id  # every line of a request, errors included
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -90,17 +103,19 @@ def _finish_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id", "")
     started = g.get("started")
     duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
-    # The path only: query strings and bodies may carry personal data.
+    # The path only: query strings and bodies may carry personal data. It is masked on its own,
+    # before it joins the message, so no mask can reach into the status beside it.
+    path = redact(request.path)
     access_log.info(
         "%s %s %s",
         request.method,
-        request.path,
+        path,
         response.status_code,
         extra={
             "fields": {
                 "request_id": g.get("request_id"),
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
                 "service": request.environ.get("voc.service") or _service_name(),
