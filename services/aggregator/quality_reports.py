@@ -11,8 +11,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from aggregator.csv_export import also_csv, columns, pick, table, wants_csv
-from aggregator.schemas import Interval, Month
+from aggregator.schemas import CsatSchema, Interval, Month
 from survey_core import calibration
+from survey_core.fields import StrictString
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.openapi import AUTH_ERRORS, error_responses
@@ -27,8 +28,8 @@ bp = Blueprint(
 
 class CalibrationQuery(Schema):
     month = Month(required=True)
-    by = fields.String(required=True, validate=validate.OneOf(["agent", "team", "monitor"]))
-    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
+    by = StrictString(required=True, validate=validate.OneOf(["agent", "team", "monitor"]))
+    format = StrictString(load_default=None, validate=validate.OneOf(["json", "csv"]))
 
 
 class SpearmanSchema(Schema):
@@ -63,12 +64,24 @@ class CalibrationFigures(Schema):
 
 
 class CalibrationRow(CalibrationFigures):
-    value = fields.String(metadata={"description": "the agent, team or monitor"})
+    value = StrictString(metadata={"description": "the agent, team or monitor"})
+
+
+class MonitorPair(Schema):
+    monitors = fields.List(StrictString(), metadata={"description": "the two monitors"})
+    alpha = fields.Float(allow_none=True)
+    n = fields.Integer(metadata={"description": "contacts both scored"})
+
+
+class MonitorAgreement(Schema):
+    alpha = fields.Float(allow_none=True, metadata={"description": "Krippendorff's, interval"})
+    n = fields.Integer(metadata={"description": "contacts scored by two or more monitors"})
+    pairs = fields.List(fields.Nested(MonitorPair))
 
 
 class CalibrationReport(Schema):
-    month = fields.String()
-    by = fields.String()
+    month = StrictString()
+    by = StrictString()
     overall = fields.Nested(
         CalibrationFigures,
         metadata={
@@ -77,7 +90,9 @@ class CalibrationReport(Schema):
         },
     )
     rows = fields.List(fields.Nested(CalibrationRow))
-    monitors = fields.Dict(metadata={"description": "monitor vs monitor: alpha overall, pairs"})
+    monitors = fields.Nested(
+        MonitorAgreement, metadata={"description": "monitor vs monitor: alpha overall, pairs"}
+    )
 
 
 # CSV: a row for the whole month (scope `month`, value the month), then one per value.
@@ -191,19 +206,19 @@ class AgentReportQuery(Schema):
 
 
 class AgentRow(Schema):
-    agent = fields.String()
+    agent = StrictString()
     thanks = fields.Integer()
     complaints = fields.Integer()
     surveyed = fields.Integer()
     complaint_rate = fields.Float(allow_none=True)
     monitor_mean = fields.Float(allow_none=True, metadata={"description": "0-100"})
     monitor_n = fields.Integer()
-    csat = fields.Dict()
+    csat = fields.Nested(CsatSchema)
     eligible = fields.Boolean(metadata={"description": "CSAT n >= min_n: may be on the roll"})
 
 
 class AgentReport(Schema):
-    month = fields.String()
+    month = StrictString()
     min_n = fields.Integer()
     agents = fields.List(fields.Nested(AgentRow))
     honour_roll = fields.List(fields.Nested(AgentRow))
