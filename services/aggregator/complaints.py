@@ -18,7 +18,7 @@ from survey_core.rollups import queries
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
-from survey_core.web.metrics import ALERTS_RAISED
+from survey_core.web.metrics import count_alert
 from survey_core.web.openapi import AUTH_ERRORS, error_responses
 
 bp = Blueprint(
@@ -30,6 +30,8 @@ bp = Blueprint(
 _AUTH = AUTH_ERRORS
 _BODY = {400: "The body is not valid JSON.", 422: "`validation_error`: `errors` names the fields."}
 _LABEL = validate.Length(min=1, max=128)
+# Prometheus labels of alerts: the seeded categories (an edited rule book's others are `other`).
+ALERT_LABELS = (frozenset(r["category"] for r in rules.DEFAULT_RULES), frozenset(rules.LEVELS))
 
 
 class ComplaintSchema(Schema):
@@ -102,7 +104,7 @@ def record(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         current_app.extensions["voc.rule_book"],
     )
     for alert in done.alerts:
-        ALERTS_RAISED.labels(alert["category"], alert["level"]).inc()
+        count_alert(alert["category"], alert["level"], *ALERT_LABELS)
     shown = {**done.complaint, "created": done.created, "alerts": done.alerts}
     return shown, (201 if done.created else 200)
 
