@@ -25,6 +25,7 @@ from survey_core.responses.hashing import caller_hash
 from survey_core.responses.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import channels_of, localised
+from survey_core.surveys.schema import LANGUAGES
 from survey_core.web.errors import CLIENT_ERRORS, json_error
 
 log = logging.getLogger("voc.ivr")
@@ -248,8 +249,14 @@ def _webhook_error(exc: Exception) -> Response:
     the auth token) is the caller's goodbye too, logged as a warning: nothing was stored."""
     if isinstance(exc, StateRefused):
         log.warning("a call state out of its bounds: the call is ended politely")
-        return _xml(twiml.goodbye(request.args.get("lang") or "en-US", "trouble"))
+        return _xml(twiml.goodbye(_asked_language(), "trouble"))
     response = json_error(exc)  # logs server-side failures with the request id
     if isinstance(exc, CLIENT_ERRORS):
         return response
-    return _xml(twiml.goodbye(request.args.get("lang") or "en-US", "trouble"))
+    return _xml(twiml.goodbye(_asked_language(), "trouble"))
+
+
+def _asked_language() -> str:
+    """The URL's `lang` if it is one of ours (it is written into the TwiML), else en-US."""
+    asked_for = request.args.get("lang")
+    return asked_for if asked_for in LANGUAGES else "en-US"

@@ -162,3 +162,14 @@ def test_a_state_carrying_a_recorded_comment_decodes():
         "post-call", 1, "en-US", "CA8", "2026-10", 1.8e9, answers={"comment": recording}
     )
     assert CallState.decode(state.encode()) == state
+
+
+@pytest.mark.parametrize("lang", ["%08", "x%22%3E%3CPlay%3E", "fr-FR"])
+def test_the_goodbye_for_a_refused_state_speaks_a_language_of_ours(call, lang):
+    import xml.etree.ElementTree as ET
+
+    c = call(sid="CA6")
+    response = c.post(f"/ivr/answer?state=bm90LWEtc3RhdGU&lang={lang}", {"Digits": "5"})
+    assert response.status_code == 200
+    root = ET.fromstring(response.get_data(as_text=True))
+    assert [say.get("language") for say in root.iter("Say")] == ["en-US"]
