@@ -39,7 +39,7 @@ class InvitationRequestSchema(Schema):
     )
     email = StrictString(
         validate=[validate.Length(max=254), validate.Email()],
-        metadata={"description": "Only its keyed hash is kept (suppression)."},
+        metadata={"format": "email", "description": "Only its keyed hash is kept (suppression)."},
     )
     phone = StrictString(
         validate=validate.Regexp(E164, error="Not an E.164 number."),
