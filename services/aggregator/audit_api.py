@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
 from survey_core import audit
-from survey_core.fields import Instant
+from survey_core.fields import DictKey, Instant, StrictDict, StrictString
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.openapi import AUTH_ERRORS, error_responses
@@ -24,14 +24,14 @@ _OBJECT_ID = r"^[0-9a-f]{24}\Z"
 
 
 class AuditQuerySchema(Schema):
-    actor = fields.String(validate=validate.Length(min=1, max=128))
-    action = fields.String(
+    actor = StrictString(validate=validate.Length(min=1, max=128))
+    action = StrictString(
         validate=validate.Length(min=1, max=256),
         metadata={"description": "Exact, e.g. `PUT /api/v1/surveys/<slug>`."},
     )
     since = Instant(metadata={"description": "From this time (inclusive)."})
     until = Instant(metadata={"description": "Before this time."})
-    before = fields.String(
+    before = StrictString(
         validate=validate.Regexp(_OBJECT_ID),
         metadata={"description": "The `id` of the last record of the previous page."},
     )
@@ -43,20 +43,31 @@ class AuditQuerySchema(Schema):
             raise ValidationError("`until` must come after `since`.", "until")
 
 
+class Outcome(fields.Field):
+    """An audit record's outcome: an HTTP status (100-599), or `ok` / `failed`."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if value in ("ok", "failed") or (
+            type(value) is int and 100 <= value <= 599  # noqa: E721 - True is no status
+        ):
+            return value
+        raise self.make_error("invalid")
+
+
 class AuditRecordSchema(Schema):
     id = fields.Function(lambda r: str(r["_id"]))
     at = fields.DateTime()
-    actor = fields.String()
-    via = fields.String(metadata={"description": "`api`, `dashboard` or `cli`."})
-    action = fields.String()
-    target = fields.Dict(keys=fields.String(), values=fields.String())
-    request_id = fields.String(allow_none=True)
-    outcome = fields.Raw(metadata={"description": "The HTTP status, or `ok` / `failed`."})
+    actor = StrictString()
+    via = StrictString(metadata={"description": "`api`, `dashboard` or `cli`."})
+    action = StrictString()
+    target = StrictDict(keys=DictKey(), values=StrictString())
+    request_id = StrictString(allow_none=True)
+    outcome = Outcome(metadata={"description": "The HTTP status, or `ok` / `failed`."})
 
 
 class AuditPageSchema(Schema):
     records = fields.List(fields.Nested(AuditRecordSchema))
-    next_before = fields.String(
+    next_before = StrictString(
         allow_none=True, metadata={"description": "Pass as `before` for the next page."}
     )
 

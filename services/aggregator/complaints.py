@@ -14,12 +14,12 @@ from aggregator.schemas import Month
 from aggregator.settings import AggregatorSettings
 from aggregator.views import survey_of
 from survey_core.complaints import rules, store
-from survey_core.fields import Instant
+from survey_core.fields import Instant, StrictString
 from survey_core.rollups import queries
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
-from survey_core.web.metrics import ALERTS_RAISED
+from survey_core.web.metrics import count_alert
 from survey_core.web.openapi import AUTH_ERRORS, error_responses
 
 bp = Blueprint(
@@ -31,49 +31,51 @@ bp = Blueprint(
 _AUTH = AUTH_ERRORS
 _BODY = {400: "The body is not valid JSON.", 422: "`validation_error`: `errors` names the fields."}
 _LABEL = validate.Length(min=1, max=128)
+# Prometheus labels of alerts: the seeded categories (an edited rule book's others are `other`).
+ALERT_LABELS = (frozenset(r["category"] for r in rules.DEFAULT_RULES), frozenset(rules.LEVELS))
 
 
 class ComplaintSchema(Schema):
-    source = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,31}\Z"))
-    external_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    category = fields.String(
+    source = StrictString(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,31}\Z"))
+    external_id = StrictString(required=True, validate=validate.Length(min=1, max=128))
+    category = StrictString(
         load_default=rules.GENERAL,
         validate=validate.Length(min=1, max=64),
         metadata={"description": "One a rule names, else counted as `general`."},
     )
     occurred_at = Instant(required=True)
-    interaction_id = fields.String(validate=_LABEL)
-    channel = fields.String(validate=_LABEL)
-    agent = fields.String(validate=_LABEL)
-    team = fields.String(validate=_LABEL)
+    interaction_id = StrictString(validate=_LABEL)
+    channel = StrictString(validate=_LABEL)
+    agent = StrictString(validate=_LABEL)
+    team = StrictString(validate=_LABEL)
 
 
 class AlertSchema(Schema):
-    id = fields.String(attribute="_id")
-    category = fields.String()
+    id = StrictString(attribute="_id")
+    category = StrictString()
     window_minutes = fields.Integer()
     occurrence_start = fields.DateTime(attribute="occurrence_start_at")
-    level = fields.String()
+    level = StrictString()
     count = fields.Integer()
     opened_at = fields.DateTime()
     escalated_at = fields.DateTime(allow_none=True)
-    status = fields.String(metadata={"description": "`open` or `acknowledged`"})
-    acknowledged_by = fields.String(allow_none=True)
+    status = StrictString(metadata={"description": "`open` or `acknowledged`"})
+    acknowledged_by = StrictString(allow_none=True)
     acknowledged_at = fields.DateTime(allow_none=True)
 
 
 class StoredComplaintSchema(Schema):
-    id = fields.String(attribute="_id")
-    category = fields.String(attribute="category_in_force")
+    id = StrictString(attribute="_id")
+    category = StrictString(attribute="category_in_force")
     occurred_at = fields.DateTime()
     created = fields.Boolean()
     alerts = fields.List(fields.Nested(AlertSchema))
 
 
 class AlertQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(["open", "acknowledged"]))
-    level = fields.String(validate=validate.OneOf(rules.LEVELS))
-    category = fields.String(validate=validate.Length(min=1, max=64))
+    status = StrictString(validate=validate.OneOf(["open", "acknowledged"]))
+    level = StrictString(validate=validate.OneOf(rules.LEVELS))
+    category = StrictString(validate=validate.Length(min=1, max=64))
 
 
 class AlertListSchema(Schema):
@@ -103,7 +105,7 @@ def record(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         current_app.extensions["voc.rule_book"],
     )
     for alert in done.alerts:
-        ALERTS_RAISED.labels(alert["category"], alert["level"]).inc()
+        count_alert(alert["category"], alert["level"], *ALERT_LABELS)
     shown = {**done.complaint, "created": done.created, "alerts": done.alerts}
     return shown, (201 if done.created else 200)
 
@@ -159,20 +161,20 @@ def acknowledge(alert_id: str) -> dict[str, Any]:
 
 class ComplaintReportQuery(Schema):
     month = Month(required=True)
-    by = fields.String(required=True, validate=validate.OneOf(["agent", "category", "team"]))
-    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
+    by = StrictString(required=True, validate=validate.OneOf(["agent", "category", "team"]))
+    format = StrictString(load_default=None, validate=validate.OneOf(["json", "csv"]))
 
 
 class ComplaintRow(Schema):
-    value = fields.String()
+    value = StrictString()
     complaints = fields.Integer()
     surveyed = fields.Integer(metadata={"description": "responses taken (agent, team: theirs)"})
     rate = fields.Float(allow_none=True, metadata={"description": "complaints / surveyed"})
 
 
 class ComplaintReport(Schema):
-    month = fields.String()
-    by = fields.String()
+    month = StrictString()
+    by = StrictString()
     complaints = fields.Integer()
     surveyed = fields.Integer()
     rate = fields.Float(allow_none=True)

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from survey_core.complaints import followups
+from survey_core.fields import DictKey, StrictDict, StrictString
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
@@ -26,20 +27,20 @@ _TEXT = validate.Length(min=1, max=2000)
 
 
 class FollowUpSchema(Schema):
-    id = fields.String(attribute="_id", metadata={"description": "The response's id."})
-    interaction = fields.String()
-    channel = fields.String()
-    agent = fields.String(allow_none=True)
-    team = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
-    scores = fields.Dict(keys=fields.String(), values=fields.Integer())
-    comment = fields.String(allow_none=True)
-    status = fields.String()
+    id = StrictString(attribute="_id", metadata={"description": "The response's id."})
+    interaction = StrictString()
+    channel = StrictString()
+    agent = StrictString(allow_none=True)
+    team = StrictString(allow_none=True)
+    reason = StrictString(allow_none=True)
+    scores = StrictDict(keys=DictKey(), values=fields.Integer())
+    comment = StrictString(multiline=True, allow_none=True)
+    status = StrictString()
     due_at = fields.DateTime()
     overdue = fields.Boolean()
-    root_cause = fields.String()
-    action_taken = fields.String()
-    note = fields.String()
+    root_cause = StrictString(multiline=True)
+    action_taken = StrictString(multiline=True)
+    note = StrictString(multiline=True)
     contacted_at = fields.DateTime()
     resolved_at = fields.DateTime()
 
@@ -49,17 +50,17 @@ class FollowUpListSchema(Schema):
 
 
 class FollowUpQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(followups.STEPS))
-    team = fields.String(validate=validate.Length(min=1, max=128))
-    agent = fields.String(validate=validate.Length(min=1, max=128))
+    status = StrictString(validate=validate.OneOf(followups.STEPS))
+    team = StrictString(validate=validate.Length(min=1, max=128))
+    agent = StrictString(validate=validate.Length(min=1, max=128))
     overdue = fields.Boolean(metadata={"description": "true: not resolved and past due_at."})
 
 
 class FollowUpChangeSchema(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(followups.STEPS[1:]))
-    root_cause = fields.String(validate=_TEXT)
-    action_taken = fields.String(validate=_TEXT)
-    note = fields.String(validate=_TEXT)
+    status = StrictString(required=True, validate=validate.OneOf(followups.STEPS[1:]))
+    root_cause = StrictString(multiline=True, validate=_TEXT)
+    action_taken = StrictString(multiline=True, validate=_TEXT)
+    note = StrictString(multiline=True, validate=_TEXT)
 
 
 def _shown(doc: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from aggregator.views import survey_of
+from survey_core.fields import DictKey, StrictDict, StrictString
 from survey_core.messaging import TwilioUnavailable, recording_deleter
 from survey_core.privacy import requests
 from survey_core.storage.client import get_db
@@ -30,12 +31,14 @@ _E164 = r"^\+?[0-9][0-9 ()-]{4,30}\Z"
 
 
 class SubjectSchema(Schema):
-    phone = fields.String(validate=validate.Regexp(_E164), metadata={"description": "a number"})
-    email = fields.Email(validate=validate.Length(max=254))
-    trainee_id = fields.String(validate=_ID, metadata={"description": "with `session_id`"})
-    session_id = fields.String(validate=_ID)
-    interaction_id = fields.String(validate=_ID, metadata={"description": "a CallSid, ticket id"})
-    channel = fields.String(validate=_ID, metadata={"description": "narrows `interaction_id`"})
+    phone = StrictString(validate=validate.Regexp(_E164), metadata={"description": "a number"})
+    email = StrictString(
+        validate=[validate.Length(max=254), validate.Email()], metadata={"format": "email"}
+    )
+    trainee_id = StrictString(validate=_ID, metadata={"description": "with `session_id`"})
+    session_id = StrictString(validate=_ID)
+    interaction_id = StrictString(validate=_ID, metadata={"description": "a CallSid, ticket id"})
+    channel = StrictString(validate=_ID, metadata={"description": "narrows `interaction_id`"})
 
     @validates_schema
     def _one(self, data: dict[str, Any], **_: Any) -> None:
@@ -49,20 +52,28 @@ class SubjectSchema(Schema):
 
 
 class PrivacyRequestSchema(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(["export", "erase"]))
+    action = StrictString(required=True, validate=validate.OneOf(["export", "erase"]))
     subject = fields.Nested(SubjectSchema, required=True)
 
 
 class PrivacyReportSchema(Schema):
-    id = fields.String(attribute="_id")
-    action = fields.String()
-    subject_kind = fields.String(metadata={"description": "phone, email, trainee or interaction"})
+    id = StrictString(attribute="_id")
+    action = StrictString()
+    subject_kind = StrictString(metadata={"description": "phone, email, trainee or interaction"})
     at = fields.DateTime()
-    by = fields.String()
-    status = fields.String(metadata={"description": "`done`"})
+    by = StrictString()
+    status = StrictString(metadata={"description": "`done`"})
     responses_found = fields.Integer()
-    removed = fields.Dict(keys=fields.String(), values=fields.Integer())
-    data = fields.Dict(metadata={"description": "export: every document, per collection"})
+    removed = StrictDict(keys=DictKey(), values=fields.Integer())
+    data = fields.Function(
+        lambda report: report.get("data"),
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "description": "export: every document stored about the subject, per collection "
+            "(JSON-safe: dates and ids as strings)",
+        },
+    )
 
 
 def _kind(subject: dict[str, Any]) -> str:

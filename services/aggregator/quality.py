@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from pymongo.errors import DuplicateKeyError
 
 from survey_core import keys
-from survey_core.fields import Instant, StrictFloat
+from survey_core.fields import Instant, StrictFloat, StrictString
 from survey_core.keys import monitor_score_id
 from survey_core.months import month_of
 from survey_core.responses.events import response_id
@@ -31,7 +31,7 @@ _ID = validate.Length(min=1, max=128)
 
 
 class ItemSchema(Schema):
-    key = fields.String(required=True, validate=_ID)
+    key = StrictString(required=True, validate=_ID)
     score = StrictFloat(required=True, validate=validate.Range(min=0))
     max = StrictFloat(
         required=True,
@@ -50,21 +50,29 @@ class ItemSchema(Schema):
             raise ValidationError("The score exceeds the item's maximum.", "score")
 
 
+class FormSchema(Schema):
+    """The monitoring form a score was given on."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = StrictString(required=True, validate=_ID)
+    version = fields.Integer(strict=True, validate=validate.Range(0, 2**31 - 1))
+
+
 class ContactMixin(Schema):
-    interaction_id = fields.String(required=True, validate=_ID)
-    channel = fields.String(required=True, validate=_ID)
-    agent = fields.String(required=True, validate=_ID)
-    team = fields.String(load_default=None, validate=_ID)
+    interaction_id = StrictString(required=True, validate=_ID)
+    channel = StrictString(required=True, validate=_ID)
+    agent = StrictString(required=True, validate=_ID)
+    team = StrictString(load_default=None, validate=_ID)
 
 
 class MonitorScoreSchema(ContactMixin):
-    monitor_id = fields.String(required=True, validate=_ID)
+    monitor_id = StrictString(required=True, validate=_ID)
     scored_at = Instant(required=True)
-    form = fields.Dict(
-        keys=fields.String(), required=True, metadata={"description": '{"id", "version"}'}
-    )
+    form = fields.Nested(FormSchema, required=True, metadata={"description": "The form used."})
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1))
-    comment = fields.String(load_default=None, validate=validate.Length(max=2000))
+    comment = StrictString(multiline=True, load_default=None, validate=validate.Length(max=2000))
     total = fields.Float(dump_only=True, metadata={"description": "weighted items on 0-100"})
 
 
@@ -74,15 +82,15 @@ class AgentRatingSchema(ContactMixin):
 
 
 class ThanksSchema(Schema):
-    source = fields.String(required=True, validate=_ID)
-    source_id = fields.String(required=True, validate=_ID)
-    agent = fields.String(required=True, validate=_ID)
-    team = fields.String(load_default=None, validate=_ID)
+    source = StrictString(required=True, validate=_ID)
+    source_id = StrictString(required=True, validate=_ID)
+    agent = StrictString(required=True, validate=_ID)
+    team = StrictString(load_default=None, validate=_ID)
     received_at = Instant(required=True)
 
 
 class StoredSchema(Schema):
-    id = fields.String(attribute="_id")
+    id = StrictString(attribute="_id")
     created = fields.Boolean()
     total = fields.Float()
 

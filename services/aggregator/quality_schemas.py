@@ -5,12 +5,13 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from aggregator.schemas import CsatSchema, Interval, Month
+from survey_core.fields import StrictString
 
 
 class CalibrationQuery(Schema):
     month = Month(required=True)
-    by = fields.String(required=True, validate=validate.OneOf(["agent", "team", "monitor"]))
-    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
+    by = StrictString(required=True, validate=validate.OneOf(["agent", "team", "monitor"]))
+    format = StrictString(load_default=None, validate=validate.OneOf(["json", "csv"]))
 
 
 class SpearmanSchema(Schema):
@@ -45,7 +46,7 @@ class CalibrationFigures(Schema):
 
 
 class CalibrationRow(CalibrationFigures):
-    value = fields.String(metadata={"description": "the agent, team or monitor"})
+    value = StrictString(metadata={"description": "the agent, team or monitor"})
 
 
 class Agreement(Schema):
@@ -56,7 +57,7 @@ class Agreement(Schema):
 
 
 class PairAgreement(Agreement):
-    monitors = fields.List(fields.String(), metadata={"description": "the two monitors"})
+    monitors = fields.List(StrictString(), metadata={"description": "the two monitors"})
 
 
 class MonitorAgreement(Agreement):
@@ -64,8 +65,8 @@ class MonitorAgreement(Agreement):
 
 
 class CalibrationReport(Schema):
-    month = fields.String()
-    by = fields.String()
+    month = StrictString()
+    by = StrictString()
     overall = fields.Nested(
         CalibrationFigures,
         metadata={
@@ -84,7 +85,7 @@ class CalibrationCsvRow(CalibrationFigures):
     second monitor."""
 
     agreement = fields.Nested(Agreement)
-    paired_with = fields.String()
+    paired_with = StrictString()
 
 
 class AgentReportQuery(Schema):
@@ -93,11 +94,11 @@ class AgentReportQuery(Schema):
         validate=validate.Range(0, 100_000),
         metadata={"description": "CSAT answers an agent needs for the honour roll (default 5)."},
     )
-    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
+    format = StrictString(load_default=None, validate=validate.OneOf(["json", "csv"]))
 
 
 class AgentRow(Schema):
-    agent = fields.String()
+    agent = StrictString()
     thanks = fields.Integer()
     complaints = fields.Integer()
     surveyed = fields.Integer()
@@ -113,7 +114,7 @@ class AgentCsvRow(AgentRow):
 
 
 class AgentReport(Schema):
-    month = fields.String()
+    month = StrictString()
     min_n = fields.Integer()
     agents = fields.List(fields.Nested(AgentRow))
     honour_roll = fields.List(fields.Nested(AgentRow))

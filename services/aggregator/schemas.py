@@ -6,22 +6,23 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from survey_core.fields import DictKey, StrictDict, StrictString
 from survey_core.months import MONTH_RE, month_range
 from survey_core.rollups.queries import FILTER_DIMS
 
 MAX_MONTHS = 36
-Month = lambda **kw: fields.String(  # noqa: E731 - a field factory
+Month = lambda **kw: StrictString(  # noqa: E731 - a field factory
     validate=validate.Regexp(MONTH_RE, error="Not a month in YYYY-MM form."), **kw
 )
 
 
 class FormatMixin(Schema):
-    format = fields.String(
+    format = StrictString(
         load_default=None,
         validate=validate.OneOf(["json", "csv"]),
         metadata={"description": "csv for a spreadsheet (or Accept: text/csv)"},
     )
-    interval = fields.String(
+    interval = StrictString(
         load_default="adjusted",
         validate=validate.OneOf(["adjusted", "wald"]),
         metadata={"description": "NPS interval: Rocks' adjusted Wald or Wald"},
@@ -29,11 +30,11 @@ class FormatMixin(Schema):
 
 
 class FilterMixin(Schema):
-    channel = fields.String(load_default=None, validate=validate.Length(1, 128))
-    agent = fields.String(load_default=None, validate=validate.Length(1, 128))
-    team = fields.String(load_default=None, validate=validate.Length(1, 128))
-    reason = fields.String(load_default=None, validate=validate.Length(1, 128))
-    survey = fields.String(load_default=None, validate=validate.Length(1, 128))
+    channel = StrictString(load_default=None, validate=validate.Length(1, 128))
+    agent = StrictString(load_default=None, validate=validate.Length(1, 128))
+    team = StrictString(load_default=None, validate=validate.Length(1, 128))
+    reason = StrictString(load_default=None, validate=validate.Length(1, 128))
+    survey = StrictString(load_default=None, validate=validate.Length(1, 128))
 
 
 class MonthRange(Schema):
@@ -58,14 +59,14 @@ class MonthlyQuery(FormatMixin, FilterMixin, MonthRange):
 
 class BreakdownQuery(FormatMixin):
     month = Month(required=True)
-    by = fields.String(required=True, validate=validate.OneOf(FILTER_DIMS))
+    by = StrictString(required=True, validate=validate.OneOf(FILTER_DIMS))
     min_n = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
 
 
 class FunnelQuery(Schema):
     month = Month(required=True)
-    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
-    channel = fields.String(load_default=None, validate=validate.Length(1, 128))
+    format = StrictString(load_default=None, validate=validate.OneOf(["json", "csv"]))
+    channel = StrictString(load_default=None, validate=validate.Length(1, 128))
 
 
 Interval = lambda: fields.List(fields.Float(), allow_none=True)  # noqa: E731
@@ -107,27 +108,27 @@ class MetricsMixin(Schema):
 
 
 class MonthlyRow(MetricsMixin):
-    month = fields.String()
+    month = StrictString()
 
 
 class BreakdownRow(MetricsMixin):
-    value = fields.String()
+    value = StrictString()
 
 
 class MonthlyReport(Schema):
-    filters = fields.Dict()
+    filters = StrictDict(keys=DictKey(), values=StrictString())
     rows = fields.List(fields.Nested(MonthlyRow))
 
 
 class BreakdownReport(Schema):
-    month = fields.String()
-    by = fields.String()
+    month = StrictString()
+    by = StrictString()
     rows = fields.List(fields.Nested(BreakdownRow))
 
 
 class FunnelReport(Schema):
-    month = fields.String()
-    channel = fields.String(allow_none=True)
+    month = StrictString()
+    channel = StrictString(allow_none=True)
     offered = fields.Integer()
     not_sampled = fields.Integer()
     suppressed = fields.Integer()
@@ -136,7 +137,7 @@ class FunnelReport(Schema):
     completed = fields.Integer()
     partial = fields.Integer()
     abandoned = fields.Integer()
-    partial_at = fields.Dict(keys=fields.String(), values=fields.Integer())
+    partial_at = StrictDict(keys=DictKey(), values=fields.Integer())
     response_rate = fields.Float(allow_none=True)
     completion_rate = fields.Float(allow_none=True)
 
@@ -147,7 +148,7 @@ class RankingQuery(Schema):
         validate=validate.Range(0, 100_000),
         metadata={"description": "m of the Bayesian average (default MIN_TRAINER_SAMPLE, 5)."},
     )
-    format = fields.String(load_default=None, validate=validate.OneOf(["json", "csv"]))
+    format = StrictString(load_default=None, validate=validate.OneOf(["json", "csv"]))
 
 
 class TrendQuery(MonthRange):
@@ -177,8 +178,8 @@ class TrainerFigures(Schema):
 
 class RankingRow(TrainerFigures):
     rank = fields.Integer()
-    trainer_id = fields.String()
-    trainer_name = fields.String(allow_none=True)
+    trainer_id = StrictString()
+    trainer_name = StrictString(allow_none=True)
     bayes_score = fields.Float(
         allow_none=True, metadata={"description": "(n*mean + m*C)/(n + m) of overall"}
     )
@@ -186,16 +187,16 @@ class RankingRow(TrainerFigures):
 
 
 class RankingReport(Schema):
-    month = fields.String()
+    month = StrictString()
     min_n = fields.Integer()
     trainers = fields.List(fields.Nested(RankingRow))
     best = fields.Nested(RankingRow, allow_none=True)
 
 
 class TrendRow(TrainerFigures):
-    month = fields.String()
+    month = StrictString()
 
 
 class TrendReport(Schema):
-    trainer_id = fields.String()
+    trainer_id = StrictString()
     rows = fields.List(fields.Nested(TrendRow))

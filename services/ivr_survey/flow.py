@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
-from survey_core.surveys.schema import SCALES
+from survey_core.fields import storable
+from survey_core.surveys.schema import KEY, LANGUAGES, SCALES
 
 MAX_INVALID_RETRIES = 2  # after two retries an invalid answer skips the question
 MAX_SILENT_RETRIES = 1  # silence: asked once more, then skipped
+# The bounds of a call state (a validly signed one could still say anything): the survey
+# schema's, ids of at most 128 characters, times in the years 2000-2099 like every Instant.
+MAX_QUESTIONS = 50
+MAX_ID = 128
+MAX_VERSION = 2**31 - 1
+STARTED = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01 UTC
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,47}")
+_MONTH = re.compile(r"20[0-9]{2}-(0[1-9]|1[0-2])")
+_KEY = re.compile(KEY)
 
 
 @dataclass(frozen=True)
@@ -59,16 +70,29 @@ class CallState:
         return state
 
     def well_typed(self) -> bool:
-        """Every field of the type it is declared with (JSON could say anything)."""
+        """Every field of the type it is declared with and within its bounds (JSON could say
+        anything: an integer past 64 bits, a time in year 5000, a lone surrogate)."""
         for f in fields(self):
             value = getattr(self, f.name)
             kinds = _FIELD_TYPES.get(f.name, (str, type(None)))
             if isinstance(value, bool) or not isinstance(value, kinds):
                 return False
+        keys = [*self.answers, *self.skipped, *self.pending]
         return (
-            all(isinstance(k, str) and _ANSWER(v) for k, v in self.answers.items())
-            and all(isinstance(k, str) for k in (*self.skipped, *self.pending))
-            and min(self.version, self.q, self.tries, self.silent) >= 0
+            bool(_SLUG.fullmatch(self.survey))
+            and 1 <= self.version <= MAX_VERSION
+            and self.lang in LANGUAGES
+            and bool(_MONTH.fullmatch(self.month))
+            and math.isfinite(self.started)
+            and STARTED[0] <= self.started < STARTED[1]
+            and all(_id(v) for v in (self.agent, self.team, self.reason, self.caller) if v)
+            and _id(self.interaction)
+            and 0 <= self.q <= MAX_QUESTIONS
+            and 0 <= self.tries <= MAX_INVALID_RETRIES
+            and 0 <= self.silent <= MAX_SILENT_RETRIES
+            and len(keys) <= 3 * MAX_QUESTIONS
+            and all(isinstance(k, str) and _KEY.match(k) for k in keys)
+            and all(_ANSWER(v) for v in self.answers.values())
         )
 
 
@@ -102,8 +126,19 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def _ANSWER(value: Any) -> bool:  # noqa: N802 - reads as a type test
-    """An answer a call state may carry: a keypad score, or a recording's URL."""
-    return (isinstance(value, int) and not isinstance(value, bool)) or isinstance(value, str)
+    """An answer a call state may carry: a keypad score (0-99), or a recording: its URL, or
+    {url, duration} as `recorded` makes it."""
+    if isinstance(value, dict) and set(value) == {"url", "duration"}:
+        seconds = value["duration"]
+        good = type(seconds) is int and 0 <= seconds <= 86_400  # noqa: E721 - True is no time
+        return good and _ANSWER(value["url"])
+    if isinstance(value, str):
+        return len(value) <= 2000 and storable(value)
+    return type(value) is int and 0 <= value <= 99  # noqa: E721 - True is no score
+
+
+def _id(value: Any) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= MAX_ID and storable(value)
 
 
 def parse_digits(question: dict[str, Any], digits: str) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from survey_core.fields import StrictString
 from survey_core.responses.hashing import E164
 from survey_core.surveys.schema import LANGUAGES
 
@@ -13,10 +14,10 @@ _ID = validate.Length(min=1, max=128)
 class CallContextSchema(Schema):
     """The survey and the reporting dimensions a call is filed under."""
 
-    survey = fields.String(load_default=None, validate=validate.Length(min=1, max=48))
-    agent = fields.String(load_default=None, validate=_ID)
-    team = fields.String(load_default=None, validate=_ID)
-    reason = fields.String(load_default=None, validate=_ID)
+    survey = StrictString(load_default=None, validate=validate.Length(min=1, max=48))
+    agent = StrictString(load_default=None, validate=_ID)
+    team = StrictString(load_default=None, validate=_ID)
+    reason = StrictString(load_default=None, validate=_ID)
 
 
 class VoiceQuerySchema(CallContextSchema):
@@ -25,8 +26,8 @@ class VoiceQuerySchema(CallContextSchema):
     class Meta:
         unknown = EXCLUDE
 
-    lang = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
-    interaction = fields.String(load_default=None, validate=_ID)
+    lang = StrictString(load_default=None, validate=validate.OneOf(LANGUAGES))
+    interaction = StrictString(load_default=None, validate=_ID)
 
 
 class TwilioCallSchema(Schema):
@@ -35,37 +36,37 @@ class TwilioCallSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    CallSid = fields.String(required=True, validate=_ID)
-    From = fields.String(load_default="")
-    To = fields.String(load_default="")
-    Direction = fields.String(load_default="inbound")
-    Digits = fields.String(load_default="")
-    CallStatus = fields.String(load_default="")
-    RecordingUrl = fields.String(load_default=None)
+    CallSid = StrictString(required=True, validate=_ID)
+    From = StrictString(load_default="")
+    To = StrictString(load_default="")
+    Direction = StrictString(load_default="inbound")
+    Digits = StrictString(load_default="")
+    CallStatus = StrictString(load_default="")
+    RecordingUrl = StrictString(load_default=None)
     RecordingDuration = fields.Integer(load_default=None, validate=validate.Range(0, 86_400))
-    TranscriptionText = fields.String(load_default=None)
-    TranscriptionStatus = fields.String(load_default=None)
+    TranscriptionText = StrictString(multiline=True, load_default=None)
+    TranscriptionStatus = StrictString(load_default=None)
 
 
 class StateQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    state = fields.String(required=True, validate=validate.Length(min=8, max=4000))
+    state = StrictString(required=True, validate=validate.Length(min=8, max=4000))
 
 
 class CallbackRequestSchema(CallContextSchema):
     """POST /api/v1/callbacks: call a customer back for a survey."""
 
-    to = fields.String(
+    to = StrictString(
         required=True,
         validate=validate.Regexp(E164, error="Not an E.164 number (e.g. +8613800138000)."),
     )
-    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
-    interaction = fields.String(required=True, validate=_ID)
+    language = StrictString(load_default=None, validate=validate.OneOf(LANGUAGES))
+    interaction = StrictString(required=True, validate=_ID)
 
 
 class CallbackResponseSchema(Schema):
-    call_sid = fields.String()
-    status = fields.String()
-    interaction = fields.String()
+    call_sid = StrictString()
+    status = StrictString()
+    interaction = StrictString()

@@ -25,7 +25,8 @@ from survey_core.responses.hashing import caller_hash
 from survey_core.responses.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import channels_of, localised
-from survey_core.web.errors import CLIENT_ERRORS, APIError, json_error
+from survey_core.surveys.schema import LANGUAGES
+from survey_core.web.errors import CLIENT_ERRORS, json_error
 
 log = logging.getLogger("voc.ivr")
 # Schema instances are reusable and thread-safe for load; building one costs per request.
@@ -54,12 +55,19 @@ def _xml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
-def _state() -> CallState:
-    token = STATE_QUERY.load(request.args)["state"]
+class StateRefused(Exception):
+    """A call state that does not decode or holds a value out of its bounds."""
+
+
+def _decoded(token: str) -> CallState:
     try:
         return CallState.decode(token)
     except ValueError:
-        raise APIError(400, "bad_state", "The call state in the URL is malformed.") from None
+        raise StateRefused from None
+
+
+def _state() -> CallState:
+    return _decoded(STATE_QUERY.load(request.args)["state"])
 
 
 def _urls(state: CallState) -> dict[str, str | None]:
@@ -158,10 +166,20 @@ def _in_call() -> tuple[CallState, dict[str, Any], dict[str, Any] | None]:
     """The call's state, Twilio's form, and the survey (None once the call is past its end)."""
     state = _state()
     call = TWILIO_CALL.load(request.form)
-    survey = catalog.version(_db(), state.survey, state.version)
+    survey = _survey_of(state)
     if survey is None or state.q >= len(survey["questions"]):
         return state, call, None
     return state, call, survey
+
+
+def _survey_of(state: CallState) -> dict[str, Any] | None:
+    """The survey version the call is asked, if it exists; a state naming questions that it
+    does not ask is refused."""
+    survey = catalog.version(_db(), state.survey, state.version)
+    asked = {q["key"] for q in (survey or {}).get("questions", [])}
+    if survey and not asked.issuperset([*state.answers, *state.skipped, *state.pending]):
+        raise StateRefused
+    return survey
 
 
 @bp.post("/answer")
@@ -197,7 +215,7 @@ def transcription() -> Response:
     state = _state()
     call = TWILIO_CALL.load(request.form)
     if call["TranscriptionStatus"] == "completed" and call["TranscriptionText"]:
-        survey = catalog.version(_db(), state.survey, state.version)
+        survey = _survey_of(state)
         key = next(
             (q["key"] for q in (survey or {}).get("questions", []) if q["type"] == "recording"),
             "comment",
@@ -218,10 +236,7 @@ def status() -> Response:
         # worker joins it to the contact the call was about).
         meta: dict[str, Any] = {"channel": CHANNEL, "interaction_id": call["CallSid"]}
         if token:
-            try:
-                meta = meta_for(CallState.decode(token), call["CallSid"])
-            except ValueError:
-                raise APIError(400, "bad_state", "The call state is malformed.") from None
+            meta = meta_for(_decoded(token), call["CallSid"])
         close = events.event(Kind.CLOSE, meta, reason=call["CallStatus"])
         store(_db(), [close])
     return _empty()
@@ -229,8 +244,19 @@ def status() -> Response:
 
 @bp.errorhandler(Exception)
 def _webhook_error(exc: Exception) -> Response:
-    """Client errors stay JSON; anything else still gives the caller a polite goodbye."""
+    """Client errors stay JSON; anything else still gives the caller a polite goodbye. A
+    state out of its bounds (signed, so sent by Twilio with a URL we gave it, or forged with
+    the auth token) is the caller's goodbye too, logged as a warning: nothing was stored."""
+    if isinstance(exc, StateRefused):
+        log.warning("a call state out of its bounds: the call is ended politely")
+        return _xml(twiml.goodbye(_asked_language(), "trouble"))
     response = json_error(exc)  # logs server-side failures with the request id
     if isinstance(exc, CLIENT_ERRORS):
         return response
-    return _xml(twiml.goodbye(request.args.get("lang") or "en-US", "trouble"))
+    return _xml(twiml.goodbye(_asked_language(), "trouble"))
+
+
+def _asked_language() -> str:
+    """The URL's `lang` if it is one of ours (it is written into the TwiML), else en-US."""
+    asked_for = request.args.get("lang")
+    return asked_for if asked_for in LANGUAGES else "en-US"

@@ -15,6 +15,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from survey_core import keys
+from survey_core.fields import storable
 from survey_core.months import month_of
 from survey_core.responses import events, folding, followups
 from survey_core.responses.events import Kind
@@ -91,6 +92,9 @@ def row_to_doc(row: dict[str, str], tz: ZoneInfo, survey: str) -> dict[str, Any]
         moment = parse_datetime(row.get("datetime") or "", tz)
     except ValueError:
         raise ValueError(f"date-time {row.get('datetime')!r} is not ISO 8601") from None
+    for name in ("interaction_id", "agent", "team", "reason"):
+        if not storable((row.get(name) or "").strip()):
+            raise ValueError(f"{name} holds a control character or a line break")
     scores = {m: _score(row.get(m, ""), m) for m in ("csat", "nps", "ces")}
     scores = {m: v for m, v in scores.items() if v is not None}
     if not scores:

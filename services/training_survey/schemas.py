@@ -6,18 +6,18 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from survey_core.fields import Instant, StrictBoolean
+from survey_core.fields import DictKey, Instant, StrictBoolean, StrictDict, StrictString
 from survey_core.months import MONTH_RE
-from survey_core.surveys.answers import answers_request
+from survey_core.surveys.answers import AnswerValue, answers_request
 from survey_core.surveys.schema import LANGUAGES
 
 ID = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z", error="1-64 letters, digits, . _ -")
 
 
 class TrainerSchema(Schema):
-    id = fields.String(required=True, validate=ID)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    team = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+    id = StrictString(required=True, validate=ID)
+    name = StrictString(required=True, validate=validate.Length(min=1, max=128))
+    team = StrictString(load_default=None, validate=validate.Length(min=1, max=128))
     active = StrictBoolean(load_default=True)
 
 
@@ -26,14 +26,14 @@ class TrainerListSchema(Schema):
 
 
 class SessionRequestSchema(Schema):
-    trainer_id = fields.String(required=True, validate=ID)
-    topic = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    trainer_id = StrictString(required=True, validate=ID)
+    topic = StrictString(required=True, validate=validate.Length(min=1, max=200))
     held_at = Instant(
         required=True, metadata={"description": "When it was held, with its UTC offset."}
     )
-    language = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
+    language = StrictString(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
     trainees = fields.List(
-        fields.String(validate=ID),
+        StrictString(validate=ID),
         required=True,
         validate=validate.Length(min=1, max=500),
         metadata={"description": "The roster: each trainee's id, once."},
@@ -51,9 +51,9 @@ class SessionRequestSchema(Schema):
 
 
 class LinkSchema(Schema):
-    trainee_id = fields.String()
-    url = fields.String()
-    token = fields.String()
+    trainee_id = StrictString()
+    url = StrictString()
+    token = StrictString()
     expires_at = fields.DateTime()
 
 
@@ -64,18 +64,18 @@ class Rating(Schema):
 
 
 class SessionSchema(Schema):
-    session_id = fields.String()
-    trainer_id = fields.String()
-    topic = fields.String()
+    session_id = StrictString()
+    trainer_id = StrictString()
+    topic = StrictString()
     held_at = fields.DateTime()
-    month = fields.String()
-    language = fields.String()
+    month = StrictString()
+    language = StrictString()
     closed_at = fields.DateTime(allow_none=True)
     links_expire_at = fields.DateTime(
         allow_none=True, metadata={"description": "The evaluation window closes then at latest."}
     )
     invited = fields.Integer()
-    status = fields.String(
+    status = StrictString(
         metadata={
             "description": "`open`: the evaluation window is open, nothing of the evaluations "
             "is shown (not even how many); `withheld`: closed with fewer than ANONYMITY_MIN "
@@ -89,7 +89,7 @@ class SessionSchema(Schema):
     communication = fields.Nested(Rating, allow_none=True)
     clarity = fields.Nested(Rating, allow_none=True)
     interaction = fields.Nested(Rating, allow_none=True)
-    comments = fields.List(fields.String(), allow_none=True)
+    comments = fields.List(StrictString(multiline=True), allow_none=True)
     links = fields.List(fields.Nested(LinkSchema))
 
 
@@ -98,8 +98,8 @@ class SessionListSchema(Schema):
 
 
 class SessionQuerySchema(Schema):
-    month = fields.String(validate=validate.Regexp(MONTH_RE, error="Not a month in YYYY-MM form."))
-    trainer = fields.String(validate=ID)
+    month = StrictString(validate=validate.Regexp(MONTH_RE, error="Not a month in YYYY-MM form."))
+    trainer = StrictString(validate=ID)
 
 
 EvaluationRequestSchema = answers_request(
@@ -109,7 +109,7 @@ EvaluationRequestSchema = answers_request(
 
 
 class EvaluationSchema(Schema):
-    session_id = fields.String()
-    trainer_id = fields.String()
-    status = fields.String()
-    answers = fields.Dict(keys=fields.String())
+    session_id = StrictString()
+    trainer_id = StrictString()
+    status = StrictString()
+    answers = StrictDict(keys=DictKey(), values=AnswerValue())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from survey_core.fields import StrictBoolean
+from survey_core.fields import DictKey, StrictBoolean, StrictDict, StrictString
 from survey_core.responses.hashing import E164
-from survey_core.surveys.answers import answers_request
-from survey_core.surveys.schema import LANGUAGES
+from survey_core.surveys.answers import AnswerValue, answers_request
+from survey_core.surveys.schema import LANGUAGES, QuestionSchema
 
 INVITATION_CHANNELS = ("web", "chat", "email", "sms")
 # Full matches (\Z, not $, which admits a trailing newline); no ":" (it separates the parts of
@@ -19,29 +19,29 @@ _LABEL = validate.Length(min=1, max=128)
 
 
 class InvitationRequestSchema(Schema):
-    survey = fields.String(
+    survey = StrictString(
         load_default="post-contact",
         validate=validate.Length(min=1, max=48),
         metadata={"description": "The survey's slug; its channels must include `channel`."},
     )
-    channel = fields.String(required=True, validate=validate.OneOf(INVITATION_CHANNELS))
-    interaction_id = fields.String(
+    channel = StrictString(required=True, validate=validate.OneOf(INVITATION_CHANNELS))
+    interaction_id = StrictString(
         required=True, validate=INTERACTION, metadata={"description": "Ticket or chat id."}
     )
-    agent = fields.String(validate=_LABEL)
-    team = fields.String(validate=_LABEL)
-    reason = fields.String(validate=_LABEL, metadata={"description": "The contact's reason."})
-    lang = fields.String(validate=validate.OneOf(LANGUAGES))
+    agent = StrictString(validate=_LABEL)
+    team = StrictString(validate=_LABEL)
+    reason = StrictString(validate=_LABEL, metadata={"description": "The contact's reason."})
+    lang = StrictString(validate=validate.OneOf(LANGUAGES))
     expires_in = fields.Integer(
         strict=True,
         validate=validate.Range(60, 90 * 86400),
         metadata={"description": "Seconds the link stays valid (default LINK_TTL_HOURS)."},
     )
-    email = fields.Email(
-        validate=validate.Length(max=254),
-        metadata={"description": "Only its keyed hash is kept (suppression)."},
+    email = StrictString(
+        validate=[validate.Length(max=254), validate.Email()],
+        metadata={"format": "email", "description": "Only its keyed hash is kept (suppression)."},
     )
-    phone = fields.String(
+    phone = StrictString(
         validate=validate.Regexp(E164, error="Not an E.164 number."),
         metadata={"description": "E.164; only its keyed hash is kept. Required to `send`."},
     )
@@ -52,14 +52,14 @@ class InvitationRequestSchema(Schema):
 
 
 class InvitationSchema(Schema):
-    url = fields.String(metadata={"description": "The questionnaire: GET /s/<token>."})
-    token = fields.String()
+    url = StrictString(metadata={"description": "The questionnaire: GET /s/<token>."})
+    token = StrictString()
     expires_at = fields.DateTime()
-    survey = fields.String()
+    survey = StrictString()
     version = fields.Integer()
-    channel = fields.String()
-    interaction_id = fields.String()
-    language = fields.String()
+    channel = StrictString()
+    interaction_id = StrictString()
+    language = StrictString()
     created = fields.Boolean(metadata={"description": "False: the contact's existing link."})
     sent_at = fields.DateTime(allow_none=True)
 
@@ -74,7 +74,7 @@ class InvitationBatchRequestSchema(Schema):
 
 class BatchItemSchema(Schema):
     index = fields.Integer()
-    outcome = fields.String(
+    outcome = StrictString(
         metadata={"description": "`created`, `existing` or `recently_surveyed`."}
     )
     invitation = fields.Nested(InvitationSchema, allow_none=True)
@@ -94,18 +94,19 @@ AnswersRequestSchema = answers_request(
 
 
 class ResponseSchema(Schema):
-    survey = fields.String()
+    survey = StrictString()
     version = fields.Integer()
-    channel = fields.String()
-    interaction_id = fields.String()
-    language = fields.String()
-    status = fields.String(metadata={"description": "`complete`, or `in_progress` (a draft)."})
-    answers = fields.Dict(keys=fields.String())
+    channel = StrictString()
+    interaction_id = StrictString()
+    language = StrictString()
+    status = StrictString(metadata={"description": "`complete`, or `in_progress` (a draft)."})
+    answers = StrictDict(keys=DictKey(), values=AnswerValue())
     expires_at = fields.DateTime()
 
 
 class QuestionnaireSchema(ResponseSchema):
     questions = fields.List(
-        fields.Dict(), metadata={"description": "The survey's questions, in order, as defined."}
+        fields.Nested(QuestionSchema),
+        metadata={"description": "The survey's questions, in order, as defined."},
     )
-    title = fields.Dict(keys=fields.String(), values=fields.String())
+    title = StrictDict(keys=DictKey(), values=StrictString(multiline=True))

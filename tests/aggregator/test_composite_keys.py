@@ -114,9 +114,13 @@ def test_an_interaction_id_with_a_colon_never_takes_another_responses_event(db):
 def test_import_batches_of_different_ids_are_guarded_apart(db):
     tz = Settings.from_env({"VOC_ENV": "test"}).tz
     header = "interaction_id,datetime,channel,agent,team,reason,csat,nps,ces\n"
-    # One id "a\nivr:b" and the two ids "a", "b" joined by a newline read the same.
-    import_rows(db, io.StringIO(header + '"a\nivr:b",2026-10-05T10:00:00Z,ivr,A1,,,5,,\n'), tz)
+    # One id "a\nivr:b" and the two ids "a", "b" joined by a newline read the same; an id is
+    # one line now (a line break is refused), so the batch of one is skipped.
+    one = import_rows(
+        db, io.StringIO(header + '"a\nivr:b",2026-10-05T10:00:00Z,ivr,A1,,,5,,\n'), tz
+    )
+    assert one.loaded == 0 and "line break" in " | ".join(one.skipped)
     two = "a,2026-10-05T10:00:00Z,ivr,A1,,,4,,\nb,2026-10-05T10:00:00Z,ivr,A1,,,3,,\n"
     assert import_rows(db, io.StringIO(header + two), tz).loaded == 2
-    assert db.rollups.find_one({"_id": f"{MONTH}|all|*"})["csat"] == {"5": 1, "4": 1, "3": 1}
+    assert db.rollups.find_one({"_id": f"{MONTH}|all|*"})["csat"] == {"4": 1, "3": 1}
     assert rebuild(db, repair=False)["drift"] == []

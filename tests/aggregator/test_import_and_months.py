@@ -67,6 +67,18 @@ def test_bad_rows_are_skipped_with_reasons(db):
     assert summary.examples[0].startswith("line 2:")
 
 
+def test_a_name_with_a_control_character_or_a_line_break_is_skipped(db):
+    summary = load(
+        db,
+        "C1,2026-10-05T10:00:00Z,ivr,A\x00,,,5,,\n"
+        'C2,2026-10-05T10:00:00Z,ivr,A2,"north\nsouth",,5,,\n'
+        "C3\x07,2026-10-05T10:00:00Z,ivr,A3,,,5,,\n"
+        "C4,2026-10-05T10:00:00Z,ivr,A4,,billing,5,,\n",
+    )
+    assert summary.loaded == 1 and db.responses.count_documents({}) == 1
+    assert "holds a control character" in " | ".join(summary.skipped)
+
+
 def test_missing_required_column_is_refused(db):
     with pytest.raises(ValueError, match="channel"):
         import_rows(db, io.StringIO("interaction_id,datetime\nC1,2026-10-01\n"), TZ)

@@ -1,5 +1,7 @@
 """Signatures: forged or missing means 403 and nothing stored."""
 
+import logging
+
 import pytest
 
 import ivr_survey
@@ -86,10 +88,88 @@ def test_a_state_token_with_fields_of_the_wrong_type_is_refused_and_stores_nothi
 
     from ivr_survey.flow import CallState
 
-    good = CallState("post-call", 1, "en-US", "CA9", "2026-10", 1.0).encode()
+    good = CallState("post-call", 1, "en-US", "CA9", "2026-10", 1.8e9).encode()
     values = {**json.loads(base64.urlsafe_b64decode(good + "=" * (-len(good) % 4))), **change}
     token = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
     c = call(sid="CA9")
     response = c.post(f"/ivr/answer?state={token}", {"Digits": "5"})
-    assert response.status_code == 400 and response.get_json()["code"] == "bad_state"
+    # The caller hears a polite goodbye (never Twilio's "an application error has occurred").
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    assert "<Hangup />" in response.get_data(as_text=True)
     assert db.events.count_documents({}) == 0
+
+
+def _state_of(url: str) -> dict:
+    import base64
+    import json
+    from urllib.parse import parse_qsl, urlsplit
+
+    token = dict(parse_qsl(urlsplit(url).query))["state"]
+    return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"version": 10**20},
+        {"version": 0},
+        {"started": 10**20},
+        {"started": -(10**12)},
+        {"started": float("nan")},
+        {"q": 10**20},
+        {"tries": 10**6},
+        {"silent": -1},
+        {"month": "9999-99"},
+        {"survey": "../post-call"},
+        {"lang": "xx-XX"},
+        {"interaction": "CA\u0000"},
+        {"agent": "\ud800"},
+        {"team": "x" * 129},
+        {"answers": {"csat": 10**20}},
+        {"answers": {"csat": {"url": "\ud800", "duration": 5}}},
+        {"answers": {f"k{i}": 1 for i in range(200)}},
+        {"skipped": ["$where"]},
+        {"pending": ["not_in_this_survey"]},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+@pytest.mark.parametrize("webhook", ["/ivr/answer", "/ivr/record", "/ivr/transcription"])
+def test_a_signed_state_out_of_its_bounds_ends_the_call_politely_and_logs_no_error(
+    call, db, caplog, change, webhook
+):
+    import base64
+    import json
+
+    c = call(sid="CA7")
+    c.start()
+    state = {**_state_of(c.gather_action()), **change}
+    token = base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+    stored = db.events.count_documents({})
+    caplog.clear()
+    extra = {"Digits": "5", "TranscriptionStatus": "completed", "TranscriptionText": "ok"}
+    response = c.post(f"{webhook}?state={token}", extra)
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    assert "<Hangup />" in response.get_data(as_text=True)
+    assert db.events.count_documents({}) == stored
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_state_carrying_a_recorded_comment_decodes():
+    from ivr_survey.flow import CallState
+
+    recording = {"url": "https://api.twilio.com/rec/RE1", "duration": 7}
+    state = CallState(
+        "post-call", 1, "en-US", "CA8", "2026-10", 1.8e9, answers={"comment": recording}
+    )
+    assert CallState.decode(state.encode()) == state
+
+
+@pytest.mark.parametrize("lang", ["%08", "x%22%3E%3CPlay%3E", "fr-FR"])
+def test_the_goodbye_for_a_refused_state_speaks_a_language_of_ours(call, lang):
+    import xml.etree.ElementTree as ET
+
+    c = call(sid="CA6")
+    response = c.post(f"/ivr/answer?state=bm90LWEtc3RhdGU&lang={lang}", {"Digits": "5"})
+    assert response.status_code == 200
+    root = ET.fromstring(response.get_data(as_text=True))
+    assert [say.get("language") for say in root.iter("Say")] == ["en-US"]

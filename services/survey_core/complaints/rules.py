@@ -9,6 +9,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from survey_core.fields import StrictString
+
 LEVELS = ("notice", "level-2", "level-1", "red")  # lowest first
 DAY, WEEK = 1440, 7 * 1440
 GROWTH_WINDOW = DAY  # the last 24 h against the same 24 h seven days earlier
@@ -26,7 +28,7 @@ class ThresholdSchema(Schema):
 
     window_minutes = fields.Integer(strict=True, required=True, validate=validate.Range(1, WEEK))
     more_than = fields.Integer(strict=True, required=True, validate=validate.Range(0, 1_000_000))
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    level = StrictString(required=True, validate=validate.OneOf(LEVELS))
 
 
 class GrowthSchema(Schema):
@@ -34,14 +36,14 @@ class GrowthSchema(Schema):
         unknown = RAISE
 
     percent = fields.Integer(strict=True, required=True, validate=validate.Range(0, 10_000))
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    level = StrictString(required=True, validate=validate.OneOf(LEVELS))
 
 
 class RuleSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    category = fields.String(required=True, validate=validate.Regexp(CATEGORY))
+    category = StrictString(required=True, validate=validate.Regexp(CATEGORY))
     thresholds = fields.List(fields.Nested(ThresholdSchema), load_default=list)
     growth = fields.Nested(GrowthSchema, load_default=None, allow_none=True)
 

@@ -10,16 +10,44 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from survey_core.fields import DictKey, StrictDict, StrictString, storable
 from survey_core.surveys.schema import SCALE_OF, TEXT_MAX_LENGTH
 
 ASKED_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text")
 _SCORE = re.compile(r"[0-9]{1,2}")  # ASCII digits only: "٣" and "²" are not scores
+MAX_QUESTIONS = 50  # a survey's most questions (surveys.schema), so a multi's most options too
+
+
+class AnswerValue(fields.Field):
+    """One answer as sent, before its question's own check (`check_answers`): a JSON number,
+    boolean, null or text, or a list of at most 50 of them; never an object, and text only of
+    characters that can be stored (see `survey_core.fields`)."""
+
+    default_error_messages = {
+        "invalid": "Not an answer: a number, a text or a list of options.",
+        "unstorable": StrictString.default_error_messages["unstorable"],
+    }
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        items = value if isinstance(value, list) else [value]
+        if len(items) > MAX_QUESTIONS or not all(map(_scalar, items)):
+            raise self.make_error("invalid")
+        if not all(storable(v, multiline=True) for v in items if isinstance(v, str)):
+            raise self.make_error("unstorable")
+        return value
+
+
+def _scalar(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, bool | int | str)
 
 
 def asked(survey: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -40,10 +68,10 @@ def _field(q: Mapping[str, Any]) -> fields.Field:
         )
     values = [c["value"] for c in q.get("choices") or []]
     if kind == "choice":
-        return fields.String(required=required, validate=validate.OneOf(values))
+        return StrictString(required=required, validate=validate.OneOf(values))
     if kind == "multi":
         return fields.List(
-            fields.String(validate=validate.OneOf(values)),
+            StrictString(validate=validate.OneOf(values)),
             required=required,
             validate=[
                 validate.Length(min=1 if required else 0, max=len(values)),
@@ -51,7 +79,7 @@ def _field(q: Mapping[str, Any]) -> fields.Field:
             ],
         )
     limit = q.get("max_length") or TEXT_MAX_LENGTH
-    return fields.String(required=required, validate=validate.Length(max=limit))
+    return StrictString(multiline=True, required=required, validate=validate.Length(max=limit))
 
 
 def _distinct(values: list[str]) -> None:
@@ -114,9 +142,13 @@ def answers_request(description: str) -> type[Schema]:
     (checked against the link's survey by `check_answers`); `description` says what they are."""
     return Schema.from_dict(
         {
-            "token": fields.String(required=True, validate=validate.Length(min=1, max=512)),
-            "answers": fields.Dict(
-                keys=fields.String(), required=True, metadata={"description": description}
+            "token": StrictString(required=True, validate=validate.Length(min=1, max=512)),
+            "answers": StrictDict(
+                keys=DictKey(),
+                values=AnswerValue(),
+                max_items=MAX_QUESTIONS,
+                required=True,
+                metadata={"description": description},
             ),
         },
         name="AnswersRequest",

@@ -19,7 +19,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from survey_core.fields import StrictBoolean, StrictFloat
+from survey_core.fields import DictKey, StrictBoolean, StrictDict, StrictFloat, StrictString
 
 LANGUAGES = ("zh-CN", "en-US")
 QUESTION_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text", "recording")
@@ -39,11 +39,11 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 WEBHOOK_URL = rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?\Z"
 
 
-def _texts(**kwargs: Any) -> fields.Dict:
+def _texts(**kwargs: Any) -> StrictDict:
     """A {language: text} mapping: one non-empty text per language."""
-    return fields.Dict(
-        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
-        values=fields.String(validate=validate.Length(min=1, max=2000)),
+    return StrictDict(
+        keys=DictKey(validate=validate.OneOf(LANGUAGES)),
+        values=StrictString(multiline=True, validate=validate.Length(min=1, max=2000)),
         **kwargs,
     )
 
@@ -52,7 +52,7 @@ class ChoiceSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    value = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}\Z"))
+    value = StrictString(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}\Z"))
     label = _texts(required=True)
 
 
@@ -60,8 +60,8 @@ class QuestionSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    key = fields.String(required=True, validate=validate.Regexp(KEY))
-    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    key = StrictString(required=True, validate=validate.Regexp(KEY))
+    type = StrictString(required=True, validate=validate.OneOf(QUESTION_TYPES))
     prompt = _texts(required=True)
     required = StrictBoolean(load_default=True)
     # Only to be checked: a scored type's scale is fixed (csat 1-5, nps 0-10, ces 1-5).
@@ -112,19 +112,19 @@ class SurveySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,47}\Z"))
+    slug = StrictString(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,47}\Z"))
     title = _texts(required=True)
     channels = fields.List(
-        fields.String(validate=validate.OneOf(CHANNELS)),
+        StrictString(validate=validate.OneOf(CHANNELS)),
         required=True,
         validate=validate.Length(min=1, max=len(CHANNELS)),
     )
     languages = fields.List(
-        fields.String(validate=validate.OneOf(LANGUAGES)),
+        StrictString(validate=validate.OneOf(LANGUAGES)),
         required=True,
         validate=validate.Length(min=1, max=len(LANGUAGES)),
     )
-    default_language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    default_language = StrictString(required=True, validate=validate.OneOf(LANGUAGES))
     greeting = _texts(required=True)
     thanks = _texts(required=True)
     questions = fields.List(
@@ -141,7 +141,7 @@ class SurveySchema(Schema):
         metadata={"description": "Default: CSAT <= 2 or NPS <= 6 (0 / -1: never)."},
     )
     # Where `response.completed` events go (Standard Webhooks), if anywhere.
-    webhook_url = fields.String(
+    webhook_url = StrictString(
         load_default=None,
         allow_none=True,
         validate=[

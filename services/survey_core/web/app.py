@@ -10,8 +10,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, request
+from marshmallow import ValidationError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from survey_core.fields import StrictString, storable
 from survey_core.settings import Settings
 from survey_core.storage import client
 from survey_core.web import audit_trail, errors, health, metrics, observability
@@ -41,6 +43,7 @@ def create_service_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     register_extensions(app, settings)
     register_blueprints(app, [health.bp, *blueprints])
+    app.url_value_preprocessor(check_path_values)
     errors.register_error_handlers(app)
     return app
 
@@ -56,6 +59,22 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask, blueprints: Iterable[Blueprint]) -> None:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+
+
+# Path values read otherwise than as ids of stored records: a link's signed token, a file name.
+_NOT_IDS = frozenset({"token", "filename"})
+
+
+def check_path_values(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Ids in the URL (`<slug>`, `<alert_id>`, ...) reach queries: each must be a name a
+    StrictString takes, else the request is a 422 naming it."""
+    bad = {
+        name: [StrictString.default_error_messages["not_a_name"]]
+        for name, value in (values or {}).items()
+        if name not in _NOT_IDS and isinstance(value, str) and not storable(value)
+    }
+    if bad:
+        raise ValidationError(bad)
 
 
 def public_base() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, g, jsonify
@@ -13,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from survey_core.storage.breaker import DATABASE_DOWN, breaker
 
 log = logging.getLogger("voc.errors")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class APIError(Exception):
@@ -37,10 +39,22 @@ def error_body(
 ) -> dict[str, Any]:
     """The JSON error shape itself: what the apps answer and what gunicorn's worker answers
     for the requests it refuses before any app sees them (gunicorn_worker)."""
-    body = {"code": code, "status": status, "message": message, "errors": errors or {}}
+    body = {"code": code, "status": status, "message": message, "errors": _encodable(errors or {})}
     if request_id:
         body["request_id"] = request_id
     return body
+
+
+def _encodable(value: Any) -> Any:
+    """Field errors keyed by what the client sent: a lone surrogate in a key (`{"\\ud800": 1}` is
+    an unknown field) becomes U+FFFD, so the error itself can be encoded as UTF-8."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def error_response(

@@ -2,8 +2,12 @@
 gunicorn when PROMETHEUS_MULTIPROC_DIR is set, as `deploy/gunicorn.conf.py` does).
 
 Counted per request: requests by route (the URL rule, never the path: a link's token stays out)
-and status, latency histograms, database errors. Read at scrape time from the database and the
-disk: spool depth, events waiting to be folded, fold lag.
+and status, latency histograms, database errors. Every label takes its values from a fixed set,
+so no request adds a series: the method is one of HTTP's (any other is `other`), the route a
+rule of the URL map (`(unmatched)` for any path that matches none), the status one of
+`http.HTTPStatus` (`other` otherwise), an alert's category and level those the caller names.
+Read at scrape time from the database and the disk: spool depth, events waiting to be folded,
+fold lag.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -47,6 +52,15 @@ ALERTS_RAISED = Counter(
 )
 
 bp = Blueprint("prometheus", __name__)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+STATUSES = frozenset(str(s.value) for s in HTTPStatus)
+UNMATCHED = "(unmatched)"
+OTHER = "other"
+
+
+def bounded(value: str, allowed: frozenset[str]) -> str:
+    """`value` if it is one of `allowed`, else `other`: a label never grows a new series."""
+    return value if value in allowed else OTHER
 
 
 class PipelineCollector(Collector):
@@ -85,9 +99,10 @@ def metrics() -> Response:
 
 
 def _finish(response: Response) -> Response:
-    route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED
     service = str(current_app.config.get("SERVICE_NAME", ""))
-    REQUESTS.labels(service, route, request.method, str(response.status_code)).inc()
+    method = bounded(request.method, METHODS)
+    REQUESTS.labels(service, route, method, bounded(str(response.status_code), STATUSES)).inc()
     started = g.get("started")  # set by observability's request start
     if started is not None:
         LATENCY.labels(service, route).observe(time.perf_counter() - started)
@@ -97,6 +112,13 @@ def _finish(response: Response) -> Response:
 def count_database_error(kind: str) -> None:
     service = str(current_app.config.get("SERVICE_NAME", "")) if current_app else ""
     DATABASE_ERRORS.labels(service, kind).inc()
+
+
+def count_alert(
+    category: str, level: str, categories: frozenset[str], levels: frozenset[str]
+) -> None:
+    """One alert opened or escalated, labelled within `categories` and `levels`."""
+    ALERTS_RAISED.labels(bounded(category, categories), bounded(level, levels)).inc()
 
 
 def init_app(app: Flask) -> None:

@@ -18,6 +18,7 @@ from marshmallow import RAISE, Schema, fields
 from swagger_ui_bundle import swagger_ui_path
 from webargs.flaskparser import FlaskParser
 
+from survey_core.fields import DictKey, StrictDict, StrictString
 from survey_core.web import errors
 
 # Where /docs loads Swagger UI's scripts from, relative to /docs (so it works under a prefix).
@@ -33,13 +34,20 @@ _SWAGGER_UI_FILES = frozenset(
 )
 
 
+class FieldErrors(fields.Field):
+    """A field's errors in an error body (answered, never read): messages or nested errors."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        raise self.make_error("invalid")
+
+
 class ErrorSchema(Schema):
     """The body of every JSON error (see `survey_core.web.errors.error_response`)."""
 
     class Meta:
         unknown = RAISE  # published as additionalProperties: false: these keys and no others
 
-    code = fields.String(
+    code = StrictString(
         required=True,
         metadata={
             "description": "Stable machine-readable error code.",
@@ -49,15 +57,16 @@ class ErrorSchema(Schema):
     status = fields.Integer(
         required=True, metadata={"description": "The HTTP status code.", "example": 422}
     )
-    message = fields.String(
+    message = StrictString(
         required=True,
         metadata={
             "description": "Human-readable explanation.",
             "example": "The request has invalid fields.",
         },
     )
-    errors = fields.Dict(
-        keys=fields.String(),
+    errors = StrictDict(
+        keys=DictKey(),
+        values=FieldErrors(),
         required=True,
         metadata={
             "description": "Field errors: field name -> list of messages, or a nested object "
@@ -65,7 +74,7 @@ class ErrorSchema(Schema):
             "example": {"to": ["Not an E.164 number (e.g. +8613800138000)."]},
         },
     )
-    request_id = fields.String(
+    request_id = StrictString(
         metadata={
             "description": "The request's id (also in the X-Request-ID header), when it has one.",
             "example": "6f1c0a7e2b9d4c1e8a3f5b7d9e0c2a4b",

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from pymongo import ASCENDING
 
+from survey_core.fields import StrictString
 from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import channels_of, get_survey, publish_survey
 from survey_core.surveys.schema import SurveySchema
@@ -55,7 +56,7 @@ class VersionQuerySchema(Schema):
 class SurveyUpdateSchema(SurveySchema):
     """A new version's definition; `slug` may be left out (it is the path's)."""
 
-    slug = fields.String(validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,47}\Z"))
+    slug = StrictString(validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,47}\Z"))
 
 
 def _shown(survey: dict[str, Any]) -> dict[str, Any]:
