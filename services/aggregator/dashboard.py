@@ -34,6 +34,7 @@ from survey_core.months import MONTH_RE, month_of, months_ending
 from survey_core.rollups import queries, trainers
 from survey_core.storage.client import get_db
 from survey_core.surveys.schema import LANGUAGES
+from survey_core.web import audit_trail
 from survey_core.web.auth import GRANTS, hash_key
 from survey_core.web.security import CSRF_FIELD, csrf_ok, csrf_token, page_headers
 
@@ -155,6 +156,8 @@ def sign_in() -> Any:
     key = (request.form.get("key") or "").strip()
     record = get_db().api_keys.find_one({"key_hash": hash_key(key), "revoked_at": None})
     if not key or record is None or "read" not in GRANTS.get(record["scope"], set()):
+        who = str(record["name"]) if record else "(unknown key)"
+        audit_trail.record("dashboard sign-in", {}, 401, via="dashboard", who=who)
         html = render_template(
             "signin.html",
             language=language,
@@ -167,6 +170,7 @@ def sign_in() -> Any:
     session.permanent = False
     session["sid"] = dashboard_sessions.open_session(get_db(), hash_key(key))
     session["lang"] = language
+    audit_trail.record("dashboard sign-in", {}, "ok", via="dashboard", who=str(record["name"]))
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -176,8 +180,12 @@ def sign_out() -> Any:
     settings = current_app.config["SETTINGS"]
     bound = dashboard_sessions.session_id_of(session.get("sid"))
     if bound and csrf_ok(settings.secret_key, bound, request, 86400, settings.public_base_url):
+        key = dashboard_sessions.key_of(get_db(), bound)
         dashboard_sessions.close_session(get_db(), bound)
         session.clear()
+        if key is not None:
+            who = str(key.get("name"))
+            audit_trail.record("dashboard sign-out", {}, "ok", via="dashboard", who=who)
     return redirect(url_for("dashboard.sign_in_page"))
 
 

@@ -339,7 +339,7 @@ def _subject_options(command):  # noqa: ANN001, ANN202 - a click command
 
 def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
     from ops.worker import survey_lookup
-    from survey_core.messaging import recording_deleter
+    from survey_core.messaging import TwilioUnavailable, recording_deleter
     from survey_core.privacy import requests
     from survey_core.settings import PrivacySettings
 
@@ -363,6 +363,9 @@ def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
             report = requests.erase(
                 database, who, key, survey_lookup(database), delete, settings.spool_dir
             )
+        except TwilioUnavailable as exc:
+            _audited(database, f"privacy {action}", {"subject": named[0]}, "failed")
+            raise click.ClickException(f"Twilio could not delete recordings ({exc})") from None
         except requests.RecordingsKept:
             _audited(database, f"privacy {action}", {"subject": named[0]}, "failed")
             raise click.ClickException(

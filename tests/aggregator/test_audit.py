@@ -132,3 +132,24 @@ def test_keys_made_and_revoked_on_the_command_line_are_audited(config, db):
     ]
     key = made.stdout.strip().splitlines()[0]
     assert records[0]["target"]["name"] == "bi" and key not in str(records)
+
+
+def test_dashboard_sign_in_and_sign_out_are_audited(client, api_key, db):
+    import re
+
+    csrf = re.compile(r'name="csrf_token" value="([^"]+)"')
+    reader = api_key("read")["Authorization"][7:]
+    page = client.get("/dashboard/sign-in?lang=en-US").get_data(as_text=True)
+    form = {"csrf_token": csrf.search(page).group(1), "lang": "en-US"}
+    assert client.post("/dashboard/sign-in", data={**form, "key": "voc_wrong"}).status_code == 401
+    assert client.post("/dashboard/sign-in", data={**form, "key": reader}).status_code == 302
+    page = client.get("/dashboard?lang=en-US").get_data(as_text=True)
+    signed_out = client.post("/dashboard/sign-out", data={"csrf_token": csrf.search(page).group(1)})
+    assert signed_out.status_code == 302
+    records = list(db.audit.find().sort("_id", 1))
+    assert [(r["actor"], r["action"], r["outcome"], r["via"]) for r in records] == [
+        ("(unknown key)", "dashboard sign-in", 401, "dashboard"),
+        ("test-read", "dashboard sign-in", "ok", "dashboard"),
+        ("test-read", "dashboard sign-out", "ok", "dashboard"),
+    ]
+    assert all(r["request_id"] for r in records) and reader not in str(records)
