@@ -10,14 +10,14 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 from survey_core.fields import storable
-from survey_core.surveys.schema import KEY, LANGUAGES, SCALES
+from survey_core.surveys.schema import KEY, LANGUAGES, MAX_QUESTIONS, SCALES
 
 MAX_INVALID_RETRIES = 2  # after two retries an invalid answer skips the question
 MAX_SILENT_RETRIES = 1  # silence: asked once more, then skipped
 # The bounds of a call state (a validly signed one could still say anything): the survey
 # schema's, ids of at most 128 characters, times in the years 2000-2099 like every Instant.
-MAX_QUESTIONS = 50
 MAX_ID = 128
+MAX_URL = 2000  # a recording's URL
 MAX_VERSION = 2**31 - 1
 STARTED = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01 UTC
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,47}")
@@ -133,7 +133,7 @@ def _ANSWER(value: Any) -> bool:  # noqa: N802 - reads as a type test
         good = type(seconds) is int and 0 <= seconds <= 86_400  # noqa: E721 - True is no time
         return good and _ANSWER(value["url"])
     if isinstance(value, str):
-        return len(value) <= 2000 and storable(value)
+        return len(value) <= MAX_URL and storable(value)
     return type(value) is int and 0 <= value <= 99  # noqa: E721 - True is no score
 
 

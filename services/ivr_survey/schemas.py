@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ivr_survey.flow import MAX_ID
 from survey_core.fields import StrictString
 from survey_core.responses.hashing import E164
 from survey_core.surveys.schema import LANGUAGES
 
-_ID = validate.Length(min=1, max=128)
+_ID = validate.Length(min=1, max=MAX_ID)
 
 
 class CallContextSchema(Schema):

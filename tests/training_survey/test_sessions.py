@@ -213,3 +213,26 @@ def test_an_expired_evaluation_link_is_gone(client, session, trainer, app):
     assert client.get("/t/" + expired).status_code == 410
     web_token = sign_link(secret, "survey", link_id, datetime.now(UTC) + timedelta(hours=1))
     assert evaluate(client, web_token).status_code == 404  # a link for another purpose
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "a\u0000b", "\u0007"])
+def test_a_comment_that_cannot_be_stored_is_a_422_by_json_and_by_form(
+    client, session, trainer, db, bad
+):
+    import json
+    import re
+
+    trainer()
+    links = session()["links"]
+    answers = {"kind": {"$in": ["answer", "submit", "draft", "transcript"]}}
+    # JSON with the character escaped, as a client sends it ("\ud800" reaches the parser).
+    body = json.dumps({"token": links[0]["token"], "answers": {**RATINGS, "comment": bad}})
+    sent = client.post("/api/v1/evaluations", data=body, content_type="application/json")
+    assert sent.status_code == 422 and "comment" in sent.get_json()["errors"]["answers"]
+    if bad != "\ud800":  # a form is UTF-8 bytes: a surrogate arrives as U+FFFD, text
+        html = client.get("/t/" + links[1]["token"]).get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        form = {"csrf_token": csrf, **{k: str(v) for k, v in RATINGS.items()}, "comment": bad}
+        posted = client.post("/t/" + links[1]["token"], data=form)
+        assert posted.status_code == 422 and posted.mimetype == "text/html"
+    assert db.events.count_documents(answers) == 0

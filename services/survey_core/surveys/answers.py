@@ -18,11 +18,10 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from survey_core.fields import DictKey, StrictDict, StrictString, storable
-from survey_core.surveys.schema import SCALE_OF, TEXT_MAX_LENGTH
+from survey_core.surveys.schema import MAX_QUESTIONS, SCALE_OF, TEXT_MAX_LENGTH
 
 ASKED_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text")
 _SCORE = re.compile(r"[0-9]{1,2}")  # ASCII digits only: "٣" and "²" are not scores
-MAX_QUESTIONS = 50  # a survey's most questions (surveys.schema), so a multi's most options too
 
 
 class AnswerValue(fields.Field):

@@ -33,6 +33,7 @@ SCALE_OF: dict[str, tuple[int, int]] = {**SCALES, "rating": RATING_SCALE}
 WITH_CHOICES = ("choice", "multi")
 TEXT_MAX_LENGTH = 1000  # a text question's default limit, in characters
 KEY = r"^[a-z][a-z0-9_]{0,31}\Z"
+MAX_QUESTIONS = 50  # a survey's most questions (so a multi-choice answer's most options too)
 # An http(s) URL: host names (or IPv4) of DNS labels, an optional port, then a path. The same
 # pattern validates and is published, so a document-valid URL is never refused.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -130,7 +131,9 @@ class SurveySchema(Schema):
     questions = fields.List(
         fields.Nested(QuestionSchema),
         required=True,
-        validate=validate.Length(1, 50, error="A survey needs 1 to 50 questions."),
+        validate=validate.Length(
+            1, MAX_QUESTIONS, error=f"A survey needs 1 to {MAX_QUESTIONS} questions."
+        ),
     )
     sample_rate = StrictFloat(load_default=1.0, validate=validate.Range(0.0, 1.0))
     suppress_days = fields.Integer(strict=True, load_default=30, validate=validate.Range(0, 365))
