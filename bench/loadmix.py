@@ -893,7 +893,7 @@ class Mix:
         return answers
 
     def flow_training(self, rng: random.Random) -> None:
-        from training_survey.sessions import trainee_key
+        from survey_core.responses.hashing import trainee_key
 
         platform = Client(self, "127.0.0.1")
         trainees = [self._id("E") for _ in range(rng.randint(3, 6))]
