@@ -74,4 +74,4 @@ def limit_view(limiter: Limiter, rate: str, name: str, endpoint: str, methods: l
     assert app is not None, "the limiter is bound to its app"
     view = app.view_functions[endpoint]
     limited = limiter.shared_limit(rate, scope=lambda _endpoint: scope(name), methods=methods)
-    app.view_functions[endpoint] = limited(view)
+    app.view_functions[endpoint] = limited(view)  # type: ignore[assignment]  # a view still
