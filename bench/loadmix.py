@@ -1088,12 +1088,15 @@ def counters_in_rollups(db: Any) -> dict[str, Counter[str]]:
     from survey_core.rollups.layout import counters_of
 
     out: dict[str, Counter[str]] = defaultdict(Counter)
-    for doc in db.rollups.find({"dim": "channel"}):
+    # Customers count under their channel; training evaluations only under their session
+    # (customer figures never include them), so the training channel is the sessions' sum.
+    for doc in db.rollups.find({"dim": {"$in": ["channel", "session"]}}):
+        channel = "training" if doc["dim"] == "session" else doc["value"]
         for name, count in counters_of(doc).items():
             if (
                 name.split(".")[0] in (*SCORE_TYPES, "ratings")
                 or name == "funnel.offered"
-                or (name == "funnel.complete" and doc["value"] != "ivr")  # calls submit nothing
+                or (name == "funnel.complete" and channel != "ivr")  # calls submit nothing
             ):
-                out[doc["value"]][name] += count
+                out[channel][name] += count
     return out
