@@ -146,17 +146,17 @@ def edge(web_gunicorn, tmp_path) -> Iterator[int]:
 
 
 def hammer(
-    port: int, method: str, path: str, most: int
+    port: int, method: str, paths: list[str], most: int
 ) -> tuple[list[int], http.client.HTTPResponse, bytes]:
-    """Send up to `most` requests on one connection (bounded, ten seconds at most) until nginx
-    answers 429: the statuses before it, the 429 and its body."""
+    """Send up to `most` requests to `paths` in turn on one connection (bounded, ten seconds at
+    most) until nginx answers 429: the statuses before it, the 429 and its body."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     statuses: list[int] = []
     deadline = time.monotonic() + 10
     try:
-        for _ in range(most):
+        for i in range(most):
             assert time.monotonic() < deadline, f"no 429 within 10 s: {statuses}"
-            conn.request(method, path, body=b"" if method == "POST" else None)
+            conn.request(method, paths[i % len(paths)], body=b"" if method == "POST" else None)
             response = conn.getresponse()
             body = response.read()
             if response.status == 429:
@@ -189,12 +189,17 @@ def fetch(port: int, method: str, path: str) -> tuple[http.client.HTTPResponse, 
 @pytest.mark.slow
 def test_hammering_a_public_path_through_nginx_gets_a_json_429_with_retry_after(edge):
     """300 requests, 16 at a time (faster than the zone's 20 a second refills even on a busy
-    machine): the app answers the first 61 and what refilled, nginx refuses the rest."""
+    machine): the app answers the first 61 and what refilled, nginx refuses the rest. Other
+    spellings of the public paths (percent-encoded, doubled slashes) count in the same zone."""
+    spellings = [
+        "/api/v1/responses/nonsense",
+        "/%73/nonsense",
+        "//s/nonsense",
+        "/api/v1/%72esponses/nonsense",
+    ]
     started = time.monotonic()
     with ThreadPoolExecutor(16) as pool:
-        answers = list(
-            pool.map(lambda _: fetch(edge, "GET", "/api/v1/responses/nonsense"), range(300))
-        )
+        answers = list(pool.map(lambda i: fetch(edge, "GET", spellings[i % 4]), range(300)))
     elapsed = time.monotonic() - started
     statuses = Counter(response.status for response, _ in answers)
     assert set(statuses) == {404, 429}, statuses  # the app's own answer, or nginx's limit
@@ -207,7 +212,9 @@ def test_hammering_a_public_path_through_nginx_gets_a_json_429_with_retry_after(
 
 @pytest.mark.slow
 def test_hammering_dashboard_sign_in_through_nginx_gets_a_json_429_with_retry_after(edge):
-    before, response, body = hammer(edge, "POST", "/dashboard/sign-in", 40)
+    """Its other spellings (percent-encoded, doubled slashes) count in the same zone."""
+    spellings = ["/dashboard/sign-in", "/dashboard/%73ign-in", "/dashboard//sign-in"]
+    before, response, body = hammer(edge, "POST", spellings, 40)
     assert len(before) == 11 and set(before) == {502}  # burst 10 plus the first, no aggregator
     assert_edge_429(response, body, "6")
     conn = http.client.HTTPConnection("127.0.0.1", edge, timeout=10)
