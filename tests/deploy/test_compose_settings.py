@@ -169,9 +169,22 @@ def test_env_example_through_docker_compose_gives_working_settings(path, tmp_pat
             assert environment["FRAME_ANCESTORS"] == "'none'", name
         if name == "training":
             assert settings.link_ttl_hours == 168
+        if hasattr(settings, "rate_limit_storage_uri"):
+            assert settings.rate_limit_storage_uri == "redis://redis:6379", name
         if name == "web":
             assert settings.link_ttl_hours == 72
             assert settings.rate_limit_public == "120/minute;2000/hour"
+
+
+def test_the_rate_limit_counters_live_in_the_official_redis_image(compose):
+    redis = compose["services"]["redis"]
+    assert redis["image"].startswith("redis:") and "build" not in redis
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    for name, service in our_containers(compose).items():
+        uri = service["environment"]["RATE_LIMIT_STORAGE_URI"]
+        assert uri == "${RATE_LIMIT_STORAGE_URI:-redis://redis:6379}", name
+        if service["command"][0] == "gunicorn":  # started, not healthy: limits lapse, not calls
+            assert service["depends_on"]["redis"] == {"condition": "service_started"}, name
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import re
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,13 +53,20 @@ def test_nginx_header_buffers_are_stated():
     assert "large_client_header_buffers 4 8k;" in CONF
 
 
-@pytest.fixture(scope="module")
-def nginx(tmp_path_factory) -> Iterator[int]:
+@contextmanager
+def running_nginx(tmp: Path, upstreams: Mapping[str, int] | None = None) -> Iterator[int]:
+    """deploy/nginx.conf served by a real nginx on a free loopback port (its port yielded).
+    Each upstream `server host:port;` points at 127.0.0.1: at `upstreams[host]` where given,
+    else at the same port."""
     if not shutil.which("nginx"):
-        pytest.skip("nginx not installed")
+        pytest.skip("nginx not installed (`apt-get install nginx-light`)")
+    upstreams = upstreams or {}
     port = free_port()
-    tmp = tmp_path_factory.mktemp("nginx")
-    site = re.sub(r"server (\w+):(\d+);", r"server 127.0.0.1:\2;", CONF)
+    site = re.sub(
+        r"server (\w+):(\d+);",
+        lambda m: f"server 127.0.0.1:{upstreams.get(m.group(1), m.group(2))};",
+        CONF,
+    )
     site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
     site = site.replace("/var/log/nginx/access.log", str(tmp / "access.log"))
     temp = " ".join(
@@ -83,6 +91,12 @@ def nginx(tmp_path_factory) -> Iterator[int]:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def nginx(tmp_path_factory) -> Iterator[int]:
+    with running_nginx(tmp_path_factory.mktemp("nginx")) as port:
+        yield port
 
 
 @pytest.mark.slow

@@ -81,6 +81,14 @@ def test_a_mongodb_storage_for_the_counters_is_refused(config):
         web_survey.create_app({**config, "RATE_LIMIT_STORAGE_URI": "mongodb://127.0.0.1"})
 
 
+@pytest.mark.parametrize("uri", ["foo://x", "mongo://127.0.0.1", "redis+unknown://x"])
+def test_an_unknown_counter_storage_is_refused_at_start_by_its_setting(config, uri):
+    from survey_core.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="RATE_LIMIT_STORAGE_URI"):
+        web_survey.create_app({**config, "RATE_LIMIT_STORAGE_URI": uri})
+
+
 def test_dashboard_sign_in_is_limited_per_address(config):
     client = aggregator.create_app({**config, "RATE_LIMIT_SIGN_IN": "2/minute"}).test_client()
     codes = [

@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from flask import Blueprint, Flask, Response, current_app, g
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
+from limits.errors import ConfigurationError
 
-from survey_core.settings import LimitedSettings
+from survey_core.settings import ConfigError, LimitedSettings
 
 # What a 429 says when no limit told us when its window resets (never less than a second).
 DEFAULT_RETRY_AFTER_S = 60
@@ -50,7 +51,10 @@ def init_limiter(app: Flask, settings: LimitedSettings) -> Limiter:
         RATELIMIT_HEADERS_ENABLED=False,
     )
     app.after_request(_retry_after)
-    return Limiter(get_remote_address, app=app, default_limits=[], on_breach=_remember_reset)
+    try:
+        return Limiter(get_remote_address, app=app, default_limits=[], on_breach=_remember_reset)
+    except ConfigurationError as exc:  # an unknown scheme, or redis:// without its package
+        raise ConfigError(f"RATE_LIMIT_STORAGE_URI: {exc}") from None
 
 
 def scope(name: str = "") -> str:
