@@ -135,7 +135,7 @@ def _ANSWER(value: Any) -> bool:  # noqa: N802 - reads as a type test
     if isinstance(value, dict) and set(value) == {"url", "duration"}:
         seconds = value["duration"]
         good = type(seconds) is int and 0 <= seconds <= 86_400  # noqa: E721 - True is no time
-        return good and _ANSWER(value["url"])
+        return good and isinstance(value["url"], str) and _ANSWER(value["url"])
     if isinstance(value, str):
         return len(value) <= 2000 and storable(value)
     return type(value) is int and 0 <= value <= 99  # noqa: E721 - True is no score

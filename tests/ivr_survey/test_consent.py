@@ -150,6 +150,9 @@ def test_a_state_with_a_yes_for_a_score_is_refused(call, db):
     assert c.hung_up() and db.events.count_documents({}) == stored
     c.post(f"/ivr/answer?state={_token({**state, 'answers': {'csat': 5, 'consent': 1}})}", {})
     assert c.hung_up() and db.events.count_documents({}) == stored
+    no_url = {"csat": 5, "consent": True, "comment": {"url": True, "duration": 5}}
+    c.post(f"/ivr/answer?state={_token({**state, 'answers': no_url})}", {"Digits": "9"})
+    assert c.hung_up() and db.events.count_documents({}) == stored
 
 
 def test_a_stored_definition_without_consent_still_runs_and_never_records(call, db):
