@@ -199,8 +199,10 @@ def _refused(survey: dict[str, Any], state: CallState, key: str, value: Any) -> 
         skipped.append(questions[after]["key"])
         after += 1
     nxt = replace(state, q=after, tries=0, silent=0, answers=answers, skipped=skipped)
-    kind = "skip" if value is None else "answer"
-    return Step(kind, key, value, nxt, done=after >= len(questions), also_skipped=also)
+    done = after >= len(questions)
+    if value is None:
+        return Step("skip", key, None, nxt, done=done, also_skipped=also)
+    return Step("answer", key, value, nxt, done=done, also_skipped=also)
 
 
 def _skip(survey: dict[str, Any], state: CallState, key: str) -> Step:
