@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from ivr_survey.default_survey import POST_CALL
-from tests.ivr_survey.conftest import response_of
+from tests.ivr_survey.conftest import response_of, rollup
 from tests.ivr_survey.twilio_sim import Call
 
 RECORDING_URL = "https://api.twilio.com/rec/RE1"
@@ -65,6 +65,8 @@ def test_caller_who_presses_2_is_never_recorded(call, db):
     assert doc["answers"] == {"csat": 5, "nps": 9, "ces": 2, "consent": False}
     assert doc["skipped"] == ["comment"] and doc["status"] == "complete"
     assert "rec/" not in _stored(db)
+    totals = rollup(db)  # a consent counts in no metric
+    assert "consent" not in json.dumps(totals, default=str) and totals["csat"] == {"5": 1}
 
 
 def test_caller_who_presses_1_is_asked_for_the_comment(call, db):
