@@ -2,10 +2,11 @@
 
 Both apps run under the same gunicorn settings (deploy/gunicorn.conf.py, 2 workers x 4
 threads) against the same SecantusDB server on loopback, side by side in one run, first with 1
-client process, then with 4. Our side plays whole calls, signed like Twilio: /ivr/voice, three
-keypad answers, the recording, the status callback (6 requests, each storing one event). The
-baseline stores every request with one `insert_one`. Both use retryWrites=False
-(MONGO_RETRY_WRITES=false for ours; written into bench/minimal_app.py for the baseline).
+client process, then with 4. Our side plays whole calls, signed like Twilio: /ivr/voice, four
+keypad answers (the last: yes to a recorded comment), the recording, the status callback (7
+requests, each storing one event). The baseline stores every request with one `insert_one`.
+Both use retryWrites=False (MONGO_RETRY_WRITES=false for ours; written into bench/minimal_app.py
+for the baseline).
 
 Each timed run lasts until its clients made `--writes` requests between them (default 50,000;
 every request stores exactly one document, which the script checks by counting), at least
@@ -85,7 +86,7 @@ def survey_client(port, start_at, plan, seed, out):
         ends, lats, steps = [], [], []
         calls = 0
         time.sleep(max(0.0, start_at - time.monotonic()))
-        while not plan.done(calls * 6):
+        while not plan.done(calls * 7):
             sid = f"CA{run_id}{seed:04d}{calls:08d}"
             common = {
                 "CallSid": sid,
@@ -96,7 +97,7 @@ def survey_client(port, start_at, plan, seed, out):
             query = f"agent=A{rng.randrange(60):02d}&team=T1&reason=billing&lang=en-US"
             data, end, lat = _post(conn, validator, base, f"/ivr/voice?{query}", common)
             ends.append(end), lats.append(lat), steps.append("voice")
-            for digits in ("5", "10", "2"):
+            for digits in ("5", "10", "2", "1"):  # ... and 1: yes to a recorded comment
                 action = _next_action(data, "Gather")
                 data, end, lat = _post(conn, validator, base, action, {**common, "Digits": digits})
                 ends.append(end), lats.append(lat), steps.append("answer")

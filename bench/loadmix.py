@@ -733,7 +733,12 @@ class Mix:
             if gather is not None:
                 action = gather.get("action") or ""
                 state = _state_of(action)
-                key = ("csat", "nps", "ces")[state["q"]]
+                key = ("csat", "nps", "ces", "consent")[state["q"]]
+                if key == "consent":  # yes to a recorded comment (1): the <Record> follows
+                    item = self.ledger.add(Item("ivr", f"ivr:{interaction}:q:{key}", True, "ivr"))
+                    reply = self._twilio(twilio, action, {**call, "Digits": "1"}, "ivr answer")
+                    self.ledger.settle(item, reply, self._carries(reply, key, True))
+                    continue
                 if rng.random() < 0.05:  # a wrong key first: the question is asked again
                     wrong = {"csat": "9", "nps": "42", "ces": "7"}[key]
                     reply = self._twilio(twilio, action, {**call, "Digits": wrong}, "ivr answer")

@@ -43,6 +43,14 @@ POST_CALL: dict[str, Any] = {
             "解决您的问题有多容易？请按1到5，1表示非常容易。",
             "How easy was it to get your issue resolved? Press 1 to 5, where 1 is very easy.",
         ),
+        # Asked before the comment is recorded: only a 1 (yes) leads to the <Record>.
+        question(
+            "consent",
+            "consent",
+            "如果您想留下录音留言，请按1；跳过请按2。",
+            "To leave a recorded comment, press 1. To skip, press 2.",
+            required=False,
+        ),
         {
             **question(
                 "comment",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 from survey_core.fields import storable
-from survey_core.surveys.schema import KEY, LANGUAGES, MAX_QUESTIONS, SCALES
+from survey_core.surveys.schema import CONSENT, KEY, LANGUAGES, MAX_QUESTIONS, RECORDING, SCALES
 
 MAX_INVALID_RETRIES = 2  # after two retries an invalid answer skips the question
 MAX_SILENT_RETRIES = 1  # silence: asked once more, then skipped
@@ -105,6 +105,8 @@ class Step:
     value: Any
     state: CallState
     done: bool = False
+    # Questions this step skipped besides `key`: the recording a consent question refused.
+    also_skipped: tuple[str, ...] = ()
 
 
 KEYPAD = re.compile(r"[0-9]{1,2}")
@@ -126,12 +128,14 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def _ANSWER(value: Any) -> bool:  # noqa: N802 - reads as a type test
-    """An answer a call state may carry: a keypad score (0-99), or a recording: its URL, or
-    {url, duration} as `recorded` makes it."""
+    """An answer a call state may carry: a keypad score (0-99), a consent (true / false), or a
+    recording: its URL, or {url, duration} as `recorded` makes it."""
+    if isinstance(value, bool):
+        return True
     if isinstance(value, dict) and set(value) == {"url", "duration"}:
         seconds = value["duration"]
         good = type(seconds) is int and 0 <= seconds <= 86_400  # noqa: E721 - True is no time
-        return good and _ANSWER(value["url"])
+        return good and isinstance(value["url"], str) and _ANSWER(value["url"])
     if isinstance(value, str):
         return len(value) <= MAX_URL and storable(value)
     return type(value) is int and 0 <= value <= 99  # noqa: E721 - True is no score
@@ -141,12 +145,15 @@ def _id(value: Any) -> bool:
     return isinstance(value, str) and 1 <= len(value) <= MAX_ID and storable(value)
 
 
-def parse_digits(question: dict[str, Any], digits: str) -> int | None:
-    """The answer a caller's digits mean for `question`, or None if out of range."""
+def parse_digits(question: dict[str, Any], digits: str) -> int | bool | None:
+    """The answer a caller's digits mean for `question`, or None if out of range (a consent:
+    1 is True, yes; 2 is False, no)."""
     digits = (digits or "").strip().rstrip("#")
     if not KEYPAD.fullmatch(digits):  # ASCII only: "²".isdigit() and "٣" is a decimal
         return None
     value = int(digits)
+    if question["type"] == CONSENT:
+        return {1: True, 2: False}.get(value)
     if question["type"] in SCALES:
         low, high = SCALES[question["type"]]
     elif question["type"] == "choice":
@@ -160,6 +167,52 @@ def _next(state: CallState, **changes: Any) -> CallState:
     return replace(state, q=state.q + 1, tries=0, silent=0, **changes)
 
 
+def consented(survey: dict[str, Any], state: CallState) -> bool:
+    """Whether the caller said yes to the consent question right before question `state.q`
+    (a definition stored before consent was asked has none: its recording is never asked)."""
+    before = survey["questions"][state.q - 1] if 0 < state.q <= len(survey["questions"]) else {}
+    return before.get("type") == CONSENT and state.answers.get(before["key"]) is True
+
+
+def unconsented_skip(survey: dict[str, Any], state: CallState) -> Step | None:
+    """The skip of question `state.q` when it is a recording the caller did not consent to."""
+    questions = survey["questions"]
+    if state.q >= len(questions) or questions[state.q]["type"] != RECORDING:
+        return None
+    if consented(survey, state):
+        return None
+    key = questions[state.q]["key"]
+    nxt = _next(state, skipped=[*state.skipped, key])
+    return Step("skip", key, None, nxt, done=nxt.q >= len(questions))
+
+
+def _refused(survey: dict[str, Any], state: CallState, key: str, value: Any) -> Step:
+    """A consent question answered no (False) or skipped (None): the recording right after it
+    is skipped with it, so it is never asked."""
+    questions = survey["questions"]
+    answers = state.answers if value is None else {**state.answers, key: value}
+    skipped = [*state.skipped] if value is not None else [*state.skipped, key]
+    also: tuple[str, ...] = ()
+    after = state.q + 1
+    if after < len(questions) and questions[after]["type"] == RECORDING:
+        also = (questions[after]["key"],)
+        skipped.append(questions[after]["key"])
+        after += 1
+    nxt = replace(state, q=after, tries=0, silent=0, answers=answers, skipped=skipped)
+    done = after >= len(questions)
+    if value is None:
+        return Step("skip", key, None, nxt, done=done, also_skipped=also)
+    return Step("answer", key, value, nxt, done=done, also_skipped=also)
+
+
+def _skip(survey: dict[str, Any], state: CallState, key: str) -> Step:
+    questions = survey["questions"]
+    if questions[state.q]["type"] == CONSENT:
+        return _refused(survey, state, key, None)
+    nxt = _next(state, skipped=[*state.skipped, key])
+    return Step("skip", key, None, nxt, done=nxt.q >= len(questions))
+
+
 def advance(survey: dict[str, Any], state: CallState, digits: str | None) -> Step:
     """Apply the caller's `digits` (None or "" for silence) to the current question."""
     questions = survey["questions"]
@@ -168,14 +221,14 @@ def advance(survey: dict[str, Any], state: CallState, digits: str | None) -> Ste
     if not (digits or "").strip().rstrip("#"):
         if state.silent < MAX_SILENT_RETRIES:
             return Step("silence", key, None, replace(state, silent=state.silent + 1))
-        nxt = _next(state, skipped=[*state.skipped, key])
-        return Step("skip", key, None, nxt, done=nxt.q >= len(questions))
+        return _skip(survey, state, key)
     value = parse_digits(question, digits)
     if value is None:
         if state.tries < MAX_INVALID_RETRIES:
             return Step("invalid", key, None, replace(state, tries=state.tries + 1))
-        nxt = _next(state, skipped=[*state.skipped, key])
-        return Step("skip", key, None, nxt, done=nxt.q >= len(questions))
+        return _skip(survey, state, key)
+    if value is False:
+        return _refused(survey, state, key, value)
     nxt = _next(state, answers={**state.answers, key: value})
     return Step("answer", key, value, nxt, done=nxt.q >= len(questions))
 
@@ -183,10 +236,12 @@ def advance(survey: dict[str, Any], state: CallState, digits: str | None) -> Ste
 def recorded(
     survey: dict[str, Any], state: CallState, url: str | None, seconds: int | None
 ) -> Step:
-    """A <Record> finished: the comment is the answer, or the question is skipped if empty."""
+    """A <Record> finished: the comment is the answer, or the question is skipped if empty (or
+    not a recording the caller consented to: nothing is kept then)."""
     key = survey["questions"][state.q]["key"]
     done = state.q + 1 >= len(survey["questions"])
-    if url and (seconds or 0) > 0:
+    recordable = survey["questions"][state.q]["type"] == RECORDING and consented(survey, state)
+    if recordable and url and (seconds or 0) > 0:
         value = {"url": url, "duration": seconds}
         return Step(
             "answer", key, value, _next(state, answers={**state.answers, key: value}), done=done

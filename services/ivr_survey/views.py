@@ -15,7 +15,7 @@ from ivr_survey import twiml
 from ivr_survey.calls import CHANNEL, catalog, meta_for, question_event, store
 from ivr_survey.default_survey import DEFAULT_IVR_SURVEY
 from ivr_survey.entry import begin, where_it_stands
-from ivr_survey.flow import CallState, Step, advance, recorded
+from ivr_survey.flow import CallState, Step, advance, consented, recorded, unconsented_skip
 from ivr_survey.schemas import StateQuerySchema, TwilioCallSchema, VoiceQuerySchema
 from ivr_survey.signature import twilio_signed
 from survey_core.responses import events
@@ -25,7 +25,7 @@ from survey_core.responses.hashing import caller_hash
 from survey_core.responses.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import channels_of, localised
-from survey_core.surveys.schema import LANGUAGES
+from survey_core.surveys.schema import CONSENT, LANGUAGES, RECORDING
 from survey_core.web.errors import CLIENT_ERRORS, json_error
 
 log = logging.getLogger("voc.ivr")
@@ -83,7 +83,11 @@ def _urls(state: CallState) -> dict[str, str | None]:
 
 
 def _ask(response: VoiceResponse, survey: dict[str, Any], state: CallState) -> Response:
-    """Append question `state.q` (or the thanks when past the end) and render."""
+    """Append question `state.q` (or the thanks when past the end) and render. A recording the
+    caller did not say yes to right before (a definition stored before consent was asked) is
+    skipped, never asked: without a yes there is no <Record>."""
+    while (step := unconsented_skip(survey, state)) is not None:
+        state = _save(survey, state, step)
     if state.q >= len(survey["questions"]):
         return _xml(twiml.thanks(response, survey, state.lang))
     return _xml(twiml.question(response, survey, state.q, state.lang, **_urls(state)))
@@ -98,7 +102,7 @@ def _save(survey: dict[str, Any], before: CallState, step: Step) -> CallState:
     after = step.state
     keys = list(before.pending)
     if step.kind in ("answer", "skip"):
-        keys.append(step.key)
+        keys += [step.key, *step.also_skipped]
     if not keys:
         return after
     evs = [question_event(after, key, _qtype(survey, key), done=step.done) for key in keys]
@@ -176,8 +180,11 @@ def _survey_of(state: CallState) -> dict[str, Any] | None:
     """The survey version the call is asked, if it exists; a state naming questions that it
     does not ask is refused."""
     survey = catalog.version(_db(), state.survey, state.version)
-    asked = {q["key"] for q in (survey or {}).get("questions", [])}
-    if survey and not asked.issuperset([*state.answers, *state.skipped, *state.pending]):
+    asked = {q["key"]: q["type"] for q in (survey or {}).get("questions", [])}
+    if survey and not asked.keys() >= {*state.answers, *state.skipped, *state.pending}:
+        raise StateRefused
+    # A consent is true or false and nothing else is: a yes is never a score of 1.
+    if any((asked.get(k) == CONSENT) != isinstance(v, bool) for k, v in state.answers.items()):
         raise StateRefused
     return survey
 
@@ -216,10 +223,13 @@ def transcription() -> Response:
     call = TWILIO_CALL.load(request.form)
     if call["TranscriptionStatus"] == "completed" and call["TranscriptionText"]:
         survey = _survey_of(state)
-        key = next(
-            (q["key"] for q in (survey or {}).get("questions", []) if q["type"] == "recording"),
-            "comment",
-        )
+        questions = (survey or {}).get("questions", [])
+        # Sent for the <Record> of question `state.q`, which was asked after a yes only.
+        if not (state.q < len(questions) and questions[state.q]["type"] == RECORDING):
+            return _empty()
+        if not consented(survey or {}, state):
+            return _empty()
+        key = questions[state.q]["key"]
         text = call["TranscriptionText"]
         store(_db(), [events.event(Kind.TRANSCRIPT, meta_for(state), key, text=text)])
     return _empty()

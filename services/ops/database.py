@@ -6,7 +6,8 @@ from pymongo.database import Database
 
 from ivr_survey.default_survey import POST_CALL
 from survey_core.storage.indexes import ensure_indexes
-from survey_core.surveys.definitions import seed_surveys
+from survey_core.surveys.definitions import get_survey, publish_survey, seed_surveys
+from survey_core.surveys.schema import unconsented
 from training_survey.default_survey import TRAINING_EVALUATION
 from web_survey.default_survey import POST_CONTACT
 
@@ -17,4 +18,18 @@ def init_database(db: Database) -> list[str]:
     """Create what is missing (idempotent); returns the index names."""
     names = ensure_indexes(db)
     seed_surveys(db, DEFAULT_SURVEYS)
+    ask_consent(db, DEFAULT_SURVEYS)
     return names
+
+
+def ask_consent(db: Database, definitions: tuple[dict, ...]) -> list[str]:
+    """Publish each default survey whose latest stored version records a comment without
+    asking consent first (stored before consent was asked) as its next version; returns their
+    slugs. Calls already on the old version finish on it (its recording is never asked)."""
+    upgraded = []
+    for definition in definitions:
+        latest = get_survey(db, definition["slug"])
+        if latest is not None and unconsented(latest["questions"]):
+            publish_survey(db, definition)
+            upgraded.append(definition["slug"])
+    return upgraded

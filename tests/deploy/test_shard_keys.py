@@ -255,6 +255,7 @@ def ivr_calls(config: dict[str, Any], db, keys: dict[str, dict[str, str]]) -> No
         _ok(c.start())  # the call re-enters: where it stands is read from its events
         _ok(c.press("10"))
         _ok(c.press("2"))
+        _ok(c.press("1"))  # consents to a recorded comment
         transcribe = c.twiml.find("Record").get("transcribeCallback")
         _ok(c.record())
         _ok(c.post(transcribe, {"TranscriptionText": "kind", "TranscriptionStatus": "completed"}))

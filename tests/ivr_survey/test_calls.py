@@ -11,6 +11,7 @@ def full_call(c):
     c.press("5")
     c.press("10")
     c.press("2")
+    c.press("1")  # yes, record a comment
     c.record()
     return c
 
@@ -52,6 +53,8 @@ def test_questions_come_in_order_in_the_chosen_language(call):
     c.press("9")
     assert "容易" in c.asks()
     assert c.twiml.find("Gather").get("numDigits") == "1"
+    c.press("1")
+    assert "录音留言" in c.asks() and c.twiml.find("Record") is None  # consent first
     c.press("1")
     assert c.twiml.find("Record") is not None
 
@@ -134,7 +137,7 @@ def test_hang_up_midway_is_partial_with_the_question_reached(call, db):
 def test_silent_at_the_optional_comment_still_completes(call, db):
     c = call()
     c.start()
-    for digits in ("5", "9", "1"):
+    for digits in ("5", "9", "1", "1"):
         c.press(digits)
     assert c.twiml.find("Record") is not None and c.hung_up()  # thanks follow the Record
     c.hang_up()
@@ -170,7 +173,7 @@ def test_interaction_parameter_names_the_response(call, db):
 def test_transcription_is_kept_beside_the_recording(call, db):
     c = call(query="lang=en-US")
     c.start()
-    for digits in ("5", "9", "1"):
+    for digits in ("5", "9", "1", "1"):
         c.press(digits)
     record = c.twiml.find("Record")
     assert record.get("transcribe") == "true"

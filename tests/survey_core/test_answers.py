@@ -46,6 +46,7 @@ SURVEY = as_stored(
                 ],
             ),
             question("note", "text", "备注", "Note?", required=False, max_length=10),
+            question("consent", "consent", "录音请按1", "Record? Press 1", required=False),
             question("voice", "recording", "留言", "Message?", required=False),
         ],
     }
@@ -65,8 +66,15 @@ json_values = st.recursive(
 relaxed = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 
-def test_the_recording_question_is_not_asked_on_a_page():
+def test_the_consent_and_recording_questions_are_not_asked_on_a_page():
     assert [q["key"] for q in asked(SURVEY)] == ["csat", "nps", "ces", "why", "topics", "note"]
+
+
+@pytest.mark.parametrize("value", [True, 1, "yes"])
+def test_an_answer_to_the_phone_only_consent_question_is_refused(value):
+    with pytest.raises(ValidationError) as refused:
+        check_answers(SURVEY, {**GOOD, "consent": value})
+    assert set(refused.value.messages) == {"consent"}
 
 
 def test_good_answers_pass_unchanged():

@@ -35,9 +35,23 @@ def test_one_response_per_channel_and_interaction(db):
 def test_seeded_post_call_survey_is_bilingual(db):
     survey = get_survey(db, DEFAULT_IVR_SURVEY)
     assert survey["version"] == 1
-    assert [q["type"] for q in survey["questions"]] == ["csat", "nps", "ces", "recording"]
+    types = [q["type"] for q in survey["questions"]]
+    assert types == ["csat", "nps", "ces", "consent", "recording"]
     for q in survey["questions"]:
         assert set(q["prompt"]) == {"zh-CN", "en-US"}
+
+
+def test_db_init_gives_a_post_call_survey_stored_without_consent_a_version_that_asks_it(db):
+    old = get_survey(db, DEFAULT_IVR_SURVEY)
+    legacy = [q for q in old["questions"] if q["type"] != "consent"]
+    db.surveys.update_one({"slug": DEFAULT_IVR_SURVEY}, {"$set": {"questions": legacy}})
+    init_database(db)
+    init_database(db)  # idempotent: one new version
+    latest = get_survey(db, DEFAULT_IVR_SURVEY)
+    assert latest["version"] == 2
+    assert [q["key"] for q in latest["questions"]][-2:] == ["consent", "comment"]
+    assert get_survey(db, DEFAULT_IVR_SURVEY, 1)["questions"] == legacy  # calls on it go on
+    assert db.surveys.count_documents({}) == 4
 
 
 def test_publishing_a_changed_survey_makes_a_new_version(db):

@@ -1,7 +1,8 @@
 """What a survey definition may say: the marshmallow schema that every publish goes through.
 
 A definition that makes no sense (no questions, duplicate keys, an unknown type, a scale other
-than the type's, a choice with no options, a text missing in one of the survey's languages)
+than the type's, a choice with no options, a text missing in one of the survey's languages, a
+recording question without a consent question right before it)
 fails with field errors that name the place, e.g. {"questions": {"2": {"prompt": [...]}}}.
 """
 
@@ -22,7 +23,19 @@ from marshmallow import (
 from survey_core.fields import DictKey, StrictBoolean, StrictDict, StrictFloat, StrictString
 
 LANGUAGES = ("zh-CN", "en-US")
-QUESTION_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text", "recording")
+QUESTION_TYPES = (
+    "csat",
+    "nps",
+    "ces",
+    "rating",
+    "choice",
+    "multi",
+    "text",
+    "consent",
+    "recording",
+)
+# A recording question is asked only after a yes to the consent question right before it.
+CONSENT, RECORDING = "consent", "recording"
 CHANNELS = ("ivr", "web", "chat", "email", "sms", "training")
 # Inclusive key ranges of the scored question types.
 SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 5)}
@@ -179,8 +192,30 @@ class SurveySchema(Schema):
         if data.get("default_language") not in languages:
             raise ValidationError("Must be one of the survey's languages.", "default_language")
         errors = _missing_translations(data, languages)
+        for i, problem in unconsented(questions).items():
+            errors.setdefault("questions", {}).setdefault(i, {}).setdefault("type", []).append(
+                problem
+            )
         if errors:
             raise ValidationError(errors)
+
+
+def unconsented(questions: list[dict[str, Any]]) -> dict[int, str]:
+    """{index: problem} of each recording question without a consent question right before it,
+    and of each consent question without a recording question right after it."""
+    problems: dict[int, str] = {}
+    for i, q in enumerate(questions):
+        before = questions[i - 1]["type"] if i else None
+        after = questions[i + 1]["type"] if i + 1 < len(questions) else None
+        if q["type"] == RECORDING and before != CONSENT:
+            problems[i] = (
+                f"The recording question {q['key']!r} needs a consent question right before it."
+            )
+        elif q["type"] == CONSENT and after != RECORDING:
+            problems[i] = (
+                f"The consent question {q['key']!r} needs a recording question right after it."
+            )
+    return problems
 
 
 def _missing(texts: dict[str, str] | None, languages: list[str]) -> list[str]:
