@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from survey_core import sealing
 from survey_core.questionnaires import invitations
 from survey_core.questionnaires.invitations import LinkPolicy
 from survey_core.responses import events
@@ -63,8 +64,8 @@ class Link:
 
     @property
     def saved(self) -> dict[str, Any]:
-        """Answers given so far (drafts, or the submission)."""
-        return dict(self.record["answers"]) if self.record else {}
+        """Answers given so far (drafts, or the submission), free text opened to be shown."""
+        return sealing.current().open_answers(self.record["answers"]) if self.record else {}
 
 
 def load(
