@@ -13,7 +13,7 @@ from typing import TypeVar
 import click
 from pymongo.database import Database
 
-from survey_core import audit
+from survey_core import audit, sealing
 from survey_core.settings import ConfigError, Settings, WorkerSettings
 from survey_core.storage import client
 from survey_core.web import auth as apikeys
@@ -143,7 +143,10 @@ def demo_load(count: int) -> None:
     database = _db()
     init_database(database)
     with click.progressbar(length=count, label="demo responses", file=sys.stderr) as bar:
-        created = load_demo(database, _settings().tz, count, progress=bar.update)
+        settings = _settings()
+        created = load_demo(
+            database, settings.tz, count, progress=bar.update, keyring=sealing.of(settings)
+        )
     click.echo(f"demo data: {created} new response(s), {count - created} already there")
     from ops.demo import settle_demo
 
@@ -339,7 +342,6 @@ def _subject_options(command):  # noqa: ANN001, ANN202 - a click command
 
 def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
     from ops.worker import survey_lookup
-    from survey_core import sealing
     from survey_core.messaging import TwilioUnavailable, recording_deleter
     from survey_core.privacy import requests
     from survey_core.settings import PrivacySettings
@@ -388,7 +390,6 @@ def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
 def privacy_rotate_key(batch: int) -> None:
     """Re-seal stored free text under the first FIELD_ENCRYPTION_KEY key (then the old keys,
     listed after it, can be dropped)."""
-    from survey_core import sealing
     from survey_core.privacy import rotation
 
     settings = _settings(Settings)

@@ -280,3 +280,78 @@ def test_any_text_round_trips(value):
     ring = Keyring([OLD])
     assert ring.open(ring.seal(value)) == value
     assert ring.open(value) == value  # plaintext reads as it is
+
+
+def test_events_spooled_in_an_outage_are_sealed_and_replay_as_given(keyed, db, tmp_path):
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    from survey_core.responses.spool import Spool
+
+    spool = Spool(str(tmp_path / "spool"))
+    meta = {"channel": "chat", "interaction_id": "T5", "survey": "post-contact", "version": 1}
+    ev = events.event(
+        Kind.SUBMIT, meta, answers={"csat": 4, "comment": COMMENT}, qtypes={"comment": "text"}
+    )
+    breaker.trip(ServerSelectionTimeoutError("down"))
+    try:
+        assert events.record(db, spool, [ev], Keyring([OLD])) is None
+    finally:
+        breaker.reset()
+    files = list((tmp_path / "spool").rglob("*.json"))
+    assert files and all(COMMENT not in f.read_text() for f in files)
+    written, left = spool.drain(lambda e: events.insert(db, e, Keyring([NEW, OLD])))
+    assert (written, left) == (1, 0)
+    stored = db.events.find_one({"kind": "submit"})
+    assert Keyring([OLD]).open(stored["answers"]["comment"]) == COMMENT
+
+
+def _recorded_call(db, interaction: str, ring: Keyring) -> None:
+    meta = {
+        "channel": "ivr",
+        "interaction_id": interaction,
+        "survey": "post-call",
+        "version": 1,
+        "month": "2020-01",
+        "started_at": datetime(2020, 1, 5, tzinfo=UTC),
+    }
+    events.insert(db, events.event(Kind.OPEN, meta, status="in_progress"), ring)
+    answer = {"url": RECORDING, "duration": 4}
+    ev = events.event(
+        Kind.ANSWER, meta, "comment", qtype="recording", value=answer, reached=4, done=True
+    )
+    events.insert(db, ev, ring)
+
+
+def test_erasure_finds_a_sealed_recording_at_twilio(keyed, db):
+    from ops.worker import survey_lookup
+    from survey_core.privacy import requests
+
+    ring = Keyring([OLD])
+    _recorded_call(db, "CA7", ring)
+    fold(db)
+    assert RECORDING not in everything(db)
+    deleted: list[str] = []
+    erased = requests.erase(
+        db,
+        requests.Subject(interaction_id="CA7", channel="ivr"),
+        "",
+        survey_lookup(db),
+        deleted.append,
+        keyring=ring,
+    )
+    assert erased["removed"]["recordings"] == 1 and deleted == ["RE" + "a" * 32]
+
+
+def test_retention_finds_a_sealed_recording_at_twilio(keyed, db):
+    from ops.retention import run
+    from ops.worker import survey_lookup
+
+    _recorded_call(db, "CA8", Keyring([OLD]))
+    fold(db)
+    with standin(lambda *_: (204, {})) as (url, received):
+        twilio = {"TWILIO_API_BASE_URL": url, "TWILIO_ACCOUNT_SID": "AC1"}
+        done = run(db, WorkerSettings.from_env(overrides={**keyed, **twilio}), survey_lookup(db))
+    assert done["recordings"] == 1
+    assert [p for p, _, _ in received] == [
+        "DELETE /2010-04-01/Accounts/AC1/Recordings/RE" + "a" * 32 + ".json"
+    ]

@@ -106,10 +106,17 @@ def open_link(db: Database, spool: Spool, link: Link) -> None:
         events.record(db, spool, _opening(link))
 
 
-def submit(db: Database, spool: Spool, link: Link, answers: dict[str, Any]) -> bool:
-    """Store the customer's answers once; False if the link was answered already."""
+def submit(
+    db: Database,
+    spool: Spool,
+    link: Link,
+    answers: dict[str, Any],
+    keyring: sealing.Keyring | None = None,
+) -> bool:
+    """Store the customer's answers once (free text sealed with `keyring`, default the app's);
+    False if the link was answered already."""
     final = events.event(Kind.SUBMIT, link.meta, answers=answers, qtypes=qtypes(link.survey))
-    outcomes = events.record(db, spool, [*_opening(link), final])
+    outcomes = events.record(db, spool, [*_opening(link), final], keyring)
     if outcomes is None:  # spooled: the worker stores it, once, when the database is back
         return True
     return outcomes[-1] == "stored"
