@@ -69,7 +69,7 @@ def _shown(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
     if due is not None and due.tzinfo is None:
         due = due.replace(tzinfo=UTC)
     overdue = doc.get("status") != "resolved" and due is not None and due < now
-    return {**doc, "comment": sealing.current().open(doc.get("comment")), "overdue": overdue}
+    return {**doc, "comment": sealing.current().shown(doc.get("comment")), "overdue": overdue}
 
 
 @bp.get("/follow-ups")

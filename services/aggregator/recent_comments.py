@@ -28,8 +28,8 @@ def recording_of(value: Mapping[str, Any]) -> dict[str, Any]:
 def comment_of(record: Mapping[str, Any], keyring: Keyring = sealing.NO_KEYS) -> dict[str, Any]:
     """One record's comment as the page shows it (opened with `keyring`): text, a recording
     (with its transcript when Twilio sent one), who took the call and the CSAT given."""
-    value = keyring.open_answer((record.get("answers") or {}).get(COMMENT))
-    transcript = keyring.open((record.get("transcripts") or {}).get(COMMENT))
+    value = keyring.shown_answer((record.get("answers") or {}).get(COMMENT))
+    transcript = keyring.shown((record.get("transcripts") or {}).get(COMMENT))
     shown: dict[str, Any] = {
         "text": None,
         "recording": None,

@@ -64,7 +64,7 @@ def where_it_stands(
         reason=doc.get("reason"),
         caller=doc.get("caller_hash"),
         q=doc["reached"],
-        answers=sealing.current().open_answers(doc["answers"]),  # the call state carries clear
+        answers=sealing.current().shown_answers(doc["answers"]),  # the call state carries clear
         skipped=list(doc["skipped"]),
     )
     return doc, state

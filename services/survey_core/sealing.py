@@ -9,11 +9,13 @@ Values are opened only to be shown or exported; reports read scores and never op
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+log = logging.getLogger("voc.sealing")
 SEALED = "enc"
 # Question types whose answers are free text, and which part of the answer is.
 TEXT_TYPES = ("text",)
@@ -78,6 +80,15 @@ class Keyring:
         except InvalidToken:
             raise SealedError("a sealed value no FIELD_ENCRYPTION_KEY key opens") from None
 
+    def shown(self, value: Any) -> Any:
+        """`open` for a page or a list: a value no key opens is shown as None (and logged,
+        without its content) rather than failing the whole page."""
+        try:
+            return self.open(value)
+        except SealedError as exc:
+            log.warning("free text not shown: %s", exc)
+            return None
+
     def reseal(self, value: Any) -> Any:
         """A sealed `value` sealed again under the first key unless it is already (rotation);
         anything else as it is."""
@@ -110,6 +121,9 @@ class Keyring:
     def open_answer(self, value: Any) -> Any:
         return self._answer(value, None, self.open)
 
+    def shown_answer(self, value: Any) -> Any:
+        return self._answer(value, None, self.shown)
+
     def _answer(self, value: Any, qtype: str | None, step: Any) -> Any:
         if isinstance(value, Mapping) and "url" in value and not is_sealed(value):
             if qtype is None or qtype in RECORDING_TYPES:
@@ -125,8 +139,10 @@ class Keyring:
     def open_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         return {k: self.open_answer(v) for k, v in answers.items()}
 
-    def open_texts(self, texts: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: self.open(v) for k, v in texts.items()}
+    def shown_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers as a page shows them: any no key opens left out."""
+        opened = {k: self.shown_answer(v) for k, v in answers.items()}
+        return {k: v for k, v in opened.items() if v is not None or answers[k] is None}
 
     def open_all(self, value: Any) -> Any:
         """`value` with every sealed value inside it (at any depth) opened."""

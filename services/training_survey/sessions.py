@@ -152,5 +152,5 @@ def comments(db: Database, session_id: str, hash_key: str, answered: int) -> lis
         return None
     keyring = sealing.current()
     return sorted(
-        c for doc in found if (c := keyring.open((doc.get("answers") or {}).get("comment")))
+        c for doc in found if (c := keyring.shown((doc.get("answers") or {}).get("comment")))
     )

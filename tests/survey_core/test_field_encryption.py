@@ -355,3 +355,33 @@ def test_retention_finds_a_sealed_recording_at_twilio(keyed, db):
     assert [p for p, _, _ in received] == [
         "DELETE /2010-04-01/Accounts/AC1/Recordings/RE" + "a" * 32 + ".json"
     ]
+
+
+def test_a_comment_no_key_opens_is_left_out_of_the_page_not_a_500(keyed, db, api_key):
+    from web_survey.service import catalog
+
+    catalog.clear()
+    web = web_survey.create_app(keyed).test_client()
+    web_answer(web, api_key("write"), "T1", {"csat": 1, "nps": 2, "ces": 5, "comment": COMMENT})
+    fold(db)
+    drain_queue(db, WorkerSettings.from_env(keyed))
+    lost = {**keyed, "FIELD_ENCRYPTION_KEY": NEW}  # the old key dropped too early
+    reports = aggregator.create_app(lost).test_client()
+    listed = reports.get("/api/v1/follow-ups", headers=api_key("read"))
+    assert listed.status_code == 200 and listed.get_json()["follow_ups"][0]["comment"] is None
+    sign_in(reports, api_key("read")["Authorization"][7:])
+    month = month_of(datetime.now(UTC), Settings.from_env(keyed).tz)
+    assert reports.get(f"/dashboard?month={month}").status_code == 200
+
+
+@pytest.mark.parametrize("comment", [{"enc": "gAAAA"}, {"url": "https://x"}, ["enc"]])
+def test_a_comment_shaped_like_a_sealed_value_is_a_422(keyed, db, api_key, comment):
+    from web_survey.service import catalog
+
+    catalog.clear()
+    web = web_survey.create_app(keyed).test_client()
+    body = {"channel": "chat", "interaction_id": "T3", "agent": "A1"}
+    token = web.post("/api/v1/invitations", json=body, headers=api_key("write")).get_json()
+    answers = {"csat": 5, "nps": 9, "ces": 2, "comment": comment}
+    posted = web.post("/api/v1/responses", json={"token": token["token"], "answers": answers})
+    assert posted.status_code == 422 and "comment" in json.dumps(posted.get_json()["errors"])

@@ -65,7 +65,7 @@ class Link:
     @property
     def saved(self) -> dict[str, Any]:
         """Answers given so far (drafts, or the submission), free text opened to be shown."""
-        return sealing.current().open_answers(self.record["answers"]) if self.record else {}
+        return sealing.current().shown_answers(self.record["answers"]) if self.record else {}
 
 
 def load(
