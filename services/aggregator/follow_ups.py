@@ -9,6 +9,7 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from survey_core import sealing
 from survey_core.complaints import followups
 from survey_core.fields import DictKey, StrictDict, StrictString
 from survey_core.storage.client import get_db
@@ -67,7 +68,8 @@ def _shown(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
     due = doc.get("due_at")
     if due is not None and due.tzinfo is None:
         due = due.replace(tzinfo=UTC)
-    return {**doc, "overdue": doc.get("status") != "resolved" and due is not None and due < now}
+    overdue = doc.get("status") != "resolved" and due is not None and due < now
+    return {**doc, "comment": sealing.current().shown(doc.get("comment")), "overdue": overdue}
 
 
 @bp.get("/follow-ups")

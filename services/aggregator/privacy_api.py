@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from aggregator.views import survey_of
+from survey_core import sealing
 from survey_core.fields import DictKey, StrictDict, StrictString
 from survey_core.messaging import TwilioUnavailable, recording_deleter
 from survey_core.privacy import requests
@@ -112,7 +113,7 @@ def privacy_request(body: dict[str, Any]) -> dict[str, Any]:
         )
     key = key or ""
     if body["action"] == "export":
-        result = requests.export(db, subject, key, settings.spool_dir)
+        result = requests.export(db, subject, key, settings.spool_dir, sealing.current())
         found = len(result["responses_found"])
         report = {"responses_found": found, "data": result["data"]}
     else:
@@ -120,7 +121,15 @@ def privacy_request(body: dict[str, Any]) -> dict[str, Any]:
             settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
         )
         try:
-            report = requests.erase(db, subject, key, survey_of(db), delete, settings.spool_dir)
+            report = requests.erase(
+                db,
+                subject,
+                key,
+                survey_of(db),
+                delete,
+                settings.spool_dir,
+                keyring=sealing.current(),
+            )
         except TwilioUnavailable as exc:
             raise APIError(
                 502,

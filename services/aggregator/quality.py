@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from pymongo.errors import DuplicateKeyError
 
-from survey_core import keys
+from survey_core import keys, sealing
 from survey_core.fields import Instant, StrictFloat, StrictString
 from survey_core.keys import monitor_score_id
 from survey_core.months import month_of
@@ -132,6 +132,7 @@ def monitor_score(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         "_id": monitor_score_id(body["monitor_id"], rid),
         "rid": rid,
         **body,
+        "comment": sealing.current().seal(body.get("comment")),  # free text: sealed at rest
         "total": total_of(body["items"]),
     }
     return _store("monitor_scores", doc, body["scored_at"])

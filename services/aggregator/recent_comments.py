@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 
 from pymongo.database import Database
 
+from survey_core import sealing
+from survey_core.sealing import Keyring
+
 COMMENT = "comment"  # the question key the default surveys use for a free comment
 SHOWN = 10
 
@@ -22,11 +25,11 @@ def recording_of(value: Mapping[str, Any]) -> dict[str, Any]:
     return {"url": url if safe else None, "seconds": round(seconds) if ok else None}
 
 
-def comment_of(record: Mapping[str, Any]) -> dict[str, Any]:
-    """One record's comment as the page shows it: text, a recording (with its transcript when
-    Twilio sent one), who took the call and the CSAT given."""
-    value = (record.get("answers") or {}).get(COMMENT)
-    transcript = (record.get("transcripts") or {}).get(COMMENT)
+def comment_of(record: Mapping[str, Any], keyring: Keyring = sealing.NO_KEYS) -> dict[str, Any]:
+    """One record's comment as the page shows it (opened with `keyring`): text, a recording
+    (with its transcript when Twilio sent one), who took the call and the CSAT given."""
+    value = keyring.shown_answer((record.get("answers") or {}).get(COMMENT))
+    transcript = keyring.shown((record.get("transcripts") or {}).get(COMMENT))
     shown: dict[str, Any] = {
         "text": None,
         "recording": None,
@@ -55,4 +58,5 @@ def recent_comments(db: Database, month: str) -> list[dict[str, Any]]:
         .sort("submitted_at", -1)
         .limit(SHOWN)
     )
-    return [comment_of(record) for record in found]
+    keyring = sealing.current()
+    return [comment_of(record, keyring) for record in found]

@@ -9,6 +9,7 @@ from pymongo.database import Database
 
 from ivr_survey.calls import CHANNEL
 from ivr_survey.flow import CallState
+from survey_core import sealing
 from survey_core.months import month_of
 from survey_core.responses import events, folding
 from survey_core.settings import Settings
@@ -63,7 +64,7 @@ def where_it_stands(
         reason=doc.get("reason"),
         caller=doc.get("caller_hash"),
         q=doc["reached"],
-        answers=dict(doc["answers"]),
+        answers=sealing.current().shown_answers(doc["answers"]),  # the call state carries clear
         skipped=list(doc["skipped"]),
     )
     return doc, state

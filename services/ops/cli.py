@@ -13,7 +13,7 @@ from typing import TypeVar
 import click
 from pymongo.database import Database
 
-from survey_core import audit
+from survey_core import audit, sealing
 from survey_core.settings import ConfigError, Settings, WorkerSettings
 from survey_core.storage import client
 from survey_core.web import auth as apikeys
@@ -143,7 +143,10 @@ def demo_load(count: int) -> None:
     database = _db()
     init_database(database)
     with click.progressbar(length=count, label="demo responses", file=sys.stderr) as bar:
-        created = load_demo(database, _settings().tz, count, progress=bar.update)
+        settings = _settings()
+        created = load_demo(
+            database, settings.tz, count, progress=bar.update, keyring=sealing.of(settings)
+        )
     click.echo(f"demo data: {created} new response(s), {count - created} already there")
     from ops.demo import settle_demo
 
@@ -354,14 +357,20 @@ def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
     who = requests.Subject(**{k: v for k, v in subject.items() if v})
     key = settings.phone_hash_key
     if action == "export":
-        report = requests.export(database, who, key, settings.spool_dir)
+        report = requests.export(database, who, key, settings.spool_dir, sealing.of(settings))
     else:
         delete = recording_deleter(
             settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
         )
         try:
             report = requests.erase(
-                database, who, key, survey_lookup(database), delete, settings.spool_dir
+                database,
+                who,
+                key,
+                survey_lookup(database),
+                delete,
+                settings.spool_dir,
+                keyring=sealing.of(settings),
             )
         except TwilioUnavailable as exc:
             _audited(database, f"privacy {action}", {"subject": named[0]}, "failed")
@@ -374,6 +383,26 @@ def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
             ) from None
     _audited(database, f"privacy {action}", {"subject": named[0]})
     click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+
+
+@privacy.command("rotate-key")
+@click.option("--batch", default=500, show_default=True, help="Documents per batch.")
+def privacy_rotate_key(batch: int) -> None:
+    """Re-seal stored free text under the first FIELD_ENCRYPTION_KEY key (then the old keys,
+    listed after it, can be dropped)."""
+    from survey_core.privacy import rotation
+
+    settings = _settings(Settings)
+    keyring = sealing.of(settings)
+    if not keyring.active:
+        raise click.ClickException("FIELD_ENCRYPTION_KEY is not set: nothing to rotate to")
+    database = client.database(settings, CLI_TIMEOUT_MS)
+    with click.progressbar(
+        length=rotation.total(database), label="re-sealing", file=sys.stderr
+    ) as bar:
+        done = rotation.rotate(database, keyring, batch, bar.update)
+    _audited(database, "privacy rotate-key", {"documents": str(sum(done.values()))})
+    click.echo("re-sealed: " + ", ".join(f"{k} {n}" for k, n in done.items()))
 
 
 @privacy.command("export")

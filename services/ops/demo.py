@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 from pymongo.database import Database
 
+from survey_core import sealing
 from survey_core.months import month_of
 from survey_core.responses import events
 from survey_core.responses.events import Kind
+from survey_core.sealing import Keyring
 from survey_core.settings import ComplaintSettings
 from survey_core.surveys.definitions import get_survey
 
@@ -51,11 +53,15 @@ def contact_time(rng: random.Random, now: datetime, tz: ZoneInfo) -> datetime:
 
 
 def load_demo(
-    db: Database, tz: ZoneInfo, count: int = 300, progress: Callable[[int], None] | None = None
+    db: Database,
+    tz: ZoneInfo,
+    count: int = 300,
+    progress: Callable[[int], None] | None = None,
+    keyring: Keyring = sealing.NO_KEYS,
 ) -> int:
     """Submit `count` deterministic demo questionnaires (ids demo-0000...) as events, each
-    dated when its customer answered; returns how many were new. The worker (or `settle_demo`)
-    folds them into records and rollups."""
+    dated when its customer answered, comments sealed with `keyring`; returns how many were
+    new. The worker (or `settle_demo`) folds them into records and rollups."""
     rng = random.Random(20261001)
     now = datetime.now(UTC)
     surveys = {slug: get_survey(db, slug) for slug in ("post-call", "post-contact")}
@@ -92,7 +98,7 @@ def load_demo(
         submit = events.event(
             Kind.SUBMIT, meta, answers=answers, qtypes=qtypes, submitted_at=submitted
         )
-        created += events.insert(db, submit) == "stored"
+        created += events.insert(db, submit, keyring) == "stored"
         if progress:
             progress(1)
     return created
@@ -185,7 +191,7 @@ def load_training_demo(db: Database, settings: Any, spool_dir: str) -> int:
             link = links.load(db, link_policy, catalog, invitation["token"], history=False)
             answers = {c: _weighted(rng, 1, 5, bias) for c in CRITERIA}
             answers["recommend"] = _weighted(rng, 0, 10, bias)
-            created += links.submit(db, Spool(spool_dir), link, answers)
+            created += links.submit(db, Spool(spool_dir), link, answers, sealing.of(settings))
         # Held in the past, so their evaluation is over: closed, they count (release rule).
         sessions.close_session(db, session_id)
     return created

@@ -8,6 +8,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from survey_core import sealing
 from survey_core.messaging import recording_deleter
 from survey_core.privacy.retention import DeleteRecording, Retention, enforce
 from survey_core.rollups.folding import SurveyOf
@@ -22,6 +23,7 @@ def policy_of(settings: WorkerSettings) -> Retention:
         settings.retain_comments_days,
         settings.retain_events_days,
         settings.retain_contact_hashes_days,
+        sealing.of(settings),
     )
 
 

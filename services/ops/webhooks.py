@@ -25,6 +25,9 @@ from pymongo import ReturnDocument
 from pymongo.database import Database
 from standardwebhooks.webhooks import Webhook
 
+from survey_core import sealing
+from survey_core.sealing import Keyring
+
 log = logging.getLogger("voc.webhooks")
 MAX_ATTEMPTS = 12
 SEND_TIMEOUT_S = 10.0
@@ -99,15 +102,30 @@ def _claim(db: Database, now: datetime) -> dict[str, Any] | None:
     )
 
 
-def deliver_due(db: Database, secret: str, send: Send = http_send, limit: int = 50) -> int:
-    """Send up to `limit` deliveries that are due; returns how many were delivered."""
+def _opened(payload: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
+    data = payload.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+        return payload
+    return {**payload, "data": {**data, "answers": keyring.open_answers(data["answers"])}}
+
+
+def deliver_due(
+    db: Database,
+    secret: str,
+    send: Send = http_send,
+    limit: int = 50,
+    keyring: Keyring = sealing.NO_KEYS,
+) -> int:
+    """Send up to `limit` deliveries that are due, free text opened with `keyring` (stored
+    sealed, sent in clear); returns how many were delivered."""
     delivered = 0
     for _ in range(limit):
         now = datetime.now(UTC)
         delivery = _claim(db, now)
         if delivery is None:
             break
-        body = json.dumps(delivery["payload"], separators=(",", ":"), ensure_ascii=False).encode()
+        payload = _opened(delivery["payload"], keyring)
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         status = send(delivery["url"], body, signed_headers(secret, delivery, body))
         done = {"last_status": status, "last_attempt_at": now}
         if 200 <= status < 300:

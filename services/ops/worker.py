@@ -19,6 +19,7 @@ from pymongo.database import Database
 
 from ops import retention
 from ops.webhooks import deliver_due, http_send, mail_sender
+from survey_core import sealing
 from survey_core.complaints.followups import drain_queue
 from survey_core.responses import events
 from survey_core.responses.idle import settle_idle
@@ -49,7 +50,8 @@ def step(
     """One round: replay the spool, settle idle calls and re-check what was folded a minute
     ago (when `sweep`), fold; returns how many events were folded. With `owner`, folding
     happens only while this worker holds the folding lease."""
-    written, left = Spool(settings.spool_dir).drain(lambda ev: events.insert(db, ev))
+    keyring = sealing.of(settings)
+    written, left = Spool(settings.spool_dir).drain(lambda ev: events.insert(db, ev, keyring))
     if written:
         log.info("spool: replayed %d event(s), %d left", written, left)
     if sweep and settings.call_timeout_minutes:
@@ -73,7 +75,7 @@ def step(
         send = http_send
         if settings.smtp_host:
             send = mail_sender(settings.smtp_host, settings.smtp_port, settings.smtp_from)
-        deliver_due(db, settings.webhook_secret, send)
+        deliver_due(db, settings.webhook_secret, send, keyring=sealing.of(settings))
     return folded
 
 

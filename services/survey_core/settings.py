@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from survey_core.sealing import parse_keys
+
 ENVIRONMENTS = ("development", "test", "production")
 
 # Values used only when VOC_ENV is development or test; production must set every secret.
@@ -100,6 +102,8 @@ class Settings:
     spool_dir: str
     public_base_url: str | None
     trusted_proxies: int
+    # Keys sealing free text at rest (survey_core.sealing): the first seals, all open.
+    field_encryption_keys: tuple[str, ...]
 
     @property
     def tz(self) -> ZoneInfo:
@@ -137,7 +141,15 @@ class Settings:
             "spool_dir": src.text("SPOOL_DIR", "var/spool"),
             "public_base_url": (src.optional("PUBLIC_BASE_URL") or "").rstrip("/") or None,
             "trusted_proxies": src.integer("TRUSTED_PROXIES", 0),
+            "field_encryption_keys": _encryption_keys(src),
         }
+
+
+def _encryption_keys(src: Source) -> tuple[str, ...]:
+    try:
+        return parse_keys(src.text("FIELD_ENCRYPTION_KEY"))
+    except ValueError as exc:
+        raise ConfigError(f"FIELD_ENCRYPTION_KEY: {exc}") from None
 
 
 @dataclass(frozen=True)

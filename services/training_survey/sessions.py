@@ -16,6 +16,7 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from survey_core import sealing
 from survey_core.months import month_of
 from survey_core.questionnaires.invitations import LinkPolicy, expires_at, invite
 from survey_core.responses.events import response_id
@@ -149,4 +150,7 @@ def comments(db: Database, session_id: str, hash_key: str, answered: int) -> lis
     )
     if len(found) < answered:
         return None
-    return sorted(c for doc in found if (c := (doc.get("answers") or {}).get("comment")))
+    keyring = sealing.current()
+    return sorted(
+        c for doc in found if (c := keyring.shown((doc.get("answers") or {}).get("comment")))
+    )

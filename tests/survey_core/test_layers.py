@@ -17,7 +17,7 @@ ALLOWED = {
     "complaints": {"storage"},
     "web": {"storage", "surveys", "responses", "questionnaires"},
 }
-LEAVES = {"settings", "months", "scoring", "links", "messaging", "fields"}
+LEAVES = {"settings", "months", "scoring", "links", "messaging", "fields", "sealing"}
 SERVICE_PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from survey_core import sealing
 from survey_core.complaints.store import complaint_id
 from survey_core.keys import monitor_score_id
 from survey_core.privacy.retention import DeleteRecording, recording_sid
@@ -35,6 +36,7 @@ from survey_core.responses.events import parts_of, response_id
 from survey_core.responses.hashing import caller_hash, evaluation_interaction, keyed_hash
 from survey_core.responses.webhooks import message_id
 from survey_core.rollups.folding import SurveyOf, fold_all
+from survey_core.sealing import Keyring
 from survey_core.storage.transactions import in_transaction
 
 # What an anonymous record keeps: what its counts depend on (rollups, rebuild), nothing else.
@@ -157,9 +159,13 @@ def _spooled(spool_dir: str | Path | None, rids: set[str]) -> list[Path]:
 
 
 def export(
-    db: Database, subject: Subject, key: str, spool_dir: str | Path | None = None
+    db: Database,
+    subject: Subject,
+    key: str,
+    spool_dir: str | Path | None = None,
+    keyring: Keyring = sealing.NO_KEYS,
 ) -> dict[str, Any]:
-    """Everything stored about the subject, per collection (JSON-safe)."""
+    """Everything stored about the subject, per collection (JSON-safe), free text opened."""
     rids = response_ids(db, subject, key)
     out: dict[str, list[dict[str, Any]]] = {}
     for rid in rids:
@@ -176,12 +182,13 @@ def export(
         for name, docs in out.items()
         if docs
     }
-    return json.loads(json.dumps({"responses_found": rids, "data": unique}, default=str))
+    found = {"responses_found": rids, "data": keyring.open_all(unique)}
+    return json.loads(json.dumps(found, default=str))
 
 
-def _recordings(record: dict[str, Any]) -> Iterable[str]:
+def _recordings(record: dict[str, Any], keyring: Keyring) -> Iterable[str]:
     for value in (record.get("answers") or {}).values():
-        sid = recording_sid(value)
+        sid = recording_sid(value, keyring)
         if sid:
             yield sid
 
@@ -280,15 +287,17 @@ def erase(
     delete_recording: DeleteRecording | None,
     spool_dir: str | Path | None = None,
     now: datetime | None = None,
+    keyring: Keyring = sealing.NO_KEYS,
 ) -> dict[str, Any]:
-    """Erase the subject everywhere but in the counts; returns what was found and done."""
+    """Erase the subject everywhere but in the counts; returns what was found and done
+    (`keyring` opens sealed recording URLs, to find them at Twilio)."""
     now = now or datetime.now(UTC)
     fold_all(db, survey_of, lag_s=0)  # every count in the rollups before the events go
     rids = response_ids(db, subject, key)
     done: dict[str, int] = {"responses": 0, "recordings": 0}
     for rid in rids:
         record = db.responses.find_one({"_id": rid}) or {}
-        sids = list(_recordings(record))
+        sids = list(_recordings(record, keyring))
         if sids and delete_recording is None:
             raise RecordingsKept(sids)
         for sid in sids:

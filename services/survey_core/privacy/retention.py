@@ -25,8 +25,10 @@ from typing import Any
 
 from pymongo.database import Database
 
+from survey_core import sealing
 from survey_core.responses.events import Kind, event_id, subject_of
 from survey_core.rollups.folding import RECHECK, STATE_ID, SurveyOf
+from survey_core.sealing import Keyring
 
 RECORDING_SID = re.compile(r"/Recordings/(RE[0-9a-fA-F]{32})")
 # Deletes a recording at Twilio by its SID (a missing one is no error: it is gone).
@@ -39,6 +41,7 @@ class Retention:
     comments_days: int
     events_days: int
     contact_hashes_days: int | None  # None: the longest suppression window of any survey
+    keyring: Keyring = sealing.NO_KEYS  # opens sealed recording URLs (to find the Twilio SID)
 
 
 def _keys_of(survey: Mapping[str, Any] | None, qtype: str) -> list[str]:
@@ -52,16 +55,18 @@ def _old_records(db: Database, kind: str, cutoff: datetime, extra: dict, batch: 
     yield from db.responses.find(query, fields).limit(batch)
 
 
-def recording_sid(value: Any) -> str | None:
-    """The Twilio recording SID in a recorded answer's URL."""
-    if isinstance(value, Mapping) and isinstance(value.get("url"), str):
-        found = RECORDING_SID.search(value["url"])
+def recording_sid(value: Any, keyring: Keyring = sealing.NO_KEYS) -> str | None:
+    """The Twilio recording SID in a recorded answer's URL (sealed: opened with `keyring`)."""
+    url = keyring.open(value.get("url")) if isinstance(value, Mapping) else None
+    if isinstance(url, str):
+        found = RECORDING_SID.search(url)
         return found.group(1) if found else None
     return None
 
 
 def _recordings(
     db: Database,
+    keyring: Keyring,
     survey_of: SurveyOf,
     cutoff: datetime,
     delete: DeleteRecording | None,
@@ -86,7 +91,7 @@ def _recordings(
             continue  # no Twilio credentials: keep the URL, or the audio could never go
         changes: dict[str, Any] = {"retained.recordings": now}
         for key, value in found.items():
-            sid = recording_sid(value)
+            sid = recording_sid(value, keyring)
             if sid and delete is not None:
                 delete(sid)
             kept = {"duration": value.get("duration"), "removed_at": now}
@@ -200,7 +205,14 @@ def enforce(
     hashes_days = policy.contact_hashes_days or longest_suppression(db)
     return {
         "recordings": _recordings(
-            db, survey_of, before(policy.recordings_days), delete_recording, now, dry_run, batch
+            db,
+            policy.keyring,
+            survey_of,
+            before(policy.recordings_days),
+            delete_recording,
+            now,
+            dry_run,
+            batch,
         ),
         "free_text": _free_text(db, survey_of, before(policy.comments_days), now, dry_run, batch),
         "contact_hashes": _contact_hashes(db, before(hashes_days), dry_run),

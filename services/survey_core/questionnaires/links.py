@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from survey_core import sealing
 from survey_core.questionnaires import invitations
 from survey_core.questionnaires.invitations import LinkPolicy
 from survey_core.responses import events
@@ -63,8 +64,8 @@ class Link:
 
     @property
     def saved(self) -> dict[str, Any]:
-        """Answers given so far (drafts, or the submission)."""
-        return dict(self.record["answers"]) if self.record else {}
+        """Answers given so far (drafts, or the submission), free text opened to be shown."""
+        return sealing.current().shown_answers(self.record["answers"]) if self.record else {}
 
 
 def load(
@@ -105,10 +106,17 @@ def open_link(db: Database, spool: Spool, link: Link) -> None:
         events.record(db, spool, _opening(link))
 
 
-def submit(db: Database, spool: Spool, link: Link, answers: dict[str, Any]) -> bool:
-    """Store the customer's answers once; False if the link was answered already."""
+def submit(
+    db: Database,
+    spool: Spool,
+    link: Link,
+    answers: dict[str, Any],
+    keyring: sealing.Keyring | None = None,
+) -> bool:
+    """Store the customer's answers once (free text sealed with `keyring`, default the app's);
+    False if the link was answered already."""
     final = events.event(Kind.SUBMIT, link.meta, answers=answers, qtypes=qtypes(link.survey))
-    outcomes = events.record(db, spool, [*_opening(link), final])
+    outcomes = events.record(db, spool, [*_opening(link), final], keyring)
     if outcomes is None:  # spooled: the worker stores it, once, when the database is back
         return True
     return outcomes[-1] == "stored"

@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from flask import has_app_context
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from survey_core import keys
+from survey_core import keys, sealing
 from survey_core.responses.spool import Spool
 from survey_core.responses.statuses import OPENING, Status
+from survey_core.sealing import Keyring
 from survey_core.storage.breaker import DATABASE_DOWN, breaker
 
 log = logging.getLogger("voc.events")
@@ -114,39 +116,69 @@ def _stored_form(ev: Mapping[str, Any]) -> dict[str, Any]:
 SETTLING = (Kind.ANSWER, Kind.SKIP, Kind.SUBMIT)
 
 
-def _same(stored: Mapping[str, Any], ev: Mapping[str, Any]) -> bool:
-    """Does `ev` say what the stored event with its `_id` says?"""
+def sealed(ev: Mapping[str, Any], keyring: Keyring) -> dict[str, Any]:
+    """`ev` with its free text (text answers, recording URLs, transcripts) sealed."""
+    out = dict(ev)
+    kind = ev.get("kind")
+    if kind == Kind.ANSWER and "value" in ev:
+        out["value"] = keyring.seal_answer(ev["value"], ev.get("qtype"))
+    elif kind in (Kind.SUBMIT, Kind.DRAFT) and isinstance(ev.get("answers"), Mapping):
+        out["answers"] = keyring.seal_answers(ev["answers"], ev.get("qtypes") or {})
+    elif kind == Kind.TRANSCRIPT and "text" in ev:
+        out["text"] = keyring.seal(ev["text"])
+    return out
+
+
+def _same(stored: Mapping[str, Any], ev: Mapping[str, Any], keyring: Keyring) -> bool:
+    """Does `ev` say what the stored event with its `_id` says? Sealed values are compared
+    opened: sealing is randomised, and a replay may be sealed under a newer key."""
     return (
         stored.get("kind") == ev.get("kind")
-        and stored.get("value") == ev.get("value")
-        and stored.get("answers") == ev.get("answers")
+        and keyring.open_answer(stored.get("value")) == keyring.open_answer(ev.get("value"))
+        and _opened(stored.get("answers"), keyring) == _opened(ev.get("answers"), keyring)
     )
 
 
-def insert(db: Database, ev: Mapping[str, Any]) -> Outcome:
-    """Store one event once. A replay is a "duplicate"; a different answer, a "conflict"."""
+def _opened(answers: Any, keyring: Keyring) -> Any:
+    return keyring.open_answers(answers) if isinstance(answers, Mapping) else answers
+
+
+def _keyring(keyring: Keyring | None) -> Keyring:
+    if keyring is not None:
+        return keyring
+    return sealing.current() if has_app_context() else sealing.NO_KEYS
+
+
+def insert(db: Database, ev: Mapping[str, Any], keyring: Keyring | None = None) -> Outcome:
+    """Store one event once, its free text sealed under `keyring` (default: the app's). A
+    replay is a "duplicate"; a different answer, a "conflict"."""
+    ring = _keyring(keyring)
     try:
-        db.events.insert_one(_stored_form(ev))
+        db.events.insert_one(_stored_form(sealed(ev, ring)))
         return "stored"
     except DuplicateKeyError:
         # `rid` too: the shard key on a sharded cluster (survey_core.storage.sharding)
         found = {"_id": ev["_id"], "rid": ev["rid"]}
         stored = db.events.find_one(found, {"kind": 1, "value": 1, "answers": 1})
-        if ev.get("kind") in SETTLING and not _same(stored or {}, ev):
+        if ev.get("kind") in SETTLING and not _same(stored or {}, ev, ring):
             log.warning("refused a second, different answer: %s", ev["_id"])
             return "conflict"
         return "duplicate"
 
 
-def record(db: Database, spool: Spool, events: list[dict[str, Any]]) -> list[Outcome] | None:
-    """Insert `events` in order and return their outcomes. When the database fails (down, or
-    any error at all: a keyed insert is safe to replay) spool the rest for the worker and
-    return None."""
+def record(
+    db: Database, spool: Spool, events: list[dict[str, Any]], keyring: Keyring | None = None
+) -> list[Outcome] | None:
+    """Insert `events` in order, free text sealed (default: the app's keyring), and return
+    their outcomes. When the database fails (down, or any error at all: a keyed insert is safe
+    to replay) spool the rest, sealed, for the worker and return None."""
+    ring = _keyring(keyring)
+    events = [sealed(ev, ring) for ev in events]
     outcomes: list[Outcome] = []
     for i, ev in enumerate(events):
         try:
             breaker.check()
-            outcomes.append(insert(db, ev))
+            outcomes.append(insert(db, ev, ring))
         except PyMongoError as exc:
             if isinstance(exc, DATABASE_DOWN):
                 breaker.trip(exc)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from survey_core import sealing
 from survey_core.responses.statuses import FINAL
 
 DEFAULT = {"csat_max": 2, "nps_max": 6}
@@ -46,7 +47,7 @@ def queued(
         (
             v
             for k, v in (after.get("answers") or {}).items()
-            if isinstance(v, str) and k == "comment"
+            if sealing.is_text(v) and k == "comment"
         ),
         None,
     ) or next(iter((after.get("transcripts") or {}).values()), None)
