@@ -32,11 +32,9 @@ flow's requests), --keep (keep the temporary directory with the logs; kept anywa
 failure), --seed N, --judge-db, --env NAME=VALUE (for every process, repeatable), --db-args
 "..." (more SecantusDB options).
 
-On SecantusDB 0.7.0b3 the default run stalls about six minutes in: the rate limiter's counters
-(`RATE_LIMIT_STORAGE_URI` unset: the `rate_limit_*` collections, one document per client
-address and window, expired by a TTL index) make the database hold its storage lock for
-seconds at a time; requests time out and the folding backlog grows. `--env
-RATE_LIMIT_STORAGE_URI=memory://` (per-process limits) is the control that runs clean.
+The rate limiter's counters are `memory://` by default (`RATE_LIMIT_STORAGE_URI`); when they
+lived in MongoDB (the `rate_limit_*` collections) SecantusDB 0.7.0b3 stalled about six minutes
+into this run, holding its storage lock for seconds at a time.
 """
 
 from __future__ import annotations
