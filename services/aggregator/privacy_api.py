@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from aggregator.views import survey_of
 from survey_core import sealing
 from survey_core.fields import DictKey, StrictDict, StrictString
-from survey_core.messaging import TwilioUnavailable, recording_deleter
+from survey_core.messaging import TwilioUnavailable
 from survey_core.privacy import requests
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
@@ -112,38 +112,38 @@ def privacy_request(body: dict[str, Any]) -> dict[str, Any]:
             "PHONE_HASH_KEY is not set on this service: only an interaction id can be looked up.",
         )
     key = key or ""
-    if body["action"] == "export":
-        result = requests.export(db, subject, key, settings.spool_dir, sealing.current())
-        found = len(result["responses_found"])
-        report = {"responses_found": found, "data": result["data"]}
-    else:
-        delete = recording_deleter(
-            settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+    twilio = (
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_api_base_url,
+    )
+    try:
+        report = requests.carry_out(
+            db,
+            body["action"],
+            subject,
+            key,
+            survey_of(db),
+            twilio,
+            settings.spool_dir,
+            sealing.current(),
         )
-        try:
-            report = requests.erase(
-                db,
-                subject,
-                key,
-                survey_of(db),
-                delete,
-                settings.spool_dir,
-                keyring=sealing.current(),
-            )
-        except TwilioUnavailable as exc:
-            raise APIError(
-                502,
-                "twilio_unavailable",
-                f"Recordings could not be deleted at Twilio ({exc}); nothing else was erased "
-                "for them yet. Ask again shortly.",
-            ) from None
-        except requests.RecordingsKept:
-            raise APIError(
-                409,
-                "recordings_kept",
-                "The subject has recordings at Twilio; set TWILIO_ACCOUNT_SID and "
-                "TWILIO_AUTH_TOKEN so they can be deleted, then ask again.",
-            ) from None
+    except TwilioUnavailable as exc:
+        raise APIError(
+            502,
+            "twilio_unavailable",
+            f"Recordings could not be deleted at Twilio ({exc}); nothing else was erased "
+            "for them yet. Ask again shortly.",
+        ) from None
+    except requests.RecordingsKept:
+        raise APIError(
+            409,
+            "recordings_kept",
+            "The subject has recordings at Twilio; set TWILIO_ACCOUNT_SID and "
+            "TWILIO_AUTH_TOKEN so they can be deleted, then ask again.",
+        ) from None
+    if body["action"] == "export":
+        report = {"responses_found": len(report["responses_found"]), "data": report["data"]}
     record = {
         "_id": "pr_" + secrets.token_hex(8),
         "action": body["action"],

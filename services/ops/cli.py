@@ -342,7 +342,7 @@ def _subject_options(command):  # noqa: ANN001, ANN202 - a click command
 
 def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
     from ops.worker import survey_lookup
-    from survey_core.messaging import TwilioUnavailable, recording_deleter
+    from survey_core.messaging import TwilioUnavailable
     from survey_core.privacy import requests
     from survey_core.settings import PrivacySettings
 
@@ -355,32 +355,31 @@ def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
     settings = _settings(PrivacySettings)
     database = client.database(settings, CLI_TIMEOUT_MS)
     who = requests.Subject(**{k: v for k, v in subject.items() if v})
-    key = settings.phone_hash_key
-    if action == "export":
-        report = requests.export(database, who, key, settings.spool_dir, sealing.of(settings))
-    else:
-        delete = recording_deleter(
-            settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+    twilio = (
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_api_base_url,
+    )
+    try:
+        report = requests.carry_out(
+            database,
+            action,
+            who,
+            settings.phone_hash_key,
+            survey_lookup(database),
+            twilio,
+            settings.spool_dir,
+            sealing.of(settings),
         )
-        try:
-            report = requests.erase(
-                database,
-                who,
-                key,
-                survey_lookup(database),
-                delete,
-                settings.spool_dir,
-                keyring=sealing.of(settings),
-            )
-        except TwilioUnavailable as exc:
-            _audited(database, f"privacy {action}", {"subject": named[0]}, "failed")
-            raise click.ClickException(f"Twilio could not delete recordings ({exc})") from None
-        except requests.RecordingsKept:
-            _audited(database, f"privacy {action}", {"subject": named[0]}, "failed")
-            raise click.ClickException(
-                "the subject has recordings at Twilio: set TWILIO_ACCOUNT_SID and "
-                "TWILIO_AUTH_TOKEN so they can be deleted, then run again"
-            ) from None
+    except TwilioUnavailable as exc:
+        _audited(database, f"privacy {action}", {"subject": named[0]}, "failed")
+        raise click.ClickException(f"Twilio could not delete recordings ({exc})") from None
+    except requests.RecordingsKept:
+        _audited(database, f"privacy {action}", {"subject": named[0]}, "failed")
+        raise click.ClickException(
+            "the subject has recordings at Twilio: set TWILIO_ACCOUNT_SID and "
+            "TWILIO_AUTH_TOKEN so they can be deleted, then run again"
+        ) from None
     _audited(database, f"privacy {action}", {"subject": named[0]})
     click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
 

@@ -31,6 +31,7 @@ from pymongo.database import Database
 from survey_core import sealing
 from survey_core.complaints.store import complaint_id
 from survey_core.keys import monitor_score_id
+from survey_core.messaging import recording_deleter
 from survey_core.privacy.retention import DeleteRecording, recording_sid
 from survey_core.responses.events import parts_of, response_id
 from survey_core.responses.hashing import caller_hash, evaluation_interaction, keyed_hash
@@ -336,3 +337,22 @@ def _redact_audit(db: Database, interactions: list[str]) -> int:
 
 class RecordingsKept(Exception):
     """Recordings must be deleted at Twilio first, and no credentials were given."""
+
+
+def carry_out(
+    db: Database,
+    action: str,
+    subject: Subject,
+    key: str,
+    survey_of: SurveyOf,
+    twilio: tuple[str | None, str | None, str | None],
+    spool_dir: str | Path | None = None,
+    keyring: Keyring = sealing.NO_KEYS,
+) -> dict[str, Any]:
+    """One access ("export") or erasure ("erase") request, as the API and `surveyctl privacy`
+    make it; `twilio` is (account SID, auth token, API base URL) for deleting recordings.
+    Raises RecordingsKept (no credentials) or TwilioUnavailable."""
+    if action == "export":
+        return export(db, subject, key, spool_dir, keyring)
+    delete = recording_deleter(*twilio)
+    return erase(db, subject, key, survey_of, delete, spool_dir, keyring=keyring)
