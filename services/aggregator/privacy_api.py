@@ -112,11 +112,6 @@ def privacy_request(body: dict[str, Any]) -> dict[str, Any]:
             "PHONE_HASH_KEY is not set on this service: only an interaction id can be looked up.",
         )
     key = key or ""
-    twilio = (
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        settings.twilio_api_base_url,
-    )
     try:
         report = requests.carry_out(
             db,
@@ -124,7 +119,7 @@ def privacy_request(body: dict[str, Any]) -> dict[str, Any]:
             subject,
             key,
             survey_of(db),
-            twilio,
+            settings,
             settings.spool_dir,
             sealing.current(),
         )

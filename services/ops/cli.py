@@ -355,11 +355,6 @@ def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
     settings = _settings(PrivacySettings)
     database = client.database(settings, CLI_TIMEOUT_MS)
     who = requests.Subject(**{k: v for k, v in subject.items() if v})
-    twilio = (
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        settings.twilio_api_base_url,
-    )
     try:
         report = requests.carry_out(
             database,
@@ -367,7 +362,7 @@ def _privacy_request(action: str, subject: dict[str, str | None]) -> None:
             who,
             settings.phone_hash_key,
             survey_lookup(database),
-            twilio,
+            settings,
             settings.spool_dir,
             sealing.of(settings),
         )

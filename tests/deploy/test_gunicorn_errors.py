@@ -7,18 +7,13 @@ a request line over 4 KB, a 10 KB header, bad header bytes.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ops.devstack import wait_for_port
-from tests.dbserver import free_port
+from tests.deploy.gunicorn import running_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 SHAPE = {"code", "status", "message", "errors", "request_id"}
@@ -26,43 +21,11 @@ SHAPE = {"code", "status", "message", "errors", "request_id"}
 
 @pytest.fixture(scope="module")
 def gunicorn(db_server, tmp_path_factory) -> Iterator[int]:
-    port = free_port()
     tmp = tmp_path_factory.mktemp("gunicorn")
-    env = dict(
-        os.environ,
-        VOC_ENV="test",
-        MONGO_URI=db_server.uri,
-        MONGO_DB="gunicorn_errors",
-        SPOOL_DIR=str(tmp / "spool"),
-        METRICS_DIR=str(tmp),
-        BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1",
-        LOG_LEVEL="warning",
-    )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = open(tmp / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "-c",
-            str(ROOT / "deploy" / "gunicorn.conf.py"),
-            "aggregator:create_app()",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        if not wait_for_port(port, 30):
-            raise RuntimeError("gunicorn did not start: " + (tmp / "gunicorn.log").read_text())
+    with running_gunicorn(
+        "aggregator:create_app()", db_server.uri, tmp, MONGO_DB="gunicorn_errors"
+    ) as port:
         yield port
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def exchange(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:

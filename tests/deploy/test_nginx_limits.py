@@ -7,11 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import math
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from ops.devstack import wait_for_port
 from tests.dbserver import free_port
+from tests.deploy.gunicorn import running_gunicorn
 from tests.deploy.test_nginx_errors import CONF, SHAPE, returned, running_nginx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,48 +90,19 @@ def test_each_edge_429_is_json_with_the_retry_after_of_its_zones_rate(prefix, zo
 @pytest.fixture(scope="module")
 def web_gunicorn(db_server, tmp_path_factory) -> Iterator[int]:
     """The web survey under a real gunicorn (deploy/gunicorn.conf.py), its own limit far away."""
-    port = free_port()
     tmp = tmp_path_factory.mktemp("gunicorn_web")
-    env = dict(
-        os.environ,
-        VOC_ENV="test",
-        MONGO_URI=db_server.uri,
+    with running_gunicorn(
+        "web_survey:create_app()",
+        db_server.uri,
+        tmp,
         MONGO_DB="nginx_limits",
-        SPOOL_DIR=str(tmp / "spool"),
-        METRICS_DIR=str(tmp),
-        BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1",
-        LOG_LEVEL="warning",
         PUBLIC_BASE_URL="https://voc.example.com",
         TWILIO_AUTH_TOKEN="test-auth-token",
         TWILIO_ACCOUNT_SID="AC" + "1" * 32,
         TRUSTED_PROXIES="1",
         RATE_LIMIT_PUBLIC="100000/minute",
-    )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = open(tmp / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "-c",
-            str(ROOT / "deploy" / "gunicorn.conf.py"),
-            "web_survey:create_app()",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        if not wait_for_port(port, 30):
-            raise RuntimeError("gunicorn did not start: " + (tmp / "gunicorn.log").read_text())
+    ) as port:
         yield port
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture

@@ -345,14 +345,17 @@ def carry_out(
     subject: Subject,
     key: str,
     survey_of: SurveyOf,
-    twilio: tuple[str | None, str | None, str | None],
+    settings: Any,
     spool_dir: str | Path | None = None,
     keyring: Keyring = sealing.NO_KEYS,
 ) -> dict[str, Any]:
     """One access ("export") or erasure ("erase") request, as the API and `surveyctl privacy`
-    make it; `twilio` is (account SID, auth token, API base URL) for deleting recordings.
+    make it; `settings` carries the Twilio credentials for deleting recordings
+    (`twilio_account_sid`, `twilio_auth_token`, `twilio_api_base_url`).
     Raises RecordingsKept (no credentials) or TwilioUnavailable."""
     if action == "export":
         return export(db, subject, key, spool_dir, keyring)
-    delete = recording_deleter(*twilio)
+    delete = recording_deleter(
+        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+    )
     return erase(db, subject, key, survey_of, delete, spool_dir, keyring=keyring)
