@@ -3,7 +3,7 @@
 For each scenario a fresh database (on one SecantusDB server) gets `--events` IVR-like events
 inserted beforehand (per call: open, three answers, close; built with `events.event`, stored
 as `events.insert` stores them, in bulk), then worker processes fold them with
-`rollups.folding.fold_batch` (lag 0, batches of `--batch`, as `fold_all` does), exactly as
+`folding.batch.fold_batch` (lag 0, batches of `--batch`, as `fold_all` does), exactly as
 `surveyctl worker` would. One worker, then three processes on the same database.
 
 Prints events/s for one worker (and its rate over the first and the last 10 s, with their
@@ -111,7 +111,8 @@ def fold_worker(uri: str, name: str, batch: int, ready, go, start, out) -> None:
         import os
 
         from ops.worker import survey_lookup
-        from survey_core.rollups.folding import WatermarkMoved, fold_batch, hold_lease
+        from survey_core.folding.batch import WatermarkMoved, fold_batch
+        from survey_core.folding.lease import hold_lease
         from survey_core.storage.client import get_client
 
         db = get_client(uri, 60_000)[name]
@@ -191,8 +192,8 @@ def run_workers(uri: str, name: str, workers: int, batch: int) -> dict:
 
 
 def verify(uri: str, name: str, expected: dict[str, int], events: int) -> tuple[bool, str]:
+    from survey_core.folding.reads import STATE_ID
     from survey_core.rollups import layout
-    from survey_core.rollups.folding import STATE_ID
     from survey_core.storage.client import get_client
 
     db = get_client(uri, 60_000)[name]

@@ -169,8 +169,8 @@ def ivr_mix(client: Client) -> None:
 def seed(uri: str, env: dict[str, str]) -> tuple[dict[str, str], str, tuple[str, str]]:
     """Demo data, keys, monitor scores and self-ratings; (keys, month, (first, last month))."""
     from ops.worker import survey_lookup
+    from survey_core.folding.batch import fold_all
     from survey_core.months import month_of, months_ending
-    from survey_core.rollups.folding import fold_all
     from survey_core.settings import Settings
     from survey_core.storage.client import get_client
     from survey_core.web.auth import create_key

@@ -174,8 +174,9 @@ def main() -> None:
 
     from ops.database import init_database
     from ops.worker import survey_lookup
-    from survey_core.rollups import queries
-    from survey_core.rollups.folding import pending
+    from survey_core.folding.reads import pending
+    from survey_core.reports import queries
+    from survey_core.reports.snapshot import Snapshot
     from survey_core.settings import Settings
     from survey_core.storage.client import get_client
 
@@ -199,10 +200,11 @@ def main() -> None:
             survey_of = survey_lookup(db)
 
             def monthly(db=db, survey_of=survey_of):
-                return queries.monthly(db, survey_of, MONTHS, {}, "adjusted")
+                return queries.monthly(Snapshot(db, survey_of), MONTHS, {}, "adjusted")
 
             def breakdown(db=db, survey_of=survey_of):
-                return queries.breakdown(db, survey_of, BREAKDOWN_MONTH, "agent", 1, "adjusted")
+                snap = Snapshot(db, survey_of)
+                return queries.breakdown(snap, BREAKDOWN_MONTH, "agent", 1, "adjusted")
 
             counted = sum(row["responses"] for row in monthly())
             if counted != rows + completed:
@@ -256,7 +258,7 @@ def replay(db, uri: str, rows: int) -> float:
     import ivr_survey
     from ops.database import init_database
     from ops.worker import survey_lookup
-    from survey_core.rollups.folding import fold_all
+    from survey_core.folding.batch import fold_all
     from tests.ivr_survey.twilio_sim import Call
 
     init_database(db)

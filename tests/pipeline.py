@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ops.worker import survey_lookup
+from survey_core.folding.batch import fold_all
 from survey_core.responses import events
 from survey_core.responses.events import Kind
-from survey_core.rollups.folding import fold_all
 
 QTYPES = {"csat": "csat", "nps": "nps", "ces": "ces"}
 

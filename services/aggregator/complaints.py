@@ -12,12 +12,12 @@ from marshmallow import Schema, fields, validate
 from aggregator.csv_export import also_csv, columns, scoped_csv, wants_csv
 from aggregator.schemas import Month
 from aggregator.settings import AggregatorSettings
-from aggregator.views import survey_of
 from survey_core.complaints import rules, store
 from survey_core.fields import Instant, StrictString
-from survey_core.rollups import queries
+from survey_core.reports import queries
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
+from survey_core.web.context import snapshot
 from survey_core.web.errors import APIError
 from survey_core.web.metrics import count_alert
 from survey_core.web.openapi import AUTH_ERRORS, error_responses
@@ -212,12 +212,12 @@ def report_of(month: str, by: str) -> dict[str, Any]:
         {"$group": {"_id": f"${field}", "n": {"$sum": 1}}},
     ]
     counts = {str(d["_id"] or "(none)"): d["n"] for d in db.complaints.aggregate(pipeline)}
-    everyone = queries.monthly_docs(db, survey_of(db), [month], {})[month]
+    everyone = queries.monthly_docs(snapshot(), [month], {})[month]
     surveyed_all = queries.responses_count(everyone["funnel"])
     per = (
         {
             v: queries.responses_count(c["funnel"])
-            for v, c in queries.by_value(db, survey_of(db), month, by).items()
+            for v, c in queries.by_value(snapshot(), month, by).items()
         }
         if by != "category"
         else {}

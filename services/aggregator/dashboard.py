@@ -29,13 +29,13 @@ from flask_babel import gettext as _
 from aggregator import charts, dashboard_sessions
 from aggregator.quality_reports import agents_of, calibration_of
 from aggregator.recent_comments import recent_comments
-from aggregator.views import survey_of
 from survey_core.months import MONTH_RE, month_of, months_ending
-from survey_core.rollups import queries, trainers
+from survey_core.reports import queries, trainers
 from survey_core.storage.client import get_db
 from survey_core.surveys.schema import LANGUAGES
 from survey_core.web import audit_trail
 from survey_core.web.auth import GRANTS, hash_key
+from survey_core.web.context import snapshot
 from survey_core.web.security import CSRF_FIELD, csrf_ok, csrf_token, page_headers
 
 bp = Blueprint(
@@ -90,7 +90,7 @@ def dashboard() -> Any:
     min_n_value = int(min_n) if min_n.isascii() and min_n.isdigit() and len(min_n) < 7 else 0
     settings = current_app.config["SETTINGS"]
     months = months_ending(month, 12)
-    rows = queries.monthly(db, survey_of(db), months, {}, "adjusted")
+    rows = queries.monthly(snapshot(), months, {}, "adjusted")
     now = datetime.now(UTC)
     html = render_template(
         "dashboard.html",
@@ -107,12 +107,12 @@ def dashboard() -> Any:
             "ces": _chart(rows, "ces", 1, 5),
         },
         breakdowns={
-            by: queries.breakdown(db, survey_of(db), month, by, min_n_value, "adjusted")
+            by: queries.breakdown(snapshot(), month, by, min_n_value, "adjusted")
             for by in BREAKDOWNS
         },
-        funnel=queries.funnel(db, survey_of(db), month, None),
+        funnel=queries.funnel(snapshot(), month, None),
         ranking=trainers.ranking_of(
-            db, survey_of(db), month, settings.min_trainer_sample, settings.anonymity_min
+            snapshot(), month, settings.min_trainer_sample, settings.anonymity_min
         ),
         alerts=list(db.alerts.find({"status": "open"}).sort("opened_at", -1).limit(20)),
         overdue=list(

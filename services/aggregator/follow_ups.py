@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from survey_core import sealing
 from survey_core.complaints import followups
 from survey_core.fields import DictKey, StrictDict, StrictString
+from survey_core.responses import dimensions
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
@@ -27,13 +28,9 @@ _AUTH = AUTH_ERRORS
 _TEXT = validate.Length(min=1, max=2000)
 
 
-class FollowUpSchema(Schema):
+class FollowUpSchema(dimensions.schema_of(dimensions.CUSTOMER_DIMENSIONS, allow_none=True)):  # type: ignore[misc]
     id = StrictString(attribute="_id", metadata={"description": "The response's id."})
     interaction = StrictString()
-    channel = StrictString()
-    agent = StrictString(allow_none=True)
-    team = StrictString(allow_none=True)
-    reason = StrictString(allow_none=True)
     scores = StrictDict(keys=DictKey(), values=fields.Integer())
     comment = StrictString(multiline=True, allow_none=True)
     status = StrictString()
@@ -50,10 +47,10 @@ class FollowUpListSchema(Schema):
     follow_ups = fields.List(fields.Nested(FollowUpSchema))
 
 
-class FollowUpQuerySchema(Schema):
+class FollowUpQuerySchema(
+    dimensions.schema_of(dimensions.CUSTOMER_DIMENSIONS, validate=validate.Length(1, 128))  # type: ignore[misc]
+):
     status = StrictString(validate=validate.OneOf(followups.STEPS))
-    team = StrictString(validate=validate.Length(min=1, max=128))
-    agent = StrictString(validate=validate.Length(min=1, max=128))
     overdue = fields.Boolean(metadata={"description": "true: not resolved and past due_at."})
 
 
@@ -80,7 +77,7 @@ def _shown(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
 def list_follow_ups(query: dict[str, Any]) -> dict[str, Any]:
     """Follow-ups, soonest due first (at most 1,000); `overdue=true` for the overdue list."""
     now = datetime.now(UTC)
-    find = {k: query[k] for k in ("status", "team", "agent") if k in query}
+    find = {k: query[k] for k in ("status", *dimensions.CUSTOMER) if k in query}
     if query.get("overdue"):
         find["due_at"] = {"$lt": now}
         if find.get("status", "open") == "resolved":

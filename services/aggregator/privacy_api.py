@@ -11,13 +11,13 @@ from flask import current_app, g
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from aggregator.views import survey_of
 from survey_core import sealing
 from survey_core.fields import DictKey, StrictDict, StrictString
 from survey_core.messaging import TwilioUnavailable
 from survey_core.privacy import requests
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
+from survey_core.web.context import survey_of
 from survey_core.web.errors import APIError
 from survey_core.web.openapi import AUTH_ERRORS, error_responses
 
@@ -118,7 +118,7 @@ def privacy_request(body: dict[str, Any]) -> dict[str, Any]:
             body["action"],
             subject,
             key,
-            survey_of(db),
+            survey_of(),
             settings,
             settings.spool_dir,
             sealing.current(),

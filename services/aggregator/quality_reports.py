@@ -21,6 +21,7 @@ from aggregator.quality_schemas import (
 from survey_core import calibration
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
+from survey_core.web.context import snapshot
 from survey_core.web.openapi import AUTH_ERRORS, error_responses
 
 bp = Blueprint(
@@ -177,12 +178,10 @@ def agent_report(query: dict[str, Any]) -> Any:
 
 def agents_of(month: str, min_n: int) -> dict[str, Any]:
     """The agent report of `month`."""
-    from aggregator.views import survey_of
     from survey_core import scoring
-    from survey_core.rollups import queries
+    from survey_core.reports import queries
 
-    db = get_db()
-    surveyed = queries.by_value(db, survey_of(db), month, "agent")
+    surveyed = queries.by_value(snapshot(), month, "agent")
     thanked = _per_agent("thanks", month)
     complained = _per_agent("complaints", month)
     monitored = _per_agent("monitor_scores", month, "total")

@@ -8,7 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from survey_core.fields import DictKey, StrictDict, StrictString
 from survey_core.months import MONTH_RE, month_range
-from survey_core.rollups.queries import FILTER_DIMS
+from survey_core.reports.queries import FILTER_DIMS
+from survey_core.responses import dimensions
 
 MAX_MONTHS = 36
 Month = lambda **kw: StrictString(  # noqa: E731 - a field factory
@@ -29,12 +30,10 @@ class FormatMixin(Schema):
     )
 
 
-class FilterMixin(Schema):
-    channel = StrictString(load_default=None, validate=validate.Length(1, 128))
-    agent = StrictString(load_default=None, validate=validate.Length(1, 128))
-    team = StrictString(load_default=None, validate=validate.Length(1, 128))
-    reason = StrictString(load_default=None, validate=validate.Length(1, 128))
-    survey = StrictString(load_default=None, validate=validate.Length(1, 128))
+# One filter per customer dimension (`responses.dimensions`).
+FilterMixin = dimensions.schema_of(
+    dimensions.CUSTOMER_DIMENSIONS, load_default=None, validate=validate.Length(1, 128)
+)
 
 
 class MonthRange(Schema):

@@ -10,11 +10,11 @@ from flask_smorest import Blueprint
 
 from aggregator.csv_export import RANKING_COLUMNS, also_csv, csv_response, wants_csv
 from aggregator.schemas import RankingQuery, RankingReport, TrendQuery, TrendReport
-from aggregator.views import REPORT_ERRORS, survey_of
+from aggregator.views import REPORT_ERRORS
 from survey_core.months import month_range
-from survey_core.rollups import trainers
-from survey_core.storage.client import get_db
+from survey_core.reports import trainers
 from survey_core.web.auth import require_api_key
+from survey_core.web.context import snapshot
 from survey_core.web.openapi import error_responses
 
 bp = Blueprint(
@@ -37,9 +37,8 @@ class Ranking(MethodView):
         m = args.get("min_n")
         if m is None:
             m = current_app.config["SETTINGS"].min_trainer_sample
-        db = get_db()
         settings = current_app.config["SETTINGS"]
-        report = trainers.ranking_of(db, survey_of(db), args["month"], m, settings.anonymity_min)
+        report = trainers.ranking_of(snapshot(), args["month"], m, settings.anonymity_min)
         if wants_csv(args.get("format"), request.headers.get("Accept", "")):
             filename = f"trainers-{args['month']}.csv"
             return csv_response(report["trainers"], "rank", filename, RANKING_COLUMNS)
@@ -54,11 +53,10 @@ class Trend(MethodView):
     @bp.response(200, TrendReport)
     def get(self, args: dict[str, Any], trainer_id: str) -> Any:
         """One trainer's figures per month from `from` to `to`."""
-        db = get_db()
         months = month_range(args["from_"], args["to"])
         return {
             "trainer_id": trainer_id,
             "rows": trainers.trend(
-                db, survey_of(db), trainer_id, months, current_app.config["SETTINGS"].anonymity_min
+                snapshot(), trainer_id, months, current_app.config["SETTINGS"].anonymity_min
             ),
         }

@@ -7,7 +7,6 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from pymongo.database import Database
 
 from aggregator.csv_export import also_csv, csv_response, funnel_csv, wants_csv
 from aggregator.schemas import (
@@ -19,10 +18,9 @@ from aggregator.schemas import (
     MonthlyReport,
 )
 from survey_core.months import month_range
-from survey_core.rollups import queries
-from survey_core.storage.client import get_db
-from survey_core.surveys.catalog import SurveyCatalog
+from survey_core.reports import queries
 from survey_core.web.auth import require_api_key
+from survey_core.web.context import snapshot
 from survey_core.web.openapi import error_responses
 
 bp = Blueprint(
@@ -33,10 +31,6 @@ bp = Blueprint(
 )
 
 
-# Definitions of the surveys whose unfolded events a report folds in memory (cached).
-catalog = SurveyCatalog()
-
-
 # What every report may answer besides 200, as documented in the OpenAPI document.
 REPORT_ERRORS = {
     401: "No API key, or an unknown or revoked one.",
@@ -44,10 +38,6 @@ REPORT_ERRORS = {
     422: "`validation_error`: `errors` names the bad query parameters.",
     503: "`database_unavailable`: try again shortly (`Retry-After`).",
 }
-
-
-def survey_of(db: Database) -> queries.SurveyOf:
-    return lambda slug, version: catalog.version(db, slug, version)
 
 
 def _csv_requested(args: dict[str, Any]) -> bool:
@@ -65,8 +55,7 @@ class Monthly(MethodView):
         """One row per month from `from` to `to`, optionally filtered by dimensions."""
         filters = {dim: args.get(dim) for dim in queries.FILTER_DIMS}
         months = month_range(args["from_"], args["to"])
-        db = get_db()
-        rows = queries.monthly(db, survey_of(db), months, filters, args["interval"])
+        rows = queries.monthly(snapshot(), months, filters, args["interval"])
         if _csv_requested(args):
             return csv_response(rows, "month", f"metrics-{args['from_']}-{args['to']}.csv")
         return {"filters": {k: v for k, v in filters.items() if v}, "rows": rows}
@@ -81,9 +70,8 @@ class Breakdown(MethodView):
     @bp.response(200, BreakdownReport)
     def get(self, args: dict[str, Any]) -> Any:
         """One row per agent, team, channel, reason or survey in a month, best CSAT first."""
-        db = get_db()
         rows = queries.breakdown(
-            db, survey_of(db), args["month"], args["by"], args["min_n"], args["interval"]
+            snapshot(), args["month"], args["by"], args["min_n"], args["interval"]
         )
         if _csv_requested(args):
             return csv_response(rows, "value", f"breakdown-{args['by']}-{args['month']}.csv")
@@ -99,8 +87,7 @@ class Funnel(MethodView):
     @bp.response(200, FunnelReport)
     def get(self, args: dict[str, Any]) -> Any:
         """Offered, left out, started, completed and partial by the question reached."""
-        db = get_db()
-        result = queries.funnel(db, survey_of(db), args["month"], args["channel"])
+        result = queries.funnel(snapshot(), args["month"], args["channel"])
         if _csv_requested(args):
             return funnel_csv(result, f"funnel-{args['month']}.csv")
         return result

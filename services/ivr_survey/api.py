@@ -15,6 +15,7 @@ from ivr_survey.schemas import CallbackRequestSchema, CallbackResponseSchema
 from ivr_survey.settings import IvrSettings
 from survey_core.messaging import twilio_client
 from survey_core.responses.admission import recently_surveyed
+from survey_core.responses.dimensions import CONTACT
 from survey_core.responses.hashing import caller_hash
 from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import channels_of, get_survey
@@ -79,9 +80,7 @@ def create_callback(body: dict[str, Any]) -> dict[str, Any]:
         k: v
         for k, v in {
             "survey": slug,
-            "agent": body["agent"],
-            "team": body["team"],
-            "reason": body["reason"],
+            **{d.name: body[d.name] for d in CONTACT},
             "lang": body["language"],
             "interaction": body["interaction"],
         }.items()
@@ -97,9 +96,7 @@ def create_callback(body: dict[str, Any]) -> dict[str, Any]:
         body["interaction"],
         body["language"],
         hashed,
-        body["agent"],
-        body["team"],
-        body["reason"],
+        {d.name: body[d.name] for d in CONTACT},
     )
     status_url = base + url_for("ivr.status", state=state.encode())
     if not settings.twilio_from_number:

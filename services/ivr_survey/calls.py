@@ -7,15 +7,13 @@ from typing import Any
 from flask import current_app
 from pymongo.database import Database
 
-from ivr_survey.default_survey import POST_CALL
 from ivr_survey.flow import CallState
 from survey_core.responses import events
+from survey_core.responses.dimensions import CONTACT
 from survey_core.responses.events import Kind
 from survey_core.responses.spool import Spool
-from survey_core.surveys.catalog import SurveyCatalog
 
 CHANNEL = "ivr"
-catalog = SurveyCatalog(builtins=[POST_CALL])
 
 
 def meta_for(state: CallState, call_sid: str | None = None) -> dict[str, Any]:
@@ -25,9 +23,7 @@ def meta_for(state: CallState, call_sid: str | None = None) -> dict[str, Any]:
         "interaction_id": state.interaction,
         "survey": state.survey,
         "version": state.version,
-        "agent_id": state.agent,
-        "team": state.team,
-        "reason": state.reason,
+        **{d.field: state.contact.get(d.name) for d in CONTACT},
         "language": state.lang,
         "month": state.month,
         "started_at": state.started,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,8 @@ from ivr_survey.calls import CHANNEL
 from ivr_survey.flow import CallState
 from survey_core import sealing
 from survey_core.months import month_of
-from survey_core.responses import events, folding
+from survey_core.responses import events, record
+from survey_core.responses.dimensions import CONTACT
 from survey_core.settings import Settings
 
 
@@ -21,9 +23,7 @@ def begin(
     interaction: str,
     lang: str | None,
     caller: str | None,
-    agent: str | None = None,
-    team: str | None = None,
-    reason: str | None = None,
+    contact: Mapping[str, str | None] | None = None,
 ) -> CallState:
     """The state of a call about to be asked `survey`'s first question."""
     now = datetime.now(UTC)
@@ -34,9 +34,7 @@ def begin(
         interaction=interaction,
         month=month_of(now, settings.tz),
         started=now.timestamp(),
-        agent=agent,
-        team=team,
-        reason=reason,
+        contact={name: value for name, value in (contact or {}).items() if value},
         caller=caller,
     )
 
@@ -51,7 +49,7 @@ def where_it_stands(
     stored = events.of_response(db, rid, subjects)
     if not any(ev["kind"] == events.Kind.OPEN for ev in stored):
         return None
-    doc = folding.settle(folding.fold(folding.blank(rid), stored), survey)
+    doc = record.settle(record.fold(record.blank(rid), stored), survey)
     state = CallState(
         survey=doc["survey"],
         version=doc["version"],
@@ -59,9 +57,7 @@ def where_it_stands(
         interaction=interaction,
         month=doc["month"],
         started=doc["started_at"].timestamp(),
-        agent=doc.get("agent_id"),
-        team=doc.get("team"),
-        reason=doc.get("reason"),
+        contact={d.name: doc[d.field] for d in CONTACT if doc.get(d.field)},
         caller=doc.get("caller_hash"),
         q=doc["reached"],
         answers=sealing.current().shown_answers(doc["answers"]),  # the call state carries clear

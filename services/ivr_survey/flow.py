@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 from survey_core.fields import storable
+from survey_core.responses.dimensions import CONTACT
 from survey_core.surveys.schema import CONSENT, KEY, LANGUAGES, MAX_QUESTIONS, RECORDING, SCALES
 
 MAX_INVALID_RETRIES = 2  # after two retries an invalid answer skips the question
@@ -17,6 +18,7 @@ MAX_SILENT_RETRIES = 1  # silence: asked once more, then skipped
 # The bounds of a call state (a validly signed one could still say anything): the survey
 # schema's, ids of at most 128 characters, times in the years 2000-2099 like every Instant.
 MAX_ID = 128
+CONTACT_NAMES = tuple(d.name for d in CONTACT)
 MAX_URL = 2000  # a recording's URL
 MAX_VERSION = 2**31 - 1
 STARTED = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01 UTC
@@ -39,9 +41,8 @@ class CallState:
     interaction: str
     month: str
     started: float
-    agent: str | None = None
-    team: str | None = None
-    reason: str | None = None
+    # The contact's dimensions by name (`responses.dimensions.CONTACT`: agent, team, reason).
+    contact: dict[str, str] = field(default_factory=dict)
     caller: str | None = None
     q: int = 0
     tries: int = 0
@@ -62,6 +63,9 @@ class CallState:
         try:
             padded = token + "=" * (-len(token) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            if isinstance(data, dict) and "contact" not in data:  # a call begun before
+                old = {n: data.pop(n, None) for n in CONTACT_NAMES}
+                data["contact"] = {n: v for n, v in old.items() if v is not None}
             state = cls(**data)
         except (ValueError, TypeError) as exc:
             raise ValueError("malformed call state") from exc
@@ -85,7 +89,8 @@ class CallState:
             and bool(_MONTH.fullmatch(self.month))
             and math.isfinite(self.started)
             and STARTED[0] <= self.started < STARTED[1]
-            and all(_id(v) for v in (self.agent, self.team, self.reason, self.caller) if v)
+            and all(n in CONTACT_NAMES and _id(v) for n, v in self.contact.items())
+            and (self.caller is None or _id(self.caller))
             and _id(self.interaction)
             and 0 <= self.q <= MAX_QUESTIONS
             and 0 <= self.tries <= MAX_INVALID_RETRIES
@@ -122,6 +127,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "tries": (int,),
     "silent": (int,),
     "answers": (dict,),
+    "contact": (dict,),
     "skipped": (list,),
     "pending": (list,),
 }

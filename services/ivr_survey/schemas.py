@@ -6,19 +6,18 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ivr_survey.flow import MAX_ID
 from survey_core.fields import StrictString
+from survey_core.responses import dimensions
 from survey_core.responses.hashing import E164
 from survey_core.surveys.schema import LANGUAGES
 
 _ID = validate.Length(min=1, max=MAX_ID)
 
 
-class CallContextSchema(Schema):
-    """The survey and the reporting dimensions a call is filed under."""
+class CallContextSchema(dimensions.schema_of(dimensions.CONTACT, load_default=None, validate=_ID)):  # type: ignore[misc]
+    """The survey and the reporting dimensions a call is filed under (the contact's: agent,
+    team, reason; `responses.dimensions`)."""
 
     survey = StrictString(load_default=None, validate=validate.Length(min=1, max=48))
-    agent = StrictString(load_default=None, validate=_ID)
-    team = StrictString(load_default=None, validate=_ID)
-    reason = StrictString(load_default=None, validate=_ID)
 
 
 class VoiceQuerySchema(CallContextSchema):

@@ -12,7 +12,7 @@ from pymongo.database import Database
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr_survey import twiml
-from ivr_survey.calls import CHANNEL, catalog, meta_for, question_event, store
+from ivr_survey.calls import CHANNEL, meta_for, question_event, store
 from ivr_survey.default_survey import DEFAULT_IVR_SURVEY
 from ivr_survey.entry import begin, where_it_stands
 from ivr_survey.flow import CallState, Step, advance, consented, recorded, unconsented_skip
@@ -20,12 +20,14 @@ from ivr_survey.schemas import StateQuerySchema, TwilioCallSchema, VoiceQuerySch
 from ivr_survey.signature import twilio_signed
 from survey_core.responses import events
 from survey_core.responses.admission import admission
+from survey_core.responses.dimensions import CONTACT
 from survey_core.responses.events import Kind
 from survey_core.responses.hashing import caller_hash
 from survey_core.responses.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import channels_of, localised
 from survey_core.surveys.schema import CONSENT, LANGUAGES, RECORDING
+from survey_core.web.context import survey_catalog
 from survey_core.web.errors import CLIENT_ERRORS, json_error
 
 log = logging.getLogger("voc.ivr")
@@ -118,7 +120,7 @@ def voice() -> Response:
     call = TWILIO_CALL.load(request.form)
     settings = current_app.config["SETTINGS"]
     db = _db()
-    survey = catalog.latest(db, query["survey"] or DEFAULT_IVR_SURVEY)
+    survey = survey_catalog().latest(db, query["survey"] or DEFAULT_IVR_SURVEY)
     if survey is None or CHANNEL not in channels_of(survey):
         log.error("no IVR survey %r (the voice URL's)", query["survey"])
         return _xml(twiml.goodbye(query["lang"] or "en-US", "trouble"))
@@ -130,9 +132,7 @@ def voice() -> Response:
         query["interaction"] or call["CallSid"],
         query["lang"],
         caller,
-        query["agent"],
-        query["team"],
-        query["reason"],
+        {d.name: query[d.name] for d in CONTACT},
     )
     started = datetime.fromtimestamp(state.started, UTC)
     status = admission(db, survey, call["CallSid"], caller, state.interaction, started)
@@ -151,7 +151,7 @@ def _resume(latest: dict[str, Any], interaction: str) -> Response:
     db = _db()
     found = where_it_stands(db, latest, interaction)
     if found is not None and found[1].version != latest["version"]:
-        survey = catalog.version(db, found[1].survey, found[1].version)
+        survey = survey_catalog().version(db, found[1].survey, found[1].version)
         found = where_it_stands(db, survey, interaction) if survey else None
     else:
         survey = latest
@@ -179,7 +179,7 @@ def _in_call() -> tuple[CallState, dict[str, Any], dict[str, Any] | None]:
 def _survey_of(state: CallState) -> dict[str, Any] | None:
     """The survey version the call is asked, if it exists; a state naming questions that it
     does not ask is refused."""
-    survey = catalog.version(_db(), state.survey, state.version)
+    survey = survey_catalog().version(_db(), state.survey, state.version)
     asked = {q["key"]: q["type"] for q in (survey or {}).get("questions", [])}
     if survey and not asked.keys() >= {*state.answers, *state.skipped, *state.pending}:
         raise StateRefused

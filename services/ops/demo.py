@@ -110,7 +110,7 @@ def settle_demo(db: Database, settings: ComplaintSettings) -> dict[str, int]:
     due more than a day ago), dated like the responses they follow up."""
     from ops.worker import survey_lookup
     from survey_core.complaints.followups import drain_queue
-    from survey_core.rollups.folding import fold_all
+    from survey_core.folding.batch import fold_all
 
     folded = fold_all(db, survey_lookup(db), lag_s=0)
     opened = 0
@@ -157,13 +157,15 @@ def load_training_demo(db: Database, settings: Any, spool_dir: str) -> int:
     returns how many evaluations were new."""
     from survey_core.questionnaires import links
     from survey_core.responses.spool import Spool
+    from survey_core.surveys.catalog import SurveyCatalog
     from survey_core.web.pages import policy
     from training_survey import sessions
-    from training_survey.default_survey import CRITERIA, TRAINING_SURVEY
-    from training_survey.service import PURPOSE, catalog
+    from training_survey.default_survey import CRITERIA, TRAINING_EVALUATION, TRAINING_SURVEY
+    from training_survey.service import PURPOSE
 
     rng = random.Random(20261101)
     link_policy = policy(settings, PURPOSE)
+    catalog = SurveyCatalog(builtins=[TRAINING_EVALUATION])
     survey = get_survey(db, TRAINING_SURVEY)
     if survey is None:
         raise RuntimeError("surveys are not seeded: run `surveyctl db init` first")

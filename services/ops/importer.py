@@ -17,12 +17,15 @@ from pymongo.errors import BulkWriteError
 from survey_core import keys
 from survey_core.fields import storable
 from survey_core.months import month_of
-from survey_core.responses import events, folding, followups
+from survey_core.responses import dimensions, events, followups, record
 from survey_core.responses.events import Kind
-from survey_core.rollups.writes import Deltas
+from survey_core.rollups.deltas import Deltas
+from survey_core.rollups.increments import increments_of
 from survey_core.surveys.schema import CHANNELS, SCALES
 
-COLUMNS = ("interaction_id", "datetime", "channel", "agent", "team", "reason", "csat", "nps", "ces")
+# The contact's dimensions are columns by name (`responses.dimensions.CONTACT`).
+CONTACT_COLUMNS = tuple(d.name for d in dimensions.CONTACT)
+COLUMNS = ("interaction_id", "datetime", "channel", *CONTACT_COLUMNS, "csat", "nps", "ces")
 # An imported response answered these questions, keyed (as in the rollups) by metric.
 IMPORTED_QUESTIONS = {metric: metric for metric in ("csat", "nps", "ces")}
 CHANNEL_ALIASES = {
@@ -92,7 +95,7 @@ def row_to_doc(row: dict[str, str], tz: ZoneInfo, survey: str) -> dict[str, Any]
         moment = parse_datetime(row.get("datetime") or "", tz)
     except ValueError:
         raise ValueError(f"date-time {row.get('datetime')!r} is not ISO 8601") from None
-    for name in ("interaction_id", "agent", "team", "reason"):
+    for name in ("interaction_id", *CONTACT_COLUMNS):
         if not storable((row.get(name) or "").strip()):
             raise ValueError(f"{name} holds a control character or a line break")
     scores = {m: _score(row.get(m, ""), m) for m in ("csat", "nps", "ces")}
@@ -104,9 +107,7 @@ def row_to_doc(row: dict[str, str], tz: ZoneInfo, survey: str) -> dict[str, Any]
         "interaction_id": interaction,
         "survey": survey,
         "version": 0,
-        "agent_id": (row.get("agent") or "").strip() or None,
-        "team": (row.get("team") or "").strip() or None,
-        "reason": (row.get("reason") or "").strip() or None,
+        **{d.field: (row.get(d.name) or "").strip() or None for d in dimensions.CONTACT},
         "month": month_of(moment, tz),
         "started_at": moment,
         "submitted_at": moment,
@@ -121,9 +122,9 @@ def submitted_record(
 ) -> dict[str, Any]:
     """The complete record of a whole questionnaire, folded as the worker would fold it."""
     submit = events.event(Kind.SUBMIT, meta, answers=answers, qtypes=qtypes)
-    doc = folding.fold(folding.blank(submit["rid"]), [{**submit, "at": meta["submitted_at"]}])
-    doc = folding.settle(doc, None)
-    doc["counted"] = sorted(folding.counters(doc))
+    doc = record.fold(record.blank(submit["rid"]), [{**submit, "at": meta["submitted_at"]}])
+    doc = record.settle(doc, None)
+    doc["counted"] = sorted(record.counters(doc))
     return doc
 
 
@@ -172,7 +173,7 @@ def _apply_batch(db: Database, batch: str, docs: list[dict[str, Any]]) -> None:
     deltas = Deltas()
     for doc in docs:
         deltas.add(doc, doc["counted"])
-    ops = deltas.ops(guard=batch)
+    ops = increments_of(deltas, guard=batch)
     if not ops:
         return
     try:

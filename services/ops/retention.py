@@ -11,8 +11,8 @@ from pymongo.database import Database
 from survey_core import sealing
 from survey_core.messaging import recording_deleter
 from survey_core.privacy.retention import DeleteRecording, Retention, enforce
-from survey_core.rollups.folding import SurveyOf
 from survey_core.settings import WorkerSettings
+from survey_core.surveys.catalog import SurveyOf
 
 log = logging.getLogger("voc.retention")
 

@@ -21,13 +21,15 @@ from ops import retention
 from ops.webhooks import deliver_due, http_send, mail_sender
 from survey_core import sealing
 from survey_core.complaints.followups import drain_queue
+from survey_core.folding.batch import fold_all
+from survey_core.folding.lease import hold_lease
+from survey_core.folding.reads import RECHECK
 from survey_core.responses import events
 from survey_core.responses.idle import settle_idle
 from survey_core.responses.spool import Spool
-from survey_core.rollups.folding import RECHECK, SurveyOf, fold_all, hold_lease
 from survey_core.settings import WorkerSettings
 from survey_core.storage.client import database
-from survey_core.surveys.catalog import SurveyCatalog
+from survey_core.surveys.catalog import SurveyCatalog, SurveyOf
 
 log = logging.getLogger("voc.worker")
 SWEEP_EVERY_S = 10.0  # idle calls and the re-check of folded events
@@ -35,8 +37,7 @@ SWEEP_EVERY_S = 10.0  # idle calls and the re-check of folded events
 
 def survey_lookup(db: Database, catalog: SurveyCatalog | None = None) -> SurveyOf:
     """Survey definitions by (slug, version), cached in the process."""
-    catalog = catalog or SurveyCatalog()
-    return lambda slug, version: catalog.version(db, slug, version)
+    return (catalog or SurveyCatalog()).lookup(db)
 
 
 def step(

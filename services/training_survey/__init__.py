@@ -15,10 +15,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from survey_core.web.openapi import init_api
     from survey_core.web.ratelimit import init_limiter, limit
     from training_survey import api
+    from training_survey.default_survey import TRAINING_EVALUATION
     from training_survey.service import QUESTIONNAIRES
     from training_survey.settings import TrainingSettings
 
-    app = create_service_app("training_survey", __name__, [], config, TrainingSettings)
+    app = create_service_app(
+        "training_survey", __name__, [], config, TrainingSettings, surveys=[TRAINING_EVALUATION]
+    )
     settings: TrainingSettings = app.config["SETTINGS"]
     app.config["SECRET_KEY"] = settings.secret_key
     page_bp = pages.init_app(app, "t", QUESTIONNAIRES)

@@ -13,12 +13,13 @@ from survey_core.links import LinkExpired, LinkInvalid
 from survey_core.questionnaires import links
 from survey_core.questionnaires.links import Link, LinkUnknown
 from survey_core.ranking import rating
-from survey_core.rollups import queries
-from survey_core.rollups.released import Release, SessionFigures, sessions_of_month
+from survey_core.reports import queries
+from survey_core.reports.released import Release, SessionFigures, sessions_of_month
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import check_answers
 from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
+from survey_core.web.context import snapshot, survey_catalog
 from survey_core.web.errors import APIError
 from survey_core.web.openapi import AUTH_ERRORS, error_responses, public
 from training_survey import service, sessions
@@ -70,10 +71,6 @@ def list_trainers() -> dict[str, Any]:
     return {"trainers": [{"id": t["_id"], **t} for t in sessions.trainers(get_db())]}
 
 
-def _survey_of(db: Any) -> queries.SurveyOf:
-    return lambda slug, version: service.catalog.version(db, slug, version)
-
-
 def _shown(fig: SessionFigures) -> dict[str, Any]:
     """A session as the release rule lets anyone see it: nothing of its evaluations while its
     window is open, their count once it closed, figures and comments only once released."""
@@ -105,9 +102,8 @@ def _shown(fig: SessionFigures) -> dict[str, Any]:
 
 def _figures_of(session: dict[str, Any]) -> SessionFigures:
     """One session's figures under the release rule."""
-    db = get_db()
     minimum = service.settings().anonymity_min
-    found = sessions_of_month(db, _survey_of(db), session["month"], minimum, session["trainer_id"])
+    found = sessions_of_month(snapshot(), session["month"], minimum, session["trainer_id"])
     return next(f for f in found if f.session["_id"] == session["_id"])
 
 
@@ -119,7 +115,7 @@ def _figures_of(session: dict[str, Any]) -> SessionFigures:
 def create_session(body: dict[str, Any]) -> dict[str, Any]:
     """Record a session and make one evaluation link per trainee (signed, single use)."""
     db = get_db()
-    survey = service.catalog.latest(db, TRAINING_SURVEY)
+    survey = survey_catalog().latest(db, TRAINING_SURVEY)
     try:
         session, made = sessions.create_session(
             db, service.settings(), service.link_policy(), survey or {}, body
@@ -154,7 +150,7 @@ def list_sessions(query: dict[str, Any]) -> dict[str, Any]:
     minimum = service.settings().anonymity_min
     figures: dict[str, SessionFigures] = {}
     for month in sorted({s["month"] for s in found}):
-        for fig in sessions_of_month(db, _survey_of(db), month, minimum, query.get("trainer")):
+        for fig in sessions_of_month(snapshot(), month, minimum, query.get("trainer")):
             figures[fig.session["_id"]] = fig
     return {"sessions": [_shown(figures[s["_id"]]) for s in found if s["_id"] in figures]}
 
@@ -176,7 +172,7 @@ def close_session(session_id: str) -> dict[str, Any]:
 def _link(token: str) -> Link:
     db = get_db()
     try:
-        link = links.load(db, service.link_policy(), service.catalog, token, history=False)
+        link = links.load(db, service.link_policy(), survey_catalog(), token, history=False)
     except (LinkInvalid, LinkUnknown):
         raise APIError(404, "link_not_found", "This evaluation link is not valid.") from None
     except LinkExpired:

@@ -6,14 +6,11 @@ from flask import current_app
 from pymongo.database import Database
 
 from survey_core.questionnaires.links import Link
-from survey_core.surveys.catalog import SurveyCatalog
 from survey_core.web.pages import Questionnaires
-from training_survey.default_survey import TRAINING_EVALUATION
 from training_survey.sessions import is_closed
 from training_survey.settings import TrainingSettings
 
 PURPOSE = "training"
-catalog = SurveyCatalog(builtins=[TRAINING_EVALUATION])
 
 
 def settings() -> TrainingSettings:
@@ -26,6 +23,6 @@ def closed(db: Database, link: Link) -> bool:
 
 
 # Discreet: whoever holds a session's links must not learn from its pages who has answered.
-QUESTIONNAIRES = Questionnaires(PURPOSE, catalog, closed, discreet=True)
+QUESTIONNAIRES = Questionnaires(PURPOSE, closed, discreet=True)
 spool = QUESTIONNAIRES.spool
 link_policy = QUESTIONNAIRES.policy

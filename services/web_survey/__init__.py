@@ -16,10 +16,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from survey_core.web.ratelimit import init_limiter, limit
     from survey_core.web.surveys_api import bp as surveys_bp
     from web_survey import invitations_api, responses_api
+    from web_survey.default_survey import POST_CONTACT
     from web_survey.service import QUESTIONNAIRES
     from web_survey.settings import WebSettings
 
-    app = create_service_app("web_survey", __name__, [], config, WebSettings)
+    app = create_service_app(
+        "web_survey", __name__, [], config, WebSettings, surveys=[POST_CONTACT]
+    )
     settings: WebSettings = app.config["SETTINGS"]
     app.config["SECRET_KEY"] = settings.secret_key
     page_bp = pages.init_app(app, "s", QUESTIONNAIRES)

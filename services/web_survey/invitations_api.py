@@ -17,6 +17,7 @@ from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import channels_of, localised
 from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
+from survey_core.web.context import survey_catalog
 from survey_core.web.errors import APIError
 from survey_core.web.openapi import error_responses
 from web_survey import service
@@ -26,7 +27,6 @@ from web_survey.schemas import (
     InvitationRequestSchema,
     InvitationSchema,
 )
-from web_survey.service import catalog
 
 log = logging.getLogger("voc.web.api")
 bp = Blueprint(
@@ -57,7 +57,7 @@ def _shown(invitation: dict[str, Any], created: bool) -> dict[str, Any]:
 
 
 def _survey_for(body: dict[str, Any]) -> dict[str, Any]:
-    survey = catalog.latest(get_db(), body["survey"])
+    survey = survey_catalog().latest(get_db(), body["survey"])
     if survey is None:
         raise _invalid("survey", f"There is no survey {body['survey']!r}.")
     if body["channel"] not in channels_of(survey):

@@ -13,6 +13,7 @@ from survey_core.questionnaires import links
 from survey_core.questionnaires.links import Link, LinkUnknown
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import asked, check_answers
+from survey_core.web.context import survey_catalog
 from survey_core.web.errors import APIError
 from survey_core.web.openapi import error_responses, public
 from web_survey import service
@@ -37,7 +38,7 @@ _LINK = {
 
 def _link(token: str, history: bool = True) -> Link:
     try:
-        return links.load(get_db(), service.link_policy(), service.catalog, token, history)
+        return links.load(get_db(), service.link_policy(), survey_catalog(), token, history)
     except (LinkInvalid, LinkUnknown):
         raise APIError(404, "link_not_found", "This survey link is not valid.") from None
     except LinkExpired:

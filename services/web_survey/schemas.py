@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from survey_core.fields import DictKey, StrictBoolean, StrictDict, StrictString
+from survey_core.responses import dimensions
 from survey_core.responses.hashing import E164
 from survey_core.surveys.answers import AnswerValue, answers_request
 from survey_core.surveys.schema import LANGUAGES, QuestionSchema
@@ -18,7 +19,7 @@ INTERACTION = validate.Regexp(
 _LABEL = validate.Length(min=1, max=128)
 
 
-class InvitationRequestSchema(Schema):
+class InvitationRequestSchema(dimensions.schema_of(dimensions.CONTACT, validate=_LABEL)):  # type: ignore[misc]
     survey = StrictString(
         load_default="post-contact",
         validate=validate.Length(min=1, max=48),
@@ -28,9 +29,6 @@ class InvitationRequestSchema(Schema):
     interaction_id = StrictString(
         required=True, validate=INTERACTION, metadata={"description": "Ticket or chat id."}
     )
-    agent = StrictString(validate=_LABEL)
-    team = StrictString(validate=_LABEL)
-    reason = StrictString(validate=_LABEL, metadata={"description": "The contact's reason."})
     lang = StrictString(validate=validate.OneOf(LANGUAGES))
     expires_in = fields.Integer(
         strict=True,

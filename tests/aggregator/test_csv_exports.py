@@ -20,7 +20,6 @@ import training_survey
 from aggregator.csv_export import cell
 from survey_core.fields import storable
 from tests.pipeline import QTYPES, fold, submit
-from training_survey.service import catalog as training_catalog
 
 MONTH = "2026-10"
 WHEN = "2026-10-12T10:00:00+08:00"
@@ -52,7 +51,6 @@ def reports(config):
 
 @pytest.fixture
 def training(config):
-    training_catalog.clear()
     return training_survey.create_app(config).test_client()
 
 

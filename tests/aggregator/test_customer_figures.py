@@ -29,7 +29,6 @@ def customers(add, db) -> None:
 
 def trainees(config, api_key) -> None:
     """Three trainees of an onboarding session who would not recommend it (NPS 0)."""
-    training_survey.service.catalog.clear()
     client = training_survey.create_app(config).test_client()
     body = {"id": "TR1", "name": "Li Wei", "team": "onboarding"}
     assert client.post("/api/v1/trainers", json=body, headers=api_key("admin")).status_code == 201

@@ -22,9 +22,7 @@ SECRET = DEV_SECRETS["WEBHOOK_SECRET"]
 
 @pytest.fixture
 def web(config):
-    from web_survey.service import catalog
 
-    catalog.clear()
     return web_survey.create_app(config).test_client()
 
 

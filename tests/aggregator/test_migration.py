@@ -12,7 +12,7 @@ import aggregator.quality
 from ops.cli import main
 from ops.migration import migrate
 from survey_core.responses import events
-from survey_core.rollups import layout, writes
+from survey_core.rollups import deltas, layout
 from survey_core.rollups.rebuild import rebuild
 from tests.aggregator.test_customer_figures import MONTH, customer_figures, customers, trainees
 from tests.pipeline import fold, opened
@@ -36,7 +36,7 @@ def old_targets(response):
 @pytest.fixture
 def old_keys(monkeypatch):
     """Write as the previous version did, until `restore()`."""
-    monkeypatch.setattr(writes, "targets", old_targets)
+    monkeypatch.setattr(deltas, "targets", old_targets)
     monkeypatch.setattr(events, "event_id", lambda rid, subject: f"{rid}:{subject}")
     monkeypatch.setattr(aggregator.quality, "thanks_id", lambda s, i: f"{s}:{i}")
     monkeypatch.setattr(aggregator.quality, "monitor_score_id", lambda m, r: f"{m}|{r}")

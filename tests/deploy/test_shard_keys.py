@@ -32,7 +32,6 @@ import aggregator
 import ivr_survey
 import training_survey
 import web_survey
-from ivr_survey.calls import catalog as ivr_catalog
 from survey_core.complaints.followups import drain_queue
 from survey_core.months import month_of
 from survey_core.responses.idle import settle_idle
@@ -45,8 +44,6 @@ from survey_core.storage.sharding import SHARD_KEYS, sharded
 from tests.ivr_survey.twilio_sim import Call
 from tests.pipeline import fold
 from tests.standins import standin, twilio_responder
-from training_survey.service import catalog as training_catalog
-from web_survey.service import catalog as web_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "services"
@@ -55,7 +52,7 @@ SERVICES = ROOT / "services"
 # to every shard"): each returns a few documents per shard, once per report, scrape or dashboard
 # view. Keyed by (collection, the service function that sends it); each must still be seen.
 ALLOWED_SCATTERS = {
-    ("events", "survey_core/rollups/folding.py:unfolded"): (
+    ("events", "survey_core/folding/reads.py:unfolded"): (
         "a report adds the events past the folding watermark: a few seconds' worth, "
         "from each shard's `at` index"
     ),
@@ -70,7 +67,7 @@ ALLOWED_SCATTERS = {
     ("events", "survey_core/privacy/requests.py:response_ids"): (
         "an access or erasure request finds its subject's unfolded events the same way"
     ),
-    ("events", "survey_core/rollups/folding.py:_batch"): (
+    ("events", "survey_core/folding/batch.py:_batch"): (
         "an erasure first folds what is not folded yet (the worker's batch read by `at`, from "
         "each shard's index): rare admin requests"
     ),
@@ -237,7 +234,6 @@ def _surveys_api(client, admin: dict[str, str], slug: str) -> None:
 
 
 def ivr_calls(config: dict[str, Any], db, keys: dict[str, dict[str, str]]) -> None:
-    ivr_catalog.clear()
     with standin(twilio_responder) as (twilio_url, _):
         app = ivr_survey.create_app(
             {**config, "TWILIO_API_BASE_URL": twilio_url, "TWILIO_FROM_NUMBER": "+15005550006"}
@@ -274,7 +270,6 @@ def ivr_calls(config: dict[str, Any], db, keys: dict[str, dict[str, str]]) -> No
 
 
 def web_surveys(config: dict[str, Any], db, keys: dict[str, dict[str, str]]) -> None:
-    web_catalog.clear()
     client = web_survey.create_app(config).test_client()
     _common(client, {})
     _surveys_api(client, keys["admin"], "post-contact")
@@ -309,7 +304,6 @@ def web_surveys(config: dict[str, Any], db, keys: dict[str, dict[str, str]]) -> 
 
 
 def training(config: dict[str, Any], db, keys: dict[str, dict[str, str]], month: str) -> None:
-    training_catalog.clear()
     client = training_survey.create_app(config).test_client()
     _common(client, {})
     trainer = {"id": "TR1", "name": "Li Wei", "team": "onboarding"}
@@ -480,7 +474,7 @@ def test_single_document_writes_name_the_shard_key_everywhere(scenario):
     """mongos refuses an upsert, and (before 7.1) an updateOne / deleteOne / findAndModify,
     on a sharded collection whose filter lacks the whole shard key by equality."""
     worker = {q.site for q in scenario.queries if q.endpoint is None}
-    assert "survey_core/rollups/folding.py:work" in worker  # the fold ran, recorded
+    assert "survey_core/folding/batch.py:work" in worker  # the fold ran, recorded
     wrong = [
         f"{q.command} {q.collection} {q.filter} from {q.site}"
         for q in scenario.queries

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ivr_survey
-from ivr_survey.calls import catalog
 from survey_core.storage.breaker import breaker
 from tests.fuzz.conftest import TEXT
 from tests.ivr_survey.twilio_sim import BASE, Call, sign
@@ -73,7 +72,6 @@ def state_tokens(draw: st.DrawFn, real: dict) -> str:
 @pytest.fixture
 def ivr(config):
     breaker.reset()
-    catalog.clear()
     client = ivr_survey.create_app({**config, "RATE_LIMIT_PUBLIC": "100000/minute"}).test_client()
     call = Call(client)
     call.start()

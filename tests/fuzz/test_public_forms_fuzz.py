@@ -19,8 +19,6 @@ from werkzeug.datastructures import MultiDict
 import training_survey
 import web_survey
 from tests.fuzz.conftest import TEXT
-from training_survey.service import catalog as training_catalog
-from web_survey.service import catalog as web_catalog
 
 CASES = int(os.environ.get("FUZZ_CASES", "200"))
 PUBLIC = {"RATE_LIMIT_PUBLIC": "100000/minute"}
@@ -93,10 +91,8 @@ def urlpath(url: str) -> str:
 @pytest.fixture(params=["web", "training"])
 def public_form(request, config, api_key):
     if request.param == "web":
-        web_catalog.clear()
         client = web_survey.create_app({**config, **PUBLIC}).test_client()
         return client, _web_links(client, api_key("write"))
-    training_catalog.clear()
     client = training_survey.create_app({**config, **PUBLIC}).test_client()
     return client, _training_links(client, api_key("admin"), api_key("write"))
 

@@ -3,7 +3,6 @@
 import pytest
 
 import ivr_survey
-from ivr_survey.calls import catalog
 from survey_core.storage.breaker import breaker
 from tests.ivr_survey.twilio_sim import Call
 from tests.pipeline import fold, rollup  # noqa: F401 - the tests' helpers
@@ -12,7 +11,6 @@ from tests.pipeline import fold, rollup  # noqa: F401 - the tests' helpers
 @pytest.fixture
 def app(config):
     breaker.reset()
-    catalog.clear()
     return ivr_survey.create_app(config)
 
 

@@ -57,7 +57,7 @@ def test_outbound_call_not_answered_is_recorded_as_not_reached(call, db):
         interaction="TICKET-7",
         month="2026-11",
         started=datetime.now(UTC).timestamp(),
-        agent="A1",
+        contact={"agent": "A1"},
     )
     c = call(sid="CA9", direction="outbound-api")
     c.hang_up("no-answer", query=f"?state={state.encode()}")
@@ -70,3 +70,25 @@ def test_outbound_call_not_answered_is_recorded_as_not_reached(call, db):
 def test_status_for_an_unknown_call_changes_nothing(call, db):
     call(sid="CA404").hang_up()
     assert db.responses.count_documents({}) == 0
+
+
+def test_a_call_state_signed_before_the_contact_field_still_reads(call, db):
+    """A call begun before the deploy carries agent, team and reason as fields of their own."""
+    import base64
+    import json
+
+    from ivr_survey.flow import CallState
+
+    old = {
+        "survey": "post-call",
+        "version": 1,
+        "lang": "en-US",
+        "interaction": "TICKET-8",
+        "month": "2026-11",
+        "started": datetime.now(UTC).timestamp(),
+        "agent": "A1",
+        "team": "north",
+        "reason": None,
+    }
+    token = base64.urlsafe_b64encode(json.dumps(old).encode()).decode().rstrip("=")
+    assert CallState.decode(token).contact == {"agent": "A1", "team": "north"}

@@ -5,7 +5,6 @@ import time
 import pytest
 
 import ivr_survey
-from ivr_survey.calls import catalog
 from ops.database import init_database
 from survey_core.responses import events
 from survey_core.storage import client
@@ -17,7 +16,6 @@ from tests.pipeline import fold
 def outage_app(server, tmp_path, name):
     """An IVR app on `server` with a short database timeout, and its database."""
     breaker.reset()
-    catalog.clear()
     config = {
         "VOC_ENV": "test",
         "MONGO_URI": server.uri,

@@ -17,7 +17,6 @@ from survey_core.responses import events
 from survey_core.responses.events import Kind
 from survey_core.responses.spool import Spool
 from survey_core.storage.breaker import breaker
-from web_survey.service import catalog
 
 COOL_DOWN_S = 0.5
 
@@ -59,7 +58,6 @@ def test_json_api_503s_do_not_hold_the_breaker_open(config, api_key, short_break
 
 
 def test_questionnaire_page_503s_do_not_hold_the_breaker_open(config, api_key, short_breaker):
-    catalog.clear()
     client = web_survey.create_app(config).test_client()
     body = {"channel": "chat", "interaction_id": "BRK-1"}
     made = client.post("/api/v1/invitations", json=body, headers=api_key("write")).get_json()

@@ -17,7 +17,6 @@ import aggregator
 import ivr_survey
 import training_survey
 import web_survey
-from ivr_survey.calls import catalog as ivr_catalog
 from ops.cli import main
 from ops.webhooks import deliver_due
 from survey_core import sealing
@@ -64,7 +63,6 @@ def web_answer(web, writer, interaction: str, answers: dict) -> str:
 
 def ivr_call(config) -> Call:
     breaker.reset()
-    ivr_catalog.clear()
     call = Call(ivr_survey.create_app(config).test_client(), query="lang=en-US&agent=A7")
     call.start()
     for digits in ("1", "3", "5", "1"):  # the last: yes, record a comment
@@ -73,9 +71,7 @@ def ivr_call(config) -> Call:
 
 
 def test_a_web_comment_is_ciphertext_at_rest_and_plaintext_where_shown(keyed, db, api_key):
-    from web_survey.service import catalog
 
-    catalog.clear()
     web = web_survey.create_app(keyed).test_client()
     with standin(lambda *_: (204, {})) as (url, received):
         survey = {**copy.deepcopy(POST_CONTACT), "webhook_url": url + "/hooks"}
@@ -111,9 +107,7 @@ def test_a_web_comment_is_ciphertext_at_rest_and_plaintext_where_shown(keyed, db
 
 
 def test_a_draft_comment_comes_back_in_clear_on_the_form(keyed, db, api_key):
-    from web_survey.service import catalog
 
-    catalog.clear()
     web = web_survey.create_app(keyed).test_client()
     body = {"channel": "chat", "interaction_id": "T2", "agent": "A1"}
     token = web.post("/api/v1/invitations", json=body, headers=api_key("write")).get_json()["token"]
@@ -173,9 +167,7 @@ def test_a_resubmitted_answer_sealed_again_is_a_duplicate_and_a_different_one_a_
 
 def test_training_session_comments_are_sealed_and_shown_in_clear(keyed, db, api_key):
     from tests.training_survey.conftest import evaluate
-    from training_survey.service import catalog
 
-    catalog.clear()
     client = training_survey.create_app(keyed).test_client()
     admin, writer = api_key("admin"), api_key("write")
     trainer = {"id": "TR1", "name": "Li Wei", "team": "onboarding"}
@@ -218,11 +210,8 @@ def test_a_monitor_comment_is_sealed(keyed, db, api_key):
 
 
 def test_reports_are_the_same_with_and_without_the_key(config, db, api_key):
-    from web_survey.service import catalog
-
     figures = []
     for i, settings in enumerate((config, {**config, "FIELD_ENCRYPTION_KEY": OLD})):
-        catalog.clear()
         web = web_survey.create_app(settings).test_client()
         writer = api_key("write")
         for j, csat in enumerate((5, 4, 2)):
@@ -235,9 +224,7 @@ def test_reports_are_the_same_with_and_without_the_key(config, db, api_key):
 
 
 def test_without_a_key_free_text_is_stored_as_given(config, db, api_key):
-    from web_survey.service import catalog
 
-    catalog.clear()
     web = web_survey.create_app(config).test_client()
     web_answer(web, api_key("write"), "T1", {"csat": 5, "nps": 9, "ces": 2, "comment": COMMENT})
     fold(db)
@@ -245,9 +232,7 @@ def test_without_a_key_free_text_is_stored_as_given(config, db, api_key):
 
 
 def test_rotation_reseals_under_the_new_key_and_the_old_key_can_go(config, db, api_key):
-    from web_survey.service import catalog
 
-    catalog.clear()
     web = web_survey.create_app({**config, "FIELD_ENCRYPTION_KEY": OLD}).test_client()
     web_answer(web, api_key("write"), "T1", {"csat": 1, "nps": 2, "ces": 5, "comment": COMMENT})
     fold(db)
@@ -358,9 +343,7 @@ def test_retention_finds_a_sealed_recording_at_twilio(keyed, db):
 
 
 def test_a_comment_no_key_opens_is_left_out_of_the_page_not_a_500(keyed, db, api_key):
-    from web_survey.service import catalog
 
-    catalog.clear()
     web = web_survey.create_app(keyed).test_client()
     web_answer(web, api_key("write"), "T1", {"csat": 1, "nps": 2, "ces": 5, "comment": COMMENT})
     fold(db)
@@ -376,9 +359,7 @@ def test_a_comment_no_key_opens_is_left_out_of_the_page_not_a_500(keyed, db, api
 
 @pytest.mark.parametrize("comment", [{"enc": "gAAAA"}, {"url": "https://x"}, ["enc"]])
 def test_a_comment_shaped_like_a_sealed_value_is_a_422(keyed, db, api_key, comment):
-    from web_survey.service import catalog
 
-    catalog.clear()
     web = web_survey.create_app(keyed).test_client()
     body = {"channel": "chat", "interaction_id": "T3", "agent": "A1"}
     token = web.post("/api/v1/invitations", json=body, headers=api_key("write")).get_json()

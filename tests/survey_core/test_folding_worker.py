@@ -5,9 +5,10 @@ import threading
 from datetime import UTC, datetime
 
 from ops.worker import survey_lookup
+from survey_core.folding.batch import fold_batch
+from survey_core.reports import queries
+from survey_core.reports.snapshot import Snapshot
 from survey_core.responses import events
-from survey_core.rollups import queries
-from survey_core.rollups.folding import fold_batch
 from survey_core.rollups.rebuild import rebuild
 from tests.pipeline import answered, closed, fold, opened, submit
 
@@ -93,14 +94,16 @@ def test_a_report_includes_an_answer_before_any_worker_folds_it_and_writes_nothi
     fold(db)
     submit(db, meta(2), {"csat": 2})  # not folded
     before = {name: list(db[name].find()) for name in ("rollups", "responses", "fold_state")}
-    rows = queries.monthly(db, survey_of, ["2026-10"], {}, "adjusted")
+    snap = Snapshot(db, survey_of)
+    rows = queries.monthly(snap, ["2026-10"], {}, "adjusted")
     assert rows[0]["csat"]["n"] == 2 and rows[0]["responses"] == 2
-    by_agent = queries.breakdown(db, survey_of, "2026-10", "agent", 0, "adjusted")
+    by_agent = queries.breakdown(snap, "2026-10", "agent", 0, "adjusted")
+    assert snap.takes == 1  # the unfolded events were read and folded once for both reports
     assert {r["value"]: r["csat"]["n"] for r in by_agent} == {"A1": 1, "A2": 1}
     after = {name: list(db[name].find()) for name in ("rollups", "responses", "fold_state")}
     assert before == after
     fold(db)
-    assert queries.monthly(db, survey_of, ["2026-10"], {}, "adjusted") == rows
+    assert queries.monthly(Snapshot(db, survey_of), ["2026-10"], {}, "adjusted") == rows
 
 
 def test_the_worker_replays_the_spool(db, tmp_path):
@@ -123,7 +126,8 @@ def test_an_event_that_lands_behind_the_watermark_is_folded_by_the_recheck(db):
     """An insert the server applied long after its client stamped it (a stalled write)."""
     from datetime import timedelta
 
-    from survey_core.rollups.folding import RECHECK, fold_all
+    from survey_core.folding.batch import fold_all
+    from survey_core.folding.reads import RECHECK
 
     survey_of = survey_lookup(db)
     submit(db, meta(1), {"csat": 5})
@@ -146,7 +150,7 @@ def test_three_running_workers_share_one_lease_and_count_once(db, config):
     import time
 
     from ops.worker import run
-    from survey_core.rollups.folding import hold_lease
+    from survey_core.folding.lease import hold_lease
     from survey_core.settings import WorkerSettings
 
     for i in range(120):
@@ -188,13 +192,13 @@ def test_the_worker_keeps_the_live_list_and_callers_beside_the_records(db):
 
 def test_folding_leaves_the_record_it_started_from_unchanged():
     """A re-fold compares the new record with the stored one: it must not alter the latter."""
-    from survey_core.responses import folding
+    from survey_core.responses import record
 
     call = meta(5, channel="ivr")
     first = events.event(events.Kind.TRANSCRIPT, call, "comment", text="great agent")
     second = events.event(events.Kind.TRANSCRIPT, call, "other", text="thanks")
-    before = folding.fold(folding.blank("ivr:R5"), [first])
-    after = folding.fold(before, [second, events.event(events.Kind.SKIP, call, "csat", reached=1)])
+    before = record.fold(record.blank("ivr:R5"), [first])
+    after = record.fold(before, [second, events.event(events.Kind.SKIP, call, "csat", reached=1)])
     assert before["transcripts"] == {"comment": "great agent"} and before["skipped"] == []
     assert after["transcripts"] == {"comment": "great agent", "other": "thanks"}
     assert after != before

@@ -13,11 +13,28 @@ ALLOWED = {
     "surveys": set(),
     "responses": {"storage", "surveys"},
     "rollups": {"storage", "surveys", "responses"},
+    "folding": {"storage", "surveys", "responses", "rollups"},
+    "reports": {"storage", "surveys", "responses", "rollups", "folding"},
     "questionnaires": {"storage", "surveys", "responses"},
-    "complaints": {"storage"},
-    "web": {"storage", "surveys", "responses", "questionnaires"},
+    "complaints": {"storage", "responses"},
+    "privacy": {"storage", "surveys", "responses", "folding", "complaints"},
+    "web": {"storage", "surveys", "responses", "questionnaires", "reports"},
 }
-LEAVES = {"settings", "months", "scoring", "links", "messaging", "fields", "sealing"}
+# What a report may import of the layers that also write: the pure plan and the reads of a
+# fold, the rollups' layout and deltas (never `folding.batch`, `rollups.increments`, ...).
+REPORT_READS = {
+    "survey_core.folding.plan",
+    "survey_core.folding.reads",
+    "survey_core.rollups.layout",
+    "survey_core.rollups.deltas",
+}
+# pymongo's write operations and collection methods: none may appear in a report module.
+WRITES = (
+    "insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one",
+    "delete_many", "bulk_write", "find_one_and_update", "find_one_and_replace",
+    "find_one_and_delete", "UpdateOne", "ReplaceOne", "DeleteOne", "InsertOne",
+)  # fmt: skip
+LEAVES = {"settings", "months", "scoring", "links", "messaging", "fields", "sealing", "keys"}
 SERVICE_PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")
 
 
@@ -26,6 +43,17 @@ def imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every dotted name imported: `from a.b import c` gives `a.b.c`."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
     return names
@@ -44,6 +72,30 @@ def test_core_layers_import_only_the_layers_below(layer):
                 pytest.fail(f"{path.name} imports {name}: the core imports no service")
             if parts[0] == "survey_core" and len(parts) > 1 and parts[1] not in LEAVES:
                 assert parts[1] in ALLOWED[layer] | {layer}, f"{path} imports {name}"
+
+
+def test_every_core_package_has_a_place_in_the_layers():
+    packages = {p.parent.name for p in (SERVICES / "survey_core").glob("*/__init__.py")}
+    assert packages == set(ALLOWED)
+
+
+def test_reports_import_nothing_that_writes():
+    """A report's trip goes down only through reads: its own modules, the pure fold plan and
+    the fold's reads, the rollups' layout and deltas; none of them names a write."""
+    seen = set()
+    for path in modules("survey_core/reports"):
+        seen.add(path)
+        for name in imported_names(path):
+            parts = name.split(".")
+            if parts[0] == "survey_core" and len(parts) > 1 and parts[1] in {"folding", "rollups"}:
+                module = ".".join(parts[:3])
+                assert module in REPORT_READS, f"{path.name} imports {name}, which writes"
+    for module in REPORT_READS:
+        seen.add(SERVICES / (module.replace(".", "/") + ".py"))
+    for path in seen:
+        source = path.read_text()
+        for write in WRITES:
+            assert write not in source, f"{path.relative_to(SERVICES)} names {write}"
 
 
 @pytest.mark.parametrize("package", SERVICE_PACKAGES)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from ops.cli import main
 from ops.retention import run
 from ops.worker import survey_lookup
-from survey_core.rollups.folding import fold_all
+from survey_core.folding.batch import fold_all
 from survey_core.rollups.rebuild import rebuild
 from survey_core.settings import WorkerSettings
 from tests.pipeline import answered, closed, opened, submit

@@ -105,11 +105,6 @@ def _refused(response, field: str) -> None:
 
 @pytest.fixture
 def apps(config):
-    from training_survey.service import catalog as training_catalog
-    from web_survey.service import catalog as web_catalog
-
-    web_catalog.clear()
-    training_catalog.clear()
     return {
         "aggregator": aggregator.create_app(config).test_client(),
         "web": web_survey.create_app(config).test_client(),

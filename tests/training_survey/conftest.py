@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 
 from training_survey import create_app
-from training_survey.service import catalog
 
 RATINGS = {"communication": 4, "clarity": 5, "interaction": 3, "overall": 4}
 
 
 @pytest.fixture
 def app(config):
-    catalog.clear()
     return create_app(config)
 
 

@@ -20,7 +20,6 @@ from tests.browser import Page, expect
 from tests.pipeline import fold
 from tests.training_survey.conftest import evaluate
 from training_survey import create_app
-from training_survey.service import catalog
 
 ui.skip_without_browser()
 pytestmark = pytest.mark.slow
@@ -64,7 +63,6 @@ EN = wording("en-US")
 @pytest.fixture
 def app(config) -> Iterator[Flask]:
     """The training app on 127.0.0.1:<free port>: the sessions' links point at it."""
-    catalog.clear()
     with ui.serve(create_app, config) as (app, _base):
         yield app
 

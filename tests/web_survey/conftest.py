@@ -7,12 +7,10 @@ import re
 import pytest
 
 from web_survey import create_app
-from web_survey.service import catalog
 
 
 @pytest.fixture
 def app(config):
-    catalog.clear()
     return create_app(config)
 
 

@@ -22,7 +22,6 @@ from tests import browser as ui
 from tests.browser import Locator, Page, expect
 from tests.pipeline import fold
 from web_survey import create_app
-from web_survey.service import catalog
 
 ui.skip_without_browser()
 pytestmark = pytest.mark.slow
@@ -56,7 +55,6 @@ class Live:
 @pytest.fixture
 def live(config, api_key) -> Iterator[Live]:
     """The real app on 127.0.0.1:<free port>, served from a thread for this test."""
-    catalog.clear()
     with ui.serve(create_app, config) as (app, base):
         yield Live(app, base, api_key("write"))
 

@@ -9,6 +9,7 @@ from typing import Any
 from pymongo.database import Database
 
 from survey_core.complaints.store import record_complaint
+from survey_core.responses import dimensions
 from survey_core.settings import ComplaintSettings
 
 STEPS = ("open", "contacted", "resolved")
@@ -30,10 +31,7 @@ def drain_queue(db: Database, settings: ComplaintSettings, limit: int = 200) -> 
             ended = ended.replace(tzinfo=UTC)
         follow_up = {
             "interaction": entry.get("interaction_id"),
-            "channel": entry.get("channel"),
-            "agent": entry.get("agent_id"),
-            "team": entry.get("team"),
-            "reason": entry.get("reason"),
+            **{name: entry.get(field) for name, field in dimensions.CUSTOMER.items()},
             "scores": entry.get("scores") or {},
             "comment": entry.get("comment"),
             "month": entry.get("month"),

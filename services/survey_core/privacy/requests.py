@@ -30,15 +30,16 @@ from pymongo.database import Database
 
 from survey_core import sealing
 from survey_core.complaints.store import complaint_id
+from survey_core.folding.batch import fold_all
 from survey_core.keys import monitor_score_id
 from survey_core.messaging import recording_deleter
 from survey_core.privacy.retention import DeleteRecording, recording_sid
 from survey_core.responses.events import parts_of, response_id
 from survey_core.responses.hashing import caller_hash, evaluation_interaction, keyed_hash
 from survey_core.responses.webhooks import message_id
-from survey_core.rollups.folding import SurveyOf, fold_all
 from survey_core.sealing import Keyring
 from survey_core.storage.transactions import in_transaction
+from survey_core.surveys.catalog import SurveyOf
 
 # What an anonymous record keeps: what its counts depend on (rollups, rebuild), nothing else.
 KEPT = (

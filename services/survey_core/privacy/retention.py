@@ -26,9 +26,10 @@ from typing import Any
 from pymongo.database import Database
 
 from survey_core import sealing
+from survey_core.folding.reads import RECHECK, STATE_ID
 from survey_core.responses.events import Kind, event_id, subject_of
-from survey_core.rollups.folding import RECHECK, STATE_ID, SurveyOf
 from survey_core.sealing import Keyring
+from survey_core.surveys.catalog import SurveyOf
 
 RECORDING_SID = re.compile(r"/Recordings/(RE[0-9a-fA-F]{32})")
 # Deletes a recording at Twilio by its SID (a missing one is no error: it is gone).

@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from survey_core.links import new_link_id, read_link, sign_link
 from survey_core.months import month_of
-from survey_core.responses import events
+from survey_core.responses import dimensions, events
 from survey_core.responses.admission import recently_surveyed
 from survey_core.responses.events import Kind, response_id
 from survey_core.responses.hashing import caller_hash, keyed_hash
@@ -76,13 +76,12 @@ def _meta(
         "month": body.get("month") or month_of(now, tz),
         "started_at": now.timestamp(),
         "expires_at": int(expires.timestamp()),
-        "agent_id": body.get("agent"),
-        "team": body.get("team"),
-        "reason": body.get("reason"),
         "language": body.get("lang") or survey["default_language"],
         "caller_hash": hashed,
-        "trainer_id": body.get("trainer_id"),
-        "session_id": body.get("session_id"),
+        # The contact's dimensions (agent, team, reason) by name; a training evaluation's
+        # (trainer, session) as stored by its session.
+        **{d.field: body.get(d.name) for d in dimensions.CONTACT},
+        **{field: body.get(field) for field in dimensions.TRAINING.values()},
     }
     return {k: v for k, v in fields.items() if v is not None}
 

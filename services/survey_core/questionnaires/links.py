@@ -19,7 +19,7 @@ from survey_core.questionnaires import invitations
 from survey_core.questionnaires.invitations import LinkPolicy
 from survey_core.responses import events
 from survey_core.responses.events import Kind
-from survey_core.responses.folding import blank, fold, settle
+from survey_core.responses.record import blank, fold, settle
 from survey_core.responses.spool import Spool
 from survey_core.responses.statuses import Status
 from survey_core.surveys.answers import asked, qtypes

@@ -19,6 +19,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from survey_core import keys, sealing
+from survey_core.responses import dimensions
 from survey_core.responses.spool import Spool
 from survey_core.responses.statuses import OPENING, Status
 from survey_core.sealing import Keyring
@@ -29,19 +30,13 @@ Outcome = Literal["stored", "duplicate", "conflict"]
 # What identifies a response and files it in the reports; carried by every event, so any one
 # of a response's events can be folded first.
 META_FIELDS = (
-    "channel",
     "interaction_id",
-    "survey",
     "version",
     "month",
     "started_at",
-    "agent_id",
-    "team",
-    "reason",
     "language",
     "expires_at",  # a link's: the response stays open until then
-    "trainer_id",  # a training evaluation's
-    "session_id",
+    *dimensions.FIELDS,  # channel, survey, agent_id, team, reason, trainer_id, session_id
 )
 # Meta that is a time: spooled as a POSIX timestamp (JSON-safe), stored as a datetime.
 TIME_META = ("started_at", "expires_at")

@@ -7,16 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from survey_core import sealing
+from survey_core.responses import dimensions
 from survey_core.responses.statuses import FINAL
 
 DEFAULT = {"csat_max": 2, "nps_max": 6}
 QUEUED_FIELDS = (
-    "channel",
+    *dimensions.CUSTOMER_FIELDS,  # channel, agent_id, team, reason, survey
     "interaction_id",
-    "survey",
-    "agent_id",
-    "team",
-    "reason",
     "month",
     "scores",
     "started_at",

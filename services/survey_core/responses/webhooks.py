@@ -13,15 +13,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from survey_core.responses import dimensions
+
 EVENT_TYPE = "response.completed"
 DATA_FIELDS = (
-    "survey",
+    *dimensions.CUSTOMER_FIELDS,  # channel, agent_id, team, reason, survey
     "version",
-    "channel",
     "interaction_id",
-    "agent_id",
-    "team",
-    "reason",
     "language",
     "month",
     "answers",

@@ -1,1 +1,1 @@
-"""Monthly histograms: their layout, the folding of events into them, rebuild, and queries."""
+"""Monthly histograms: where counts live (layout), counter deltas, their writes, rebuild."""

@@ -6,19 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from survey_core import keys
-from survey_core.responses.folding import METRICS
+from survey_core.responses import dimensions
+from survey_core.responses.record import METRICS
 
-# Response field behind each reporting dimension.
-DIMENSIONS: dict[str, str] = {
-    "channel": "channel",
-    "agent": "agent_id",
-    "team": "team",
-    "reason": "reason",
-    "survey": "survey",
-}
+# Response field behind each customer dimension (`responses.dimensions`): a document per value,
+# and the cell's key.
+DIMENSIONS: dict[str, str] = dimensions.CUSTOMER
 # Dimensions only some responses have (a training evaluation's trainer and session): a
 # document per value, not part of the cell (combined filters do not name them).
-OPTIONAL_DIMENSIONS: dict[str, str] = {"trainer": "trainer_id", "session": "session_id"}
+OPTIONAL_DIMENSIONS: dict[str, str] = dimensions.TRAINING
 ALL = ("all", "*")
 TRAINING_CHANNEL = "training"
 UNKNOWN = "(none)"

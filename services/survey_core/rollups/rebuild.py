@@ -7,23 +7,19 @@ from typing import Any
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from survey_core.responses.folding import METRICS, counters
+from survey_core.responses import dimensions
+from survey_core.responses.record import METRICS, counters
 from survey_core.rollups import layout
-from survey_core.rollups.writes import Deltas, directory_updates
+from survey_core.rollups.deltas import Deltas
+from survey_core.rollups.increments import directory_updates, increments_of
 from survey_core.storage.transactions import in_transaction
 
 # Records grouped by everything their counters depend on: few groups, many records.
 _GROUP_ID = {
     "month": "$month",
-    "survey": "$survey",
-    "channel": "$channel",
-    "agent_id": "$agent_id",
-    "team": "$team",
-    "reason": "$reason",
+    **{field: f"${field}" for field in dimensions.FIELDS},
     "status": "$status",
     "last_question_reached": "$last_question_reached",
-    "trainer_id": "$trainer_id",
-    "session_id": "$session_id",
     "ratings": "$ratings",
     **{metric: f"$scores.{metric}" for metric in METRICS},
 }
@@ -60,7 +56,7 @@ def rebuild(db: Database, month: str | None = None, repair: bool = True) -> dict
             (doc["month"], doc["dim"], doc["value"]): doc
             for doc in db.rollups.find(query, session=s)
         }
-        fixes = Deltas()  # the differences, written as any counts are (Deltas.ops)
+        fixes = Deltas()  # the differences, written as any counts are (increments_of)
         drift = []
         for target in sorted(set(want) | set(stored), key=lambda t: layout.rollup_id(*t)):
             wanted, have = want.get(target, {}), layout.counters_of(stored.get(target, {}))
@@ -79,7 +75,8 @@ def rebuild(db: Database, month: str | None = None, repair: bool = True) -> dict
             seen: dict[str, dict[str, set[str]]] = {}
             for month_, dim, value in want:  # every value the records name is listed again
                 seen.setdefault(month_, {}).setdefault(dim, set()).add(value)
-            db.rollups.bulk_write(fixes.ops() + directory_updates(seen), ordered=False, session=s)
+            writes = increments_of(fixes) + directory_updates(seen)
+            db.rollups.bulk_write(writes, ordered=False, session=s)
         return {
             "documents": len(set(want) | set(stored)),
             "drift": drift,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from survey_core.surveys.definitions import as_stored, get_survey
+
+# A survey definition by (slug, version): what folding needs of a record's survey.
+SurveyOf = Callable[[str, int], Mapping[str, Any] | None]
 
 
 class SurveyCatalog:
@@ -61,3 +64,7 @@ class SurveyCatalog:
             if survey is not None:
                 self._versions[(slug, version)] = survey
         return survey
+
+    def lookup(self, db: Database) -> SurveyOf:
+        """`version` bound to `db`: what folding and reports take."""
+        return lambda slug, version: self.version(db, slug, version)

@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from survey_core.fields import StrictString, storable
 from survey_core.settings import Settings
 from survey_core.storage import client
-from survey_core.web import audit_trail, errors, health, metrics, observability
+from survey_core.web import audit_trail, context, errors, health, metrics, observability
 
 
 def create_service_app(
@@ -25,8 +25,10 @@ def create_service_app(
     blueprints: Iterable[Blueprint],
     config: Mapping[str, Any] | None = None,
     settings_class: type[Settings] = Settings,
+    surveys: Iterable[dict[str, Any]] = (),
 ) -> Flask:
-    """A Flask app for `service` with health, JSON errors, request ids and the database wired."""
+    """A Flask app for `service` with health, JSON errors, request ids and the database wired;
+    `surveys` are the service's default survey definitions, built into its catalog."""
     settings = settings_class.from_env(overrides=config)
     app = Flask(import_name)
     app.config.update(
@@ -42,6 +44,7 @@ def create_service_app(
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     register_extensions(app, settings)
+    context.init_catalog(app, surveys)
     register_blueprints(app, [health.bp, *blueprints])
     app.url_value_preprocessor(check_path_values)
     errors.register_error_handlers(app)

@@ -32,9 +32,9 @@ from survey_core.settings import LinkSettings
 from survey_core.storage.breaker import DATABASE_DOWN, breaker
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import asked, check_answers, from_form
-from survey_core.surveys.catalog import SurveyCatalog
 from survey_core.surveys.definitions import localised
 from survey_core.surveys.schema import LANGUAGES, SCALE_OF, SCALES, TEXT_MAX_LENGTH
+from survey_core.web.context import survey_catalog
 from survey_core.web.security import CSRF_FIELD, csrf_ok, csrf_token, page_headers
 
 TRANSLATIONS = str(Path(__file__).with_name("translations"))
@@ -46,7 +46,6 @@ class Questionnaires:
     """What a service's questionnaire pages and APIs share: its links and its surveys."""
 
     purpose: str  # the links' purpose ("survey", "training")
-    catalog: SurveyCatalog  # the service's survey definitions (its defaults built in)
     closed: Callable[[Database, Link], bool] = lambda db, link: False  # e.g. a closed session
     # Pages never tell a used link from an unused one (the page opens the same, blank form)
     # until a valid submission with a good CSRF token: for links someone other than the
@@ -84,7 +83,7 @@ def _genuine(service: Questionnaires, token: str) -> Link:
     """The link `token` opens (404, 410 pages otherwise), whether answered or not."""
     db = get_db()
     try:
-        link = links.load(db, service.policy(), service.catalog, token)
+        link = links.load(db, service.policy(), survey_catalog(), token)
     except (LinkInvalid, LinkUnknown):
         raise PageError(404, "not_found") from None
     except LinkExpired:

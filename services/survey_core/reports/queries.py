@@ -1,69 +1,21 @@
-"""Monthly metrics, breakdowns and the funnel: the rollups plus the events not folded yet.
-
-A report never writes. It reads the rollup documents it needs and the events past the folding
-watermark, folds those in memory exactly as the worker will (`folding.plan`), and adds the
-resulting deltas: histograms add, so a figure includes an answer the moment its request
-returned. The watermark's `seq` is read before and after: if a worker committed a batch in
-between, the reads are repeated, so nothing is counted twice or missed.
-"""
+"""Monthly metrics, breakdowns and the funnel, read from a `Snapshot` (the stored rollups plus
+the events not folded yet, folded in memory once per request). Reads only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
-
-from pymongo.database import Database
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from survey_core import scoring
-from survey_core.responses.folding import METRICS
+from survey_core.reports.snapshot import Snapshot
+from survey_core.responses.record import METRICS
 from survey_core.responses.statuses import FINAL, LEFT_OUT
 from survey_core.rollups import layout
-from survey_core.rollups.folding import STATE_ID, SurveyOf, plan, records_for, unfolded
-from survey_core.rollups.writes import Deltas
 
 FILTER_DIMS = tuple(layout.DIMENSIONS)  # channel, agent, team, reason, survey
 # The funnel's counters, in report order: offered, left out (by why), started, ended (by how).
 FUNNEL_KEYS = ("offered", *(s.value for s in LEFT_OUT), "started", *(s.value for s in FINAL))
-T = TypeVar("T")
 Doc = Mapping[str, Any]
-
-
-class ReportsUnstable(RuntimeError):
-    """The worker kept committing while the report read; try again."""
-
-
-def consistent(
-    db: Database,
-    survey_of: SurveyOf,
-    read: Callable[[], T],
-    keep: Callable[[layout.Target], bool],
-    attempts: int = 8,
-) -> tuple[T, list[dict[str, Any]]]:
-    """`read()` of the rollups, and the unfolded events as pseudo rollup documents (those
-    `keep` accepts), from one state of the folding watermark."""
-    for _ in range(attempts):
-        before = db.fold_state.find_one({"_id": STATE_ID}) or {}
-        stored = read()
-        events = unfolded(db, before)
-        records = records_for(db, events)
-        after = db.fold_state.find_one({"_id": STATE_ID}, {"seq": 1}) or {}
-        if before.get("seq") == after.get("seq"):
-            return stored, _as_rollups(plan(events, records, survey_of, keep).deltas)
-    raise ReportsUnstable("the rollups changed under every read")
-
-
-def _as_rollups(deltas: Deltas) -> list[dict[str, Any]]:
-    """Deltas shaped as rollup documents (a cell's with its dimension fields), to merge."""
-    return [
-        {
-            "month": month,
-            "dim": dim,
-            "value": value,
-            **deltas.cells[(month, dim, value)],
-            **layout.nest(counters),
-        }
-        for (month, dim, value), counters in deltas.nonzero().items()
-    ]
 
 
 def merge_docs(docs: Iterable[Doc]) -> dict[str, Any]:
@@ -93,9 +45,10 @@ def _matches(doc: Doc, filters: Mapping[str, str]) -> bool:
 
 
 def monthly_docs(
-    db: Database, survey_of: SurveyOf, months: list[str], filters: Mapping[str, str | None]
+    snap: Snapshot, months: list[str], filters: Mapping[str, str | None]
 ) -> dict[str, dict[str, Any]]:
     """Merged counters per month for the given dimension filters."""
+    db = snap.db
     active = {dim: value for dim, value in filters.items() if value}
     wanted = set(months)
     if len(active) <= 1:
@@ -115,9 +68,9 @@ def monthly_docs(
         def keep(target: layout.Target) -> bool:
             return target[1] == layout.CELL and _matches(layout.cell_of(target[2]), active)
 
-    stored, unfolded = consistent(db, survey_of, read, lambda t: t[0] in wanted and keep(t))
+    found = snap.rollups(read, lambda t: t[0] in wanted and keep(t))
     by_month: dict[str, list[Doc]] = {m: [] for m in months}
-    for doc in [*stored, *unfolded]:
+    for doc in found:
         if doc["month"] in wanted and keep((doc["month"], doc["dim"], doc["value"])):
             by_month[doc["month"]].append(doc)
     return {month: merge_docs(docs) for month, docs in by_month.items()}
@@ -138,14 +91,13 @@ def metric_row(counters: Mapping[str, Any], interval: str) -> dict[str, Any]:
 
 
 def monthly(
-    db: Database,
-    survey_of: SurveyOf,
+    snap: Snapshot,
     months: list[str],
     filters: Mapping[str, str | None],
     interval: str,
 ) -> list[dict[str, Any]]:
     """One row per month (every month present, empty ones with n = 0)."""
-    docs = monthly_docs(db, survey_of, months, filters)
+    docs = monthly_docs(snap, months, filters)
     return [{"month": month, **metric_row(docs[month], interval)} for month in months]
 
 
@@ -155,11 +107,11 @@ def _sort_key(row: Mapping[str, Any]) -> tuple:
 
 
 def breakdown(
-    db: Database, survey_of: SurveyOf, month: str, by: str, min_n: int, interval: str
+    snap: Snapshot, month: str, by: str, min_n: int, interval: str
 ) -> list[dict[str, Any]]:
     """One row per value of dimension `by`, best CSAT first; rows under `min_n` left out."""
     rows = []
-    for value, counters in by_value(db, survey_of, month, by).items():
+    for value, counters in by_value(snap, month, by).items():
         row = {"value": value, **metric_row(counters, interval)}
         if row["responses"] >= min_n:
             rows.append(row)
@@ -167,27 +119,26 @@ def breakdown(
     return rows
 
 
-def by_value(db: Database, survey_of: SurveyOf, month: str, by: str) -> dict[str, dict[str, Any]]:
+def by_value(snap: Snapshot, month: str, by: str) -> dict[str, dict[str, Any]]:
     """Merged counters of every value of dimension `by` in `month` (its directory lists them):
     O(values) documents read, whatever the number of responses."""
+    db = snap.db
 
     def read() -> list[Doc]:
         directory = db.rollups.find_one({"_id": layout.directory_id(month, by)}) or {}
         ids = [layout.rollup_id(month, by, value) for value in directory.get("values", [])]
         return list(db.rollups.find({"_id": {"$in": ids}})) if ids else []
 
-    stored, unfolded = consistent(db, survey_of, read, lambda t: t[0] == month and t[1] == by)
     docs: dict[str, list[Doc]] = {}
-    for doc in [*stored, *unfolded]:
+    for doc in snap.rollups(read, lambda t: t[0] == month and t[1] == by):
         if doc["month"] == month and doc["dim"] == by:
             docs.setdefault(doc["value"], []).append(doc)
     return {value: merge_docs(found) for value, found in docs.items()}
 
 
-def one_value(
-    db: Database, survey_of: SurveyOf, months: list[str], dim: str, value: str
-) -> dict[str, dict[str, Any]]:
+def one_value(snap: Snapshot, months: list[str], dim: str, value: str) -> dict[str, dict[str, Any]]:
     """Merged counters per month of one value of any dimension (a trainer's trend)."""
+    db = snap.db
 
     def read() -> list[Doc]:
         ids = [layout.rollup_id(m, dim, value) for m in months]
@@ -195,17 +146,16 @@ def one_value(
 
     wanted = set(months)
     keep = lambda t: t[0] in wanted and t[1] == dim and t[2] == value  # noqa: E731
-    stored, unfolded = consistent(db, survey_of, read, keep)
     found: dict[str, list[Doc]] = {m: [] for m in months}
-    for doc in [*stored, *unfolded]:
+    for doc in snap.rollups(read, keep):
         if keep((doc["month"], doc["dim"], doc["value"])):
             found[doc["month"]].append(doc)
     return {month: merge_docs(docs) for month, docs in found.items()}
 
 
-def funnel(db: Database, survey_of: SurveyOf, month: str, channel: str | None) -> dict[str, Any]:
+def funnel(snap: Snapshot, month: str, channel: str | None) -> dict[str, Any]:
     """How many were offered a survey, left out, started, completed, or stopped where."""
-    counters = monthly_docs(db, survey_of, [month], {"channel": channel})[month]["funnel"]
+    counters = monthly_docs(snap, [month], {"channel": channel})[month]["funnel"]
     result: dict[str, Any] = {"month": month, "channel": channel}
     result.update({key: int(counters.get(key, 0)) for key in FUNNEL_KEYS})
     result["completed"] = result.pop("complete")  # the reporting contract's word

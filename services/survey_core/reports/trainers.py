@@ -1,6 +1,6 @@
 """The trainers' monthly figures and the best-trainer ranking, from the session rollups.
 
-Only released sessions count (`survey_core.rollups.released`: the evaluation window closed, at
+Only released sessions count (`survey_core.reports.released`: the evaluation window closed, at
 least ANONYMITY_MIN evaluations), so no figure moves by one trainee's evaluation while others
 watch. O(sessions) documents read for a month, whatever the number of evaluations: one rollup
 per session (dimension `session`), the month's sessions by an indexed query, names from
@@ -14,8 +14,8 @@ from typing import Any
 from pymongo.database import Database
 
 from survey_core import ranking, scoring
-from survey_core.rollups.folding import SurveyOf
-from survey_core.rollups.released import released_by_trainer, sessions_of_month
+from survey_core.reports.released import released_by_trainer, sessions_of_month
+from survey_core.reports.snapshot import Snapshot
 
 CRITERIA = ("communication", "clarity", "interaction", "overall")
 
@@ -39,13 +39,11 @@ def _names(db: Database, ids: list[str]) -> dict[str, str]:
     return {t["_id"]: t.get("name") for t in db.trainers.find({"_id": {"$in": ids}}, {"name": 1})}
 
 
-def ranking_of(
-    db: Database, survey_of: SurveyOf, month: str, m: int, anonymity_min: int
-) -> dict[str, Any]:
+def ranking_of(snap: Snapshot, month: str, m: int, anonymity_min: int) -> dict[str, Any]:
     """Every trainer with released evaluations in `month`, ranked; `best` the top eligible one.
     C, the month's mean `overall`, is over released evaluations only."""
-    counters = released_by_trainer(sessions_of_month(db, survey_of, month, anonymity_min))
-    names = _names(db, sorted(counters))
+    counters = released_by_trainer(sessions_of_month(snap, month, anonymity_min))
+    names = _names(snap.db, sorted(counters))
     rows = []
     for trainer_id, found in counters.items():
         row = figures(found)
@@ -57,12 +55,10 @@ def ranking_of(
     return {"month": month, "min_n": m, "trainers": ranked, "best": best}
 
 
-def trend(
-    db: Database, survey_of: SurveyOf, trainer_id: str, months: list[str], anonymity_min: int
-) -> list[dict]:
+def trend(snap: Snapshot, trainer_id: str, months: list[str], anonymity_min: int) -> list[dict]:
     """One trainer's figures per month (released sessions only)."""
     rows = []
     for month in months:
-        found = sessions_of_month(db, survey_of, month, anonymity_min, trainer_id)
+        found = sessions_of_month(snap, month, anonymity_min, trainer_id)
         rows.append({"month": month, **figures(released_by_trainer(found).get(trainer_id, {}))})
     return rows

@@ -16,10 +16,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pymongo.database import Database
-
-from survey_core.rollups import queries
-from survey_core.rollups.folding import SurveyOf
+from survey_core.reports import queries
+from survey_core.reports.snapshot import Snapshot
 
 DIMENSION = "session"
 
@@ -60,8 +58,7 @@ class SessionFigures:
 
 
 def sessions_of_month(
-    db: Database,
-    survey_of: SurveyOf,
+    snap: Snapshot,
     month: str,
     minimum: int,
     trainer_id: str | None = None,
@@ -72,8 +69,8 @@ def sessions_of_month(
     query: dict[str, Any] = {"month": month}
     if trainer_id is not None:
         query["trainer_id"] = trainer_id
-    found = list(db.training_sessions.find(query).sort("held_at", 1).limit(5000))
-    counters = queries.by_value(db, survey_of, month, DIMENSION) if found else {}
+    found = list(snap.db.training_sessions.find(query).sort("held_at", 1).limit(5000))
+    counters = queries.by_value(snap, month, DIMENSION) if found else {}
     out = []
     for session in found:
         mine = counters.get(session["_id"]) or queries.merge_docs([])

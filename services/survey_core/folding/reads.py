@@ -1,0 +1,53 @@
+"""What a fold reads: the watermark state, the events past it, the records they touch.
+
+Reads only: reports import this module (and the pure `plan`), never the worker's writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+from survey_core.folding.plan import aliases_named
+
+STATE_ID = "events"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAIN, RECHECK = "upto", "checked"  # the two watermarks of fold_state
+
+
+def watermark_state(db: Database, session: ClientSession | None = None) -> dict[str, Any]:
+    """The fold_state document ({} before the first fold)."""
+    return db.fold_state.find_one({"_id": STATE_ID}, session=session) or {}
+
+
+def seq(db: Database) -> Any:
+    """The watermark's `seq`: it moves whenever a fold changed the records or rollups."""
+    return (db.fold_state.find_one({"_id": STATE_ID}, {"seq": 1}) or {}).get("seq")
+
+
+def records_for(
+    db: Database, events: Sequence[Mapping[str, Any]], session: ClientSession | None = None
+) -> dict[str, dict[str, Any]]:
+    """The stored records `events` may touch: theirs, their aliases', and those aliases name."""
+    wanted = {ev["rid"] for ev in events} | set(aliases_named(events))
+    records: dict[str, dict[str, Any]] = {}
+    while wanted:
+        found = db.responses.find({"_id": {"$in": sorted(wanted)}}, session=session)
+        records.update({doc["_id"]: doc for doc in found})
+        wanted = {d["alias_of"] for d in records.values() if d.get("alias_of")} - set(records)
+    return records
+
+
+def pending(db: Database) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The watermark state and the events past it (not folded yet)."""
+    state = db.fold_state.find_one({"_id": STATE_ID}) or {}
+    return state, unfolded(db, state)
+
+
+def unfolded(db: Database, state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The events past the watermark of `state` (a fold_state document)."""
+    return list(db.events.find({"at": {"$gte": state.get(MAIN) or EPOCH}}))

@@ -1,0 +1,81 @@
+"""The rollups as one request sees them: stored counts plus the events not folded yet.
+
+A report never writes. A `Snapshot` reads the folding watermark and the events past it once,
+folds those in memory exactly as the worker will (`folding.plan`), and keeps the resulting
+deltas shaped as rollup documents: histograms add, so a figure includes an answer the moment
+its request returned. Every report of a request (a dashboard load runs several) reads its
+stored documents through `rollups()`, which checks the watermark's `seq` after the read: if a
+worker committed a batch since the snapshot was taken, the snapshot is taken again and the read
+repeated, so nothing is counted twice or missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pymongo.database import Database
+
+from survey_core.folding import reads
+from survey_core.folding.plan import plan
+from survey_core.rollups import layout
+from survey_core.rollups.deltas import Deltas
+from survey_core.surveys.catalog import SurveyOf
+
+Doc = dict[str, Any]
+
+
+class ReportsUnstable(RuntimeError):
+    """The worker kept committing while the report read; try again."""
+
+
+def as_rollups(deltas: Deltas) -> list[tuple[layout.Target, Doc]]:
+    """Deltas shaped as rollup documents (a cell's with its dimension fields), to merge."""
+    return [
+        (
+            target,
+            {
+                "month": target[0],
+                "dim": target[1],
+                "value": target[2],
+                **deltas.cells[target],
+                **layout.nest(counters),
+            },
+        )
+        for target, counters in deltas.nonzero().items()
+    ]
+
+
+class Snapshot:
+    """One request's view of the rollups (`db`, and `survey_of` for the records' surveys)."""
+
+    def __init__(self, db: Database, survey_of: SurveyOf, attempts: int = 8) -> None:
+        self.db = db
+        self.survey_of = survey_of
+        self.attempts = attempts
+        self._seq: Any = None
+        self._unfolded: list[tuple[layout.Target, Doc]] | None = None
+        self.takes = 0  # how many times the unfolded events were read (tests, benchmarks)
+
+    def _take(self) -> None:
+        state = reads.watermark_state(self.db)
+        events = reads.unfolded(self.db, state)
+        records = reads.records_for(self.db, events)
+        self._seq = state.get("seq")
+        self._unfolded = as_rollups(plan(events, records, self.survey_of).deltas)
+        self.takes += 1
+
+    def rollups(
+        self, read: Callable[[], list[Doc]], keep: Callable[[layout.Target], bool]
+    ) -> list[Doc]:
+        """`read()` of stored rollup documents plus the unfolded ones `keep` accepts, from one
+        state of the folding watermark."""
+        for _ in range(self.attempts):
+            if self._unfolded is None:
+                self._take()
+            stored = read()
+            if reads.seq(self.db) == self._seq:
+                assert self._unfolded is not None
+                return [*stored, *(doc for target, doc in self._unfolded if keep(target))]
+            self._unfolded = None  # a batch was folded meanwhile: take the snapshot again
+        raise ReportsUnstable("the rollups changed under every read")
