@@ -76,7 +76,7 @@ def build_events(calls: int, version: int, seed: int) -> tuple[list[dict], dict[
                 event(Kind.ANSWER, meta, key, qtype=key, value=value, reached=reached, done=False)
             )
             count(f"{key}.{value}")
-        evs.append(event(Kind.CLOSE, meta, reason="completed"))
+        evs.append(event(Kind.CLOSE, meta, end_reason="completed"))
         # The comment (the 4th question) is optional: three answers and a hang-up complete it.
         for name in ("funnel.offered", "funnel.started", "funnel.complete"):
             count(name)

@@ -33,7 +33,7 @@ def answered(db, meta, key, value, reached, done=False, qtype=None) -> str:
 
 
 def closed(db, meta: dict[str, Any], reason: str = "completed") -> str:
-    return events.insert(db, events.event(Kind.CLOSE, meta, reason=reason))
+    return events.insert(db, events.event(Kind.CLOSE, meta, end_reason=reason))
 
 
 def rollup(db, dim="all", value="*", month=None):

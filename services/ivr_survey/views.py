@@ -23,7 +23,7 @@ from survey_core.responses.admission import admission
 from survey_core.responses.dimensions import CONTACT
 from survey_core.responses.events import Kind
 from survey_core.responses.hashing import caller_hash
-from survey_core.responses.statuses import Status
+from survey_core.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import channels_of, localised
 from survey_core.surveys.schema import CONSENT, LANGUAGES, RECORDING
@@ -247,7 +247,7 @@ def status() -> Response:
         meta: dict[str, Any] = {"channel": CHANNEL, "interaction_id": call["CallSid"]}
         if token:
             meta = meta_for(_decoded(token), call["CallSid"])
-        close = events.event(Kind.CLOSE, meta, reason=call["CallStatus"])
+        close = events.event(Kind.CLOSE, meta, end_reason=call["CallStatus"])
         store(_db(), [close])
     return _empty()
 

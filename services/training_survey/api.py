@@ -15,6 +15,7 @@ from survey_core.questionnaires.links import Link, LinkUnknown
 from survey_core.ranking import rating
 from survey_core.reports import queries
 from survey_core.reports.released import Release, SessionFigures, sessions_of_month
+from survey_core.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import check_answers
 from survey_core.web.app import public_base
@@ -209,6 +210,6 @@ def submit_evaluation(body: dict[str, Any]) -> dict[str, Any]:
     return {
         "session_id": meta["session_id"],
         "trainer_id": meta["trainer_id"],
-        "status": "complete",
+        "status": Status.COMPLETE,
         "answers": answers,
     }

@@ -21,6 +21,7 @@ from survey_core.months import month_of
 from survey_core.questionnaires.invitations import LinkPolicy, expires_at, invite
 from survey_core.responses.events import response_id
 from survey_core.responses.hashing import evaluation_interaction
+from survey_core.statuses import Status
 from training_survey.settings import TrainingSettings
 
 CHANNEL = "training"
@@ -146,7 +147,7 @@ def comments(db: Database, session_id: str, hash_key: str, answered: int) -> lis
     if not ids:
         return []
     found = list(
-        db.responses.find({"_id": {"$in": ids}, "status": "complete"}, {"answers.comment": 1})
+        db.responses.find({"_id": {"$in": ids}, "status": Status.COMPLETE}, {"answers.comment": 1})
     )
     if len(found) < answered:
         return None

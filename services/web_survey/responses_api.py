@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from survey_core.links import LinkExpired, LinkInvalid
 from survey_core.questionnaires import links
 from survey_core.questionnaires.links import Link, LinkUnknown
+from survey_core.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import asked, check_answers
 from survey_core.web.context import survey_catalog
@@ -82,7 +83,7 @@ def _checked(link: Link, answers: Any, partial: bool) -> dict[str, Any]:
 def read_response(token: str) -> dict[str, Any]:
     """The questionnaire behind a link and the answers saved so far."""
     link = _link(token)
-    status = "complete" if link.answered else "in_progress"
+    status = Status.COMPLETE if link.answered else Status.IN_PROGRESS
     return {
         **_response(link, status, link.saved),
         "title": link.survey["title"],
@@ -102,7 +103,7 @@ def submit_response(body: dict[str, Any]) -> dict[str, Any]:
     answers = _checked(link, body["answers"], partial=False)
     if not links.submit(get_db(), service.spool(), link, answers):
         raise APIError(409, "already_answered", "This survey has been answered already.")
-    return _response(link, "complete", answers)
+    return _response(link, Status.COMPLETE, answers)
 
 
 @bp.patch("/responses")
@@ -120,4 +121,4 @@ def save_response(body: dict[str, Any]) -> dict[str, Any]:
         raise APIError(
             409, "too_many_saves", f"Answers were saved {links.MAX_DRAFTS} times; submit them."
         ) from None
-    return _response(link, "in_progress", saved)
+    return _response(link, Status.IN_PROGRESS, saved)

@@ -202,3 +202,14 @@ def test_folding_leaves_the_record_it_started_from_unchanged():
     assert before["transcripts"] == {"comment": "great agent"} and before["skipped"] == []
     assert after["transcripts"] == {"comment": "great agent", "other": "thanks"}
     assert after != before
+
+
+def test_a_close_event_names_its_cause_end_reason_and_old_ones_still_fold(db):
+    from survey_core.responses import record
+
+    call = meta(7)
+    close = events.event(events.Kind.CLOSE, call, end_reason="busy")
+    assert close["end_reason"] == "busy" and "reason" not in close
+    assert record.fold(record.blank("ivr:R7"), [close])["closed"] == "busy"
+    stored_before = {k: v for k, v in close.items() if k != "end_reason"} | {"reason": "failed"}
+    assert record.fold(record.blank("ivr:R7"), [stored_before])["closed"] == "failed"

@@ -34,7 +34,9 @@ WRITES = (
     "delete_many", "bulk_write", "find_one_and_update", "find_one_and_replace",
     "find_one_and_delete", "UpdateOne", "ReplaceOne", "DeleteOne", "InsertOne",
 )  # fmt: skip
-LEAVES = {"settings", "months", "scoring", "links", "messaging", "fields", "sealing", "keys"}
+LEAVES = {
+    "settings", "months", "scoring", "links", "messaging", "fields", "sealing", "keys", "statuses",
+}  # fmt: skip
 SERVICE_PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")
 
 

@@ -67,7 +67,7 @@ def plan(
             result.deltas.add(orphan, orphan.get("counted") or [], -1)
             if orphan.get("closed"):
                 routed.setdefault(target, []).append(
-                    {"kind": Kind.CLOSE, "reason": orphan["closed"], "meta": {}}
+                    {"kind": Kind.CLOSE, "end_reason": orphan["closed"], "meta": {}}
                 )
         if orphan is None or not orphan.get("alias_of"):
             result.records[alias] = {"_id": alias, "alias_of": target, "counted": []}

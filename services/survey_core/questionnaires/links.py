@@ -21,7 +21,7 @@ from survey_core.responses import events
 from survey_core.responses.events import Kind
 from survey_core.responses.record import blank, fold, settle
 from survey_core.responses.spool import Spool
-from survey_core.responses.statuses import Status
+from survey_core.statuses import Status
 from survey_core.surveys.answers import asked, qtypes
 from survey_core.surveys.catalog import SurveyCatalog
 

@@ -9,8 +9,8 @@ from typing import Any
 from survey_core import scoring
 from survey_core.reports.snapshot import Snapshot
 from survey_core.responses.record import METRICS
-from survey_core.responses.statuses import FINAL, LEFT_OUT
 from survey_core.rollups import layout
+from survey_core.statuses import FINAL, LEFT_OUT, Status
 
 FILTER_DIMS = tuple(layout.DIMENSIONS)  # channel, agent, team, reason, survey
 # The funnel's counters, in report order: offered, left out (by why), started, ended (by how).
@@ -158,7 +158,7 @@ def funnel(snap: Snapshot, month: str, channel: str | None) -> dict[str, Any]:
     counters = monthly_docs(snap, [month], {"channel": channel})[month]["funnel"]
     result: dict[str, Any] = {"month": month, "channel": channel}
     result.update({key: int(counters.get(key, 0)) for key in FUNNEL_KEYS})
-    result["completed"] = result.pop("complete")  # the reporting contract's word
+    result["completed"] = result.pop(Status.COMPLETE.value)  # the reporting contract's word
     result["partial_at"] = dict(sorted(counters.get("partial_at", {}).items()))
     offered, started = result["offered"], result["started"]
     taken = result["completed"] + result["partial"]

@@ -18,6 +18,7 @@ from typing import Any
 
 from survey_core.reports import queries
 from survey_core.reports.snapshot import Snapshot
+from survey_core.statuses import Status
 
 DIMENSION = "session"
 
@@ -54,7 +55,7 @@ class SessionFigures:
 
     @property
     def answered(self) -> int:
-        return int((self.counters.get("funnel") or {}).get("complete", 0))
+        return int((self.counters.get("funnel") or {}).get(Status.COMPLETE.value, 0))
 
 
 def sessions_of_month(
@@ -74,7 +75,7 @@ def sessions_of_month(
     out = []
     for session in found:
         mine = counters.get(session["_id"]) or queries.merge_docs([])
-        answered = int(mine["funnel"].get("complete", 0))
+        answered = int(mine["funnel"].get(Status.COMPLETE.value, 0))
         out.append(SessionFigures(session, mine, release_of(session, answered, minimum, now)))
     return out
 

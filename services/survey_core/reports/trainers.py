@@ -16,6 +16,7 @@ from pymongo.database import Database
 from survey_core import ranking, scoring
 from survey_core.reports.released import released_by_trainer, sessions_of_month
 from survey_core.reports.snapshot import Snapshot
+from survey_core.statuses import Status
 
 CRITERIA = ("communication", "clarity", "interaction", "overall")
 
@@ -29,7 +30,7 @@ def figures(counters: dict[str, Any]) -> dict[str, Any]:
     recommend = scoring.nps(counters.get("nps"))
     row["recommend"] = recommend if recommend["n"] else None
     offered = int(funnel.get("offered", 0))
-    row["response_rate"] = int(funnel.get("complete", 0)) / offered if offered else None
+    row["response_rate"] = int(funnel.get(Status.COMPLETE.value, 0)) / offered if offered else None
     for count in ("sessions", "sessions_withheld", "sessions_open"):
         row[count] = int(counters.get(count, 0))
     return row

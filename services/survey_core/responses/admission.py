@@ -8,7 +8,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from survey_core.responses.statuses import Status
+from survey_core.statuses import Status
 from survey_core.storage.breaker import DATABASE_DOWN, breaker
 
 

@@ -21,8 +21,8 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from survey_core import keys, sealing
 from survey_core.responses import dimensions
 from survey_core.responses.spool import Spool
-from survey_core.responses.statuses import OPENING, Status
 from survey_core.sealing import Keyring
+from survey_core.statuses import OPENING, Status
 from survey_core.storage.breaker import DATABASE_DOWN, breaker
 
 log = logging.getLogger("voc.events")
@@ -47,7 +47,7 @@ class Kind(StrEnum):
     ANSWER = "answer"  # one question answered: `key`, `qtype`, `value`, `reached`, `done`
     SKIP = "skip"  # one question passed without an answer: `key`, `reached`, `done`
     TRANSCRIPT = "transcript"  # text of a recorded answer: `key`, `text`
-    CLOSE = "close"  # the conversation ended: `reason` (a call status, "timeout")
+    CLOSE = "close"  # the conversation ended: `end_reason` (a call status, "timeout")
     SUBMIT = "submit"  # a whole questionnaire at once: `answers`, `qtypes`
     INVITE = "invite"  # a link was sent: the response is offered, not yet started
     DRAFT = "draft"  # answers saved before submitting: `answers`, `qtypes`, `reached`

@@ -8,7 +8,7 @@ from typing import Any
 
 from survey_core import sealing
 from survey_core.responses import dimensions
-from survey_core.responses.statuses import FINAL
+from survey_core.statuses import FINAL
 
 DEFAULT = {"csat_max": 2, "nps_max": 6}
 QUEUED_FIELDS = (

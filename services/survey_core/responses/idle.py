@@ -33,6 +33,6 @@ def settle_idle(db: Database, idle_minutes: float, now: datetime | None = None) 
         else:
             reason = TIMEOUT
         meta = {"channel": doc["channel"], "interaction_id": doc["interaction_id"]}
-        if events.insert(db, events.event(Kind.CLOSE, meta, reason=reason)) == "stored":
+        if events.insert(db, events.event(Kind.CLOSE, meta, end_reason=reason)) == "stored":
             closed += 1
     return closed

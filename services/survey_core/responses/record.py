@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from survey_core.responses.events import META_FIELDS, TIME_META, Kind, parts_of
-from survey_core.responses.statuses import LEFT_OUT, PARTICIPATED, UNREACHED_CALL_STATUSES, Status
+from survey_core.statuses import LEFT_OUT, PARTICIPATED, UNREACHED_CALL_STATUSES, Status
 from survey_core.surveys.definitions import final_status, question_key_at
 from survey_core.surveys.schema import SCALES
 
@@ -80,7 +80,8 @@ def apply(doc: dict[str, Any], ev: Mapping[str, Any]) -> None:
     elif kind == Kind.TRANSCRIPT:
         doc["transcripts"][key] = ev.get("text")
     elif kind == Kind.CLOSE:
-        doc.setdefault("closed", ev.get("reason") or "completed")
+        # `reason` on close events stored before they named it `end_reason`
+        doc.setdefault("closed", ev.get("end_reason") or ev.get("reason") or "completed")
 
 
 def _submit(doc: dict[str, Any], answers: Mapping[str, Any], qtypes: Mapping[str, str]) -> None:

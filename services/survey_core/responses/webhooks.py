@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from survey_core.responses import dimensions
+from survey_core.statuses import Status
 
 EVENT_TYPE = "response.completed"
 DATA_FIELDS = (
@@ -54,4 +55,4 @@ def delivery(record: Mapping[str, Any], url: str) -> dict[str, Any]:
 
 def completed_now(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
     """Did this re-fold complete the response?"""
-    return after.get("status") == "complete" and before.get("status") != "complete"
+    return after.get("status") == Status.COMPLETE and before.get("status") != Status.COMPLETE

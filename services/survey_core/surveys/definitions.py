@@ -11,6 +11,7 @@ from pymongo import DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from survey_core.statuses import Status
 from survey_core.surveys.schema import SurveySchema, normalised
 
 
@@ -67,13 +68,13 @@ def localised(texts: dict[str, str], language: str) -> str:
     return texts.get(language) or next(iter(texts.values()))
 
 
-def final_status(survey: dict[str, Any] | None, reached: int) -> str:
+def final_status(survey: dict[str, Any] | None, reached: int) -> Status:
     """complete once every required question was put and passed; else partial."""
     if survey is None:
-        return "partial"
+        return Status.PARTIAL
     required = [i for i, q in enumerate(survey["questions"]) if q.get("required", True)]
     last_required = required[-1] if required else -1
-    return "complete" if reached > last_required else "partial"
+    return Status.COMPLETE if reached > last_required else Status.PARTIAL
 
 
 def question_key_at(survey: dict[str, Any] | None, index: int) -> str | None:
