@@ -1,5 +1,7 @@
-"""Reporting (monthly CSAT, NPS, CES, breakdowns, funnel, trainers), quality management
-(complaints, alerts, follow-ups, calibration), the dashboard; OpenAPI and Swagger UI."""
+"""The aggregator: `reports/` (read only: monthly CSAT, NPS, CES, breakdowns, funnel, trainers,
+complaint rate, calibration, agents), `quality/` (the writes of quality management: complaints,
+alerts, follow-ups, monitor scores, self-ratings, thanks), `dashboard/` (the quality manager's
+pages, calling the same functions), the audit trail and privacy requests; OpenAPI, Swagger UI."""
 
 from __future__ import annotations
 
@@ -11,18 +13,9 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the aggregator service; `config` overrides environment settings (tests)."""
-    from aggregator import (
-        audit_api,
-        complaints,
-        dashboard,
-        follow_ups,
-        privacy_api,
-        quality,
-        quality_reports,
-        trainers,
-        views,
-    )
+    from aggregator import audit_api, dashboard, privacy_api, quality, reports
     from aggregator.settings import AggregatorSettings
+    from survey_core.complaints.store import RuleBook
     from survey_core.web.app import create_service_app
     from survey_core.web.openapi import init_api
     from survey_core.web.ratelimit import init_limiter, limit_view
@@ -31,21 +24,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_api(
         app,
         "Voice of Customer reporting API",
-        [
-            views.bp,
-            trainers.bp,
-            complaints.bp,
-            follow_ups.bp,
-            quality.bp,
-            quality_reports.bp,
-            audit_api.bp,
-            privacy_api.bp,
-        ],
+        [*reports.blueprints(), *quality.blueprints(), audit_api.bp, privacy_api.bp],
     )
     dashboard.init_app(app)
     settings: AggregatorSettings = app.config["SETTINGS"]
     limiter = init_limiter(app, settings)
     limit_view(limiter, settings.rate_limit_sign_in, "sign-in", "dashboard.sign_in", ["POST"])
     # The escalation rules as this process last read them (complaints check their version).
-    app.extensions["voc.rule_book"] = complaints.store.RuleBook()
+    app.extensions["voc.rule_book"] = RuleBook()
     return app

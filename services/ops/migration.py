@@ -18,7 +18,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from aggregator.quality import monitor_score_id, thanks_id
+from aggregator.quality.monitoring import monitor_score_id, thanks_id
 from survey_core.complaints import counters
 from survey_core.complaints.store import complaint_id
 from survey_core.responses.events import Kind, event_id, response_id, subject_of

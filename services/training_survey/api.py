@@ -9,7 +9,6 @@ from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from survey_core.links import LinkExpired, LinkInvalid
 from survey_core.questionnaires import links
 from survey_core.questionnaires.links import Link, LinkUnknown
 from survey_core.ranking import rating
@@ -18,6 +17,7 @@ from survey_core.reports.released import Release, SessionFigures, sessions_of_mo
 from survey_core.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import check_answers
+from survey_core.tokens import LinkExpired, LinkInvalid
 from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
 from survey_core.web.context import snapshot, survey_catalog

@@ -8,12 +8,12 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from survey_core.links import LinkExpired, LinkInvalid
 from survey_core.questionnaires import links
 from survey_core.questionnaires.links import Link, LinkUnknown
 from survey_core.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import asked, check_answers
+from survey_core.tokens import LinkExpired, LinkInvalid
 from survey_core.web.context import survey_catalog
 from survey_core.web.errors import APIError
 from survey_core.web.openapi import error_responses, public

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import aggregator
 import training_survey
-from aggregator.csv_export import cell
+from aggregator.reports.csv_export import cell
 from survey_core.fields import storable
 from tests.pipeline import QTYPES, fold, submit
 

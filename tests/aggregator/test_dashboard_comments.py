@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import aggregator
-from aggregator.recent_comments import comment_of
+from aggregator.reports.comments import comment_of
 from survey_core.months import month_of
 from tests.aggregator.test_dashboard import sign_in
 from tests.pipeline import answered, closed, fold, submit
@@ -112,6 +112,6 @@ def test_a_written_comment_shows_as_escaped_text(client, api_key, db, config):
 
 
 def test_long_unbroken_text_may_wrap_anywhere():
-    css = (Path(aggregator.__file__).parent / "static" / "dashboard.css").read_text()
+    css = (Path(aggregator.__file__).parent / "dashboard" / "static" / "dashboard.css").read_text()
     body = re.search(r"^body \{([^}]*)\}", css, re.M).group(1)
     assert "overflow-wrap: anywhere" in body

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import aggregator.quality
+import aggregator.quality.monitoring
 from ops.cli import main
 from ops.migration import migrate
 from survey_core.responses import events
@@ -38,9 +38,9 @@ def old_keys(monkeypatch):
     """Write as the previous version did, until `restore()`."""
     monkeypatch.setattr(deltas, "targets", old_targets)
     monkeypatch.setattr(events, "event_id", lambda rid, subject: f"{rid}:{subject}")
-    monkeypatch.setattr(aggregator.quality, "thanks_id", lambda s, i: f"{s}:{i}")
-    monkeypatch.setattr(aggregator.quality, "monitor_score_id", lambda m, r: f"{m}|{r}")
-    monkeypatch.setattr(aggregator.quality, "response_id", lambda c, i: f"{c}:{i}")
+    monkeypatch.setattr(aggregator.quality.monitoring, "thanks_id", lambda s, i: f"{s}:{i}")
+    monkeypatch.setattr(aggregator.quality.monitoring, "monitor_score_id", lambda m, r: f"{m}|{r}")
+    monkeypatch.setattr(aggregator.quality.monitoring, "response_id", lambda c, i: f"{c}:{i}")
     return monkeypatch.undo
 
 

@@ -71,7 +71,7 @@ ALLOWED_SCATTERS = {
         "an erasure first folds what is not folded yet (the worker's batch read by `at`, from "
         "each shard's index): rare admin requests"
     ),
-    ("responses", "aggregator/recent_comments.py:recent_comments"): (
+    ("responses", "aggregator/reports/comments.py:recent_comments"): (
         "the dashboard's ten newest comments of a month: each shard sends its ten, once per "
         "dashboard view"
     ),

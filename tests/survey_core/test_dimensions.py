@@ -37,7 +37,8 @@ survey_core.responses.dimensions = module
 from datetime import UTC, datetime
 
 import aggregator
-from aggregator import follow_ups, schemas
+from aggregator.quality import follow_ups
+from aggregator.reports import schemas
 from ivr_survey import schemas as ivr_schemas
 from ivr_survey.calls import meta_for
 from ivr_survey.entry import begin

@@ -35,7 +35,7 @@ WRITES = (
     "find_one_and_delete", "UpdateOne", "ReplaceOne", "DeleteOne", "InsertOne",
 )  # fmt: skip
 LEAVES = {
-    "settings", "months", "scoring", "links", "messaging", "fields", "sealing", "keys", "statuses",
+    "settings", "months", "scoring", "tokens", "messaging", "fields", "sealing", "keys", "statuses",
 }  # fmt: skip
 SERVICE_PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")
 

@@ -202,7 +202,7 @@ def test_the_openapi_document_covers_every_json_endpoint(client):
 def test_an_expired_evaluation_link_is_gone(client, session, trainer, app):
     from datetime import UTC, datetime, timedelta
 
-    from survey_core.links import read_link, sign_link
+    from survey_core.tokens import read_link, sign_link
 
     trainer()
     token = session()["links"][0]["token"]

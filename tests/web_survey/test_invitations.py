@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from survey_core.links import read_link
+from survey_core.tokens import read_link
 from tests.pipeline import fold
 from tests.standins import form_of, standin, twilio_responder
 from web_survey import create_app

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from survey_core.links import read_link, sign_link
+from survey_core.tokens import read_link, sign_link
 from tests.pipeline import fold
 from tests.web_survey.conftest import csrf_of, page_path
 

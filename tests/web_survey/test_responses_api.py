@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from survey_core.links import sign_link
+from survey_core.tokens import sign_link
 from tests.pipeline import fold
 from tests.web_survey.conftest import GOOD
 
@@ -74,7 +74,7 @@ def test_an_expired_link_is_gone(client, invite, app):
     invitation = invite("T1", expires_in=60)
     settings = app.config["SETTINGS"]
     link_id = app.extensions  # noqa: F841 - the id is inside the token; re-sign it expired
-    from survey_core.links import read_link
+    from survey_core.tokens import read_link
 
     lid, _ = read_link(settings.secret_key, "survey", invitation["token"])
     expired = sign_link(settings.secret_key, "survey", lid, datetime.now(UTC) - timedelta(1))

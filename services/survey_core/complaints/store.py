@@ -213,3 +213,13 @@ def record_complaint(
         return in_transaction(db, work, budget_s=30.0)
     except DuplicateKeyError:  # posted before (or by a concurrent request): nothing changes
         return Stored(db.complaints.find_one({"_id": doc_id}) or {"_id": doc_id}, created=False)
+
+
+def counts_of_month(db: Database, month: str, field: str) -> dict[str, int]:
+    """The month's complaints counted by `field` (agent, team, category_in_force); "(none)"
+    for those without one."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"month": month}},
+        {"$group": {"_id": f"${field}", "n": {"$sum": 1}}},
+    ]
+    return {str(d["_id"] or "(none)"): d["n"] for d in db.complaints.aggregate(pipeline)}

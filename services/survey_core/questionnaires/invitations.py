@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from survey_core.links import new_link_id, read_link, sign_link
 from survey_core.months import month_of
 from survey_core.responses import dimensions, events
 from survey_core.responses.admission import recently_surveyed
 from survey_core.responses.events import Kind, response_id
 from survey_core.responses.hashing import caller_hash, keyed_hash
+from survey_core.tokens import new_link_id, read_link, sign_link
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException
 
-from survey_core.links import LinkExpired, LinkInvalid
 from survey_core.questionnaires import links
 from survey_core.questionnaires.invitations import LinkPolicy
 from survey_core.questionnaires.links import Link, LinkUnknown
@@ -34,6 +33,7 @@ from survey_core.storage.client import get_db
 from survey_core.surveys.answers import asked, check_answers, from_form
 from survey_core.surveys.definitions import localised
 from survey_core.surveys.schema import LANGUAGES, SCALE_OF, SCALES, TEXT_MAX_LENGTH
+from survey_core.tokens import LinkExpired, LinkInvalid
 from survey_core.web.context import survey_catalog
 from survey_core.web.security import CSRF_FIELD, csrf_ok, csrf_token, page_headers
 

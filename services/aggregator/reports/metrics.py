@@ -8,8 +8,8 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from aggregator.csv_export import also_csv, csv_response, funnel_csv, wants_csv
-from aggregator.schemas import (
+from aggregator.reports.csv_export import also_csv, csv_response, funnel_csv, wants_csv
+from aggregator.reports.schemas import (
     BreakdownQuery,
     BreakdownReport,
     FunnelQuery,

@@ -9,8 +9,8 @@ from typing import Any
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from aggregator.csv_export import also_csv, columns, pick, scoped_csv, table, wants_csv
-from aggregator.quality_schemas import (
+from aggregator.reports.csv_export import also_csv, columns, pick, scoped_csv, table, wants_csv
+from aggregator.reports.quality_schemas import (
     AgentCsvRow,
     AgentReport,
     AgentReportQuery,

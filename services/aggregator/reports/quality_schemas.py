@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from aggregator.schemas import CsatSchema, Interval, Month
+from aggregator.reports.schemas import CsatSchema, Interval, Month
 from survey_core.fields import StrictString
 
 

@@ -26,9 +26,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from aggregator import charts, dashboard_sessions
-from aggregator.quality_reports import agents_of, calibration_of
-from aggregator.recent_comments import recent_comments
+from aggregator.dashboard import charts
+from aggregator.dashboard import sessions as dashboard_sessions
+from aggregator.reports.comments import recent_comments
+from aggregator.reports.quality import agents_of, calibration_of
 from survey_core.months import MONTH_RE, month_of, months_ending
 from survey_core.reports import queries, trainers
 from survey_core.storage.client import get_db

@@ -23,7 +23,7 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from aggregator.schemas import MetricsMixin, RankingRow
+from aggregator.reports.schemas import MetricsMixin, RankingRow
 
 F = TypeVar("F", bound=Callable[..., Any])
 

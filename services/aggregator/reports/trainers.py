@@ -8,9 +8,9 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from aggregator.csv_export import RANKING_COLUMNS, also_csv, csv_response, wants_csv
-from aggregator.schemas import RankingQuery, RankingReport, TrendQuery, TrendReport
-from aggregator.views import REPORT_ERRORS
+from aggregator.reports.csv_export import RANKING_COLUMNS, also_csv, csv_response, wants_csv
+from aggregator.reports.metrics import REPORT_ERRORS
+from aggregator.reports.schemas import RankingQuery, RankingReport, TrendQuery, TrendReport
 from survey_core.months import month_range
 from survey_core.reports import trainers
 from survey_core.web.auth import require_api_key
