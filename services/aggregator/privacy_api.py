@@ -149,5 +149,5 @@ def privacy_request(body: dict[str, Any]) -> dict[str, Any]:
         "responses_found": report["responses_found"],
         "removed": report.get("removed", {}),
     }
-    db.privacy_requests.insert_one(record)
+    requests.record_request(db, record)
     return {**record, "data": report.get("data")}

@@ -109,8 +109,8 @@ def settle_demo(db: Database, settings: ComplaintSettings) -> dict[str, int]:
     when the responses ended), and close the follow-ups a team would have closed by now (those
     due more than a day ago), dated like the responses they follow up."""
     from ops.worker import survey_lookup
-    from survey_core.complaints.followups import drain_queue
     from survey_core.folding.batch import fold_all
+    from survey_core.follow_ups.store import drain_queue
 
     folded = fold_all(db, survey_lookup(db), lag_s=0)
     opened = 0

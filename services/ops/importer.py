@@ -16,8 +16,9 @@ from pymongo.errors import BulkWriteError
 
 from survey_core import keys
 from survey_core.fields import storable
+from survey_core.follow_ups.queue import queued
 from survey_core.months import month_of
-from survey_core.responses import dimensions, events, followups, record
+from survey_core.responses import dimensions, events, record
 from survey_core.responses.events import Kind
 from survey_core.rollups.deltas import Deltas
 from survey_core.rollups.increments import increments_of
@@ -194,7 +195,7 @@ def _finish_batch(db: Database, batch: str, docs: list[dict[str, Any]] | None = 
 
 def queue_follow_ups(db: Database, docs: Iterable[dict[str, Any]]) -> int:
     """Queue the unhappy ones of `docs` for a follow-up, each once; returns how many."""
-    entries = [e for doc in docs if (e := followups.queued({}, doc, None)) is not None]
+    entries = [e for doc in docs if (e := queued({}, doc, None)) is not None]
     for entry in entries:
         db.followup_queue.update_one({"_id": entry["_id"]}, {"$setOnInsert": entry}, upsert=True)
     return len(entries)

@@ -20,10 +20,10 @@ from pymongo.database import Database
 from ops import retention
 from ops.webhooks import deliver_due, http_send, mail_sender
 from survey_core import sealing
-from survey_core.complaints.followups import drain_queue
 from survey_core.folding.batch import fold_all
 from survey_core.folding.lease import hold_lease
 from survey_core.folding.reads import RECHECK
+from survey_core.follow_ups.store import drain_queue
 from survey_core.responses import events
 from survey_core.responses.idle import settle_idle
 from survey_core.responses.spool import Spool

@@ -11,8 +11,8 @@ from standardwebhooks.webhooks import Webhook
 import aggregator
 import web_survey
 from ops.webhooks import deliver_due
-from survey_core.complaints.followups import drain_queue
 from survey_core.complaints.store import record_complaint
+from survey_core.follow_ups.store import drain_queue
 from survey_core.settings import DEV_SECRETS, WorkerSettings
 from tests.pipeline import fold
 from tests.standins import standin

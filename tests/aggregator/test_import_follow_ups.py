@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from ops.cli import main
 from ops.importer import import_rows
-from survey_core.complaints.followups import drain_queue
+from survey_core.follow_ups.store import drain_queue
 from survey_core.settings import Settings, WorkerSettings
 
 TZ = Settings.from_env({"VOC_ENV": "test"}).tz

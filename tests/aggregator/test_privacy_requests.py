@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import aggregator
 import web_survey
 from ops.cli import main
-from survey_core.complaints.followups import drain_queue
+from survey_core.follow_ups.store import drain_queue
 from survey_core.responses.hashing import caller_hash
 from survey_core.responses.spool import Spool
 from survey_core.rollups.rebuild import rebuild

@@ -32,7 +32,7 @@ import aggregator
 import ivr_survey
 import training_survey
 import web_survey
-from survey_core.complaints.followups import drain_queue
+from survey_core.follow_ups.store import drain_queue
 from survey_core.months import month_of
 from survey_core.responses.idle import settle_idle
 from survey_core.rollups.rebuild import rebuild
@@ -71,7 +71,7 @@ ALLOWED_SCATTERS = {
         "an erasure first folds what is not folded yet (the worker's batch read by `at`, from "
         "each shard's index): rare admin requests"
     ),
-    ("responses", "aggregator/reports/comments.py:recent_comments"): (
+    ("responses", "survey_core/responses/reads.py:newest_comments"): (
         "the dashboard's ten newest comments of a month: each shard sends its ten, once per "
         "dashboard view"
     ),

@@ -45,7 +45,8 @@ from ivr_survey.entry import begin
 from ivr_survey.flow import CallState
 from ops import importer
 from survey_core.questionnaires import invitations
-from survey_core.responses import events, followups, webhooks
+from survey_core.follow_ups import queue
+from survey_core.responses import events, webhooks
 from survey_core.rollups import layout, rebuild
 from survey_core.settings import Settings
 from tests.pipeline import fold, submit
@@ -57,7 +58,7 @@ found = {
     "rollup layout": layout.DIMENSIONS.get("queue") == "queue_id",
     "rebuild": "queue_id" in rebuild._GROUP_ID,
     "webhook payload": "queue_id" in webhooks.DATA_FIELDS,
-    "follow-up queue": "queue_id" in followups.QUEUED_FIELDS,
+    "follow-up queue": "queue_id" in queue.QUEUED_FIELDS,
     "follow-up": "queue" in follow_ups.FollowUpSchema().fields,
     "follow-up filter": "queue" in follow_ups.FollowUpQuerySchema().fields,
     "ivr voice query": "queue" in ivr_schemas.VoiceQuerySchema().fields,

@@ -20,7 +20,7 @@ import web_survey
 from ops.cli import main
 from ops.webhooks import deliver_due
 from survey_core import sealing
-from survey_core.complaints.followups import drain_queue
+from survey_core.follow_ups.store import drain_queue
 from survey_core.months import month_of
 from survey_core.responses import events
 from survey_core.responses.events import Kind

@@ -13,10 +13,12 @@ ALLOWED = {
     "surveys": set(),
     "responses": {"storage", "surveys"},
     "rollups": {"storage", "surveys", "responses"},
-    "folding": {"storage", "surveys", "responses", "rollups"},
+    "folding": {"storage", "surveys", "responses", "rollups", "follow_ups"},
     "reports": {"storage", "surveys", "responses", "rollups", "folding"},
     "questionnaires": {"storage", "surveys", "responses"},
     "complaints": {"storage", "responses"},
+    "follow_ups": {"storage", "surveys", "responses", "complaints"},
+    "monitoring": {"storage"},
     "privacy": {"storage", "surveys", "responses", "folding", "complaints"},
     "web": {"storage", "surveys", "responses", "questionnaires", "reports"},
 }

@@ -27,15 +27,17 @@ from flask import (
 from flask_babel import gettext as _
 
 from aggregator.dashboard import charts
-from aggregator.dashboard import sessions as dashboard_sessions
 from aggregator.reports.comments import recent_comments
 from aggregator.reports.quality import agents_of, calibration_of
+from survey_core.complaints import alerts
+from survey_core.follow_ups import store as follow_ups
 from survey_core.months import MONTH_RE, month_of, months_ending
 from survey_core.reports import queries, trainers
 from survey_core.storage.client import get_db
 from survey_core.surveys.schema import LANGUAGES
 from survey_core.web import audit_trail
-from survey_core.web.auth import GRANTS, hash_key
+from survey_core.web import browser_sessions as dashboard_sessions
+from survey_core.web.auth import grants, hash_key, live_key
 from survey_core.web.context import snapshot
 from survey_core.web.security import CSRF_FIELD, csrf_ok, csrf_token, page_headers
 
@@ -52,7 +54,7 @@ BREAKDOWNS = ("agent", "team", "reason", "channel")
 
 def _signed_in() -> dict[str, Any] | None:
     record = dashboard_sessions.key_of(get_db(), session.get("sid"))
-    return record if record and "read" in GRANTS.get(record.get("scope"), set()) else None
+    return record if grants(record, "read") else None
 
 
 def _language() -> str:
@@ -115,12 +117,8 @@ def dashboard() -> Any:
         ranking=trainers.ranking_of(
             snapshot(), month, settings.min_trainer_sample, settings.anonymity_min
         ),
-        alerts=list(db.alerts.find({"status": "open"}).sort("opened_at", -1).limit(20)),
-        overdue=list(
-            db.follow_ups.find({"status": {"$ne": "resolved"}, "due_at": {"$lt": now}})
-            .sort("due_at", 1)
-            .limit(20)
-        ),
+        alerts=alerts.listed(db, {"status": "open"}, 20),
+        overdue=follow_ups.overdue(db, now, 20),
         flags=[
             r
             for r in calibration_of(month, "agent")["rows"]
@@ -155,8 +153,8 @@ def sign_in() -> Any:
     if not csrf_ok(settings.secret_key, SIGN_IN, request, 86400, settings.public_base_url):
         return Response(_("This form has expired. Reload the page to answer."), status=400)
     key = (request.form.get("key") or "").strip()
-    record = get_db().api_keys.find_one({"key_hash": hash_key(key), "revoked_at": None})
-    if not key or record is None or "read" not in GRANTS.get(record["scope"], set()):
+    record = live_key(get_db(), hash_key(key))
+    if not key or not grants(record, "read"):
         who = str(record["name"]) if record else "(unknown key)"
         audit_trail.record("dashboard sign-in", {}, 401, via="dashboard", who=who)
         html = render_template(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, g
@@ -10,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from aggregator.settings import AggregatorSettings
-from survey_core.complaints import rules, store
+from survey_core.complaints import alerts, rules, store
 from survey_core.fields import Instant, StrictString
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
@@ -132,8 +131,7 @@ def replace_rules(body: dict[str, Any]) -> dict[str, Any]:
 @bp.response(200, AlertListSchema)
 def list_alerts(query: dict[str, Any]) -> dict[str, Any]:
     """Alerts, newest first (at most 1,000)."""
-    found = get_db().alerts.find(query).sort("opened_at", -1).limit(1000)
-    return {"alerts": list(found)}
+    return {"alerts": alerts.listed(get_db(), query)}
 
 
 @bp.post("/alerts/<alert_id>/ack")
@@ -142,14 +140,7 @@ def list_alerts(query: dict[str, Any]) -> dict[str, Any]:
 @bp.response(200, AlertSchema)
 def acknowledge(alert_id: str) -> dict[str, Any]:
     """Acknowledge an alert: who (the key's name) and when are recorded."""
-    db = get_db()
-    change = {
-        "status": "acknowledged",
-        "acknowledged_by": g.api_key.get("name"),
-        "acknowledged_at": datetime.now(UTC),
-    }
-    db.alerts.update_one({"_id": alert_id, "status": "open"}, {"$set": change})
-    alert = db.alerts.find_one({"_id": alert_id})
+    alert = alerts.acknowledge(get_db(), alert_id, g.api_key.get("name"))
     if alert is None:
         raise APIError(404, "alert_not_found", "There is no such alert.")
     return alert

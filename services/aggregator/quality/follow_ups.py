@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from survey_core import sealing
-from survey_core.complaints import followups
 from survey_core.fields import DictKey, StrictDict, StrictString
+from survey_core.follow_ups import store
 from survey_core.responses import dimensions
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
@@ -50,12 +50,12 @@ class FollowUpListSchema(Schema):
 class FollowUpQuerySchema(
     dimensions.schema_of(dimensions.CUSTOMER_DIMENSIONS, validate=validate.Length(1, 128))  # type: ignore[misc]
 ):
-    status = StrictString(validate=validate.OneOf(followups.STEPS))
+    status = StrictString(validate=validate.OneOf(store.STEPS))
     overdue = fields.Boolean(metadata={"description": "true: not resolved and past due_at."})
 
 
 class FollowUpChangeSchema(Schema):
-    status = StrictString(required=True, validate=validate.OneOf(followups.STEPS[1:]))
+    status = StrictString(required=True, validate=validate.OneOf(store.STEPS[1:]))
     root_cause = StrictString(multiline=True, validate=_TEXT)
     action_taken = StrictString(multiline=True, validate=_TEXT)
     note = StrictString(multiline=True, validate=_TEXT)
@@ -77,13 +77,8 @@ def _shown(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
 def list_follow_ups(query: dict[str, Any]) -> dict[str, Any]:
     """Follow-ups, soonest due first (at most 1,000); `overdue=true` for the overdue list."""
     now = datetime.now(UTC)
-    find = {k: query[k] for k in ("status", *dimensions.CUSTOMER) if k in query}
-    if query.get("overdue"):
-        find["due_at"] = {"$lt": now}
-        if find.get("status", "open") == "resolved":
-            return {"follow_ups": []}
-        find.setdefault("status", {"$ne": "resolved"})
-    found = get_db().follow_ups.find(find).sort("due_at", 1).limit(1000)
+    filters = {k: query[k] for k in ("status", *dimensions.CUSTOMER) if k in query}
+    found = store.listed(get_db(), filters, bool(query.get("overdue")), now)
     return {"follow_ups": [_shown(doc, now) for doc in found]}
 
 
@@ -103,10 +98,10 @@ def list_follow_ups(query: dict[str, Any]) -> dict[str, Any]:
 def move_follow_up(body: dict[str, Any], follow_up_id: str) -> dict[str, Any]:
     """Record contact with the customer, or the resolution (root cause and action taken)."""
     try:
-        doc = followups.move(get_db(), follow_up_id, body, g.api_key.get("name"))
+        doc = store.move(get_db(), follow_up_id, body, g.api_key.get("name"))
     except LookupError:
         raise APIError(404, "follow_up_not_found", "There is no such follow-up.") from None
-    except followups.BadStep as exc:
+    except store.BadStep as exc:
         raise APIError(
             422, "validation_error", "The request has invalid fields.", exc.errors
         ) from None

@@ -3,17 +3,17 @@ thank-you letters. The reports on them are `quality_reports`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
-from pymongo.errors import DuplicateKeyError
 
 from survey_core import keys, sealing
 from survey_core.fields import Instant, StrictFloat, StrictString
 from survey_core.keys import monitor_score_id
+from survey_core.monitoring import store
 from survey_core.months import month_of
 from survey_core.responses.events import response_id
 from survey_core.storage.client import get_db
@@ -95,17 +95,12 @@ class StoredSchema(Schema):
     total = fields.Float()
 
 
-def _store(collection: str, doc: dict[str, Any], moment: datetime) -> tuple[dict[str, Any], int]:
+def _store(
+    collection: store.Collection, doc: dict[str, Any], moment: datetime
+) -> tuple[dict[str, Any], int]:
     doc["month"] = month_of(moment, current_app.config["SETTINGS"].tz)
-    doc["stored_at"] = datetime.now(UTC)
-    try:
-        get_db()[collection].insert_one(doc)
-        return {**doc, "created": True}, 201
-    except DuplicateKeyError:  # a re-post: nothing changes
-        return {
-            **(get_db()[collection].find_one({"_id": doc["_id"]}) or doc),
-            "created": False,
-        }, 200
+    stored, created = store.store(get_db(), collection, doc)  # a re-post: nothing changes
+    return {**stored, "created": created}, 201 if created else 200
 
 
 def thanks_id(source: str, source_id: str) -> str:

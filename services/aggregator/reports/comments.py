@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pymongo.database import Database
 
 from survey_core import sealing
+from survey_core.responses import reads
 from survey_core.sealing import Keyring
 
 COMMENT = "comment"  # the question key the default surveys use for a free comment
@@ -46,17 +47,6 @@ def comment_of(record: Mapping[str, Any], keyring: Keyring = sealing.NO_KEYS) ->
 
 def recent_comments(db: Database, month: str) -> list[dict[str, Any]]:
     """The month's latest customer comments (never a trainee's), newest first."""
-    found = (
-        db.responses.find(
-            {
-                "month": month,
-                f"answers.{COMMENT}": {"$exists": True},
-                "channel": {"$ne": "training"},
-            },
-            {f"answers.{COMMENT}": 1, f"transcripts.{COMMENT}": 1, "agent_id": 1, "scores": 1},
-        )
-        .sort("submitted_at", -1)
-        .limit(SHOWN)
-    )
+    found = reads.newest_comments(db, month, COMMENT, SHOWN)
     keyring = sealing.current()
     return [comment_of(record, keyring) for record in found]

@@ -19,6 +19,8 @@ from aggregator.reports.quality_schemas import (
     CalibrationReport,
 )
 from survey_core import calibration
+from survey_core.monitoring import store
+from survey_core.responses import reads
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.context import snapshot
@@ -45,14 +47,6 @@ CALIBRATION_COLUMNS = columns(
         "agreement.n": "alpha_n",
     },
 )
-
-
-def _customers(rids: list[str], month: str) -> dict[str, dict[str, Any]]:
-    found = get_db().responses.find(
-        {"_id": {"$in": rids}, "month": month, "scores.csat": {"$exists": True}},
-        {"scores": 1, "agent_id": 1, "team": 1},
-    )
-    return {d["_id"]: d for d in found}
 
 
 @bp.get("/calibration")
@@ -85,9 +79,10 @@ def calibration_of(month: str, by: str) -> dict[str, Any]:
     """The calibration report of `month` grouped `by` agent, team or monitor."""
     db = get_db()
     share = current_app.config["SETTINGS"].self_rating_flag_share
-    scores = list(db.monitor_scores.find({"month": month}))
-    ratings = list(db.agent_ratings.find({"month": month}))
-    customers = _customers(sorted({s["rid"] for s in scores} | {r["_id"] for r in ratings}), month)
+    scores = store.of_month(db, "monitor_scores", month)
+    ratings = store.of_month(db, "agent_ratings", month)
+    rids = sorted({s["rid"] for s in scores} | {r["_id"] for r in ratings})
+    customers = reads.scored(db, rids, month, "csat")
     per_contact: dict[str, dict[str, float]] = defaultdict(dict)
     for s in scores:
         per_contact[s["rid"]][s["monitor_id"]] = s["total"]
@@ -145,14 +140,6 @@ def calibration_of(month: str, by: str) -> dict[str, Any]:
 AGENT_COLUMNS = columns(AgentCsvRow, first=["agent", "honour_rank"])
 
 
-def _per_agent(collection: str, month: str, value: str | None = None) -> dict[str, tuple]:
-    group: dict[str, Any] = {"_id": "$agent", "n": {"$sum": 1}}
-    if value:
-        group["mean"] = {"$avg": f"${value}"}
-    found = get_db()[collection].aggregate([{"$match": {"month": month}}, {"$group": group}])
-    return {str(d["_id"]): (d["n"], d.get("mean")) for d in found if d["_id"]}
-
-
 @bp.get("/agents/report")
 @require_api_key("read")
 @bp.arguments(AgentReportQuery, location="query")
@@ -181,10 +168,12 @@ def agents_of(month: str, min_n: int) -> dict[str, Any]:
     from survey_core import scoring
     from survey_core.reports import queries
 
-    surveyed = queries.by_value(snapshot(), month, "agent")
-    thanked = _per_agent("thanks", month)
-    complained = _per_agent("complaints", month)
-    monitored = _per_agent("monitor_scores", month, "total")
+    snap = snapshot()
+    db = snap.db
+    surveyed = queries.by_value(snap, month, "agent")
+    thanked = store.per_agent(db, "thanks", month)
+    complained = store.per_agent(db, "complaints", month)
+    monitored = store.per_agent(db, "monitor_scores", month, "total")
     rows = []
     for agent in sorted(
         (set(surveyed) | set(thanked) | set(complained) | set(monitored)) - {"(none)"}

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from survey_core.responses import followups, record, webhooks
+from survey_core.follow_ups.queue import queued
+from survey_core.responses import record, webhooks
 from survey_core.responses.events import Kind, response_id
 from survey_core.rollups.deltas import Deltas
 from survey_core.rollups.layout import Target
@@ -95,7 +96,7 @@ def plan(
             result.participations.append(took_part)
         if survey and survey.get("webhook_url") and webhooks.completed_now(before, after):
             result.deliveries.append(webhooks.delivery(after, survey["webhook_url"]))
-        entry = followups.queued(before, after, survey)
+        entry = queued(before, after, survey)
         if entry is not None:
             result.unhappy.append(entry)
     return result

@@ -360,3 +360,9 @@ def carry_out(
         settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
     )
     return erase(db, subject, key, survey_of, delete, spool_dir, keyring=keyring)
+
+
+def record_request(db: Database, record: dict[str, Any]) -> None:
+    """Keep the record of a request carried out (what, about whom by kind, by whom, how many):
+    the subject itself is not kept."""
+    db.privacy_requests.insert_one(record)

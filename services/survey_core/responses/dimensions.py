@@ -23,6 +23,8 @@ from marshmallow import Schema
 
 from survey_core.fields import StrictString
 
+TRAINING_CHANNEL = "training"  # the channel of every training evaluation
+
 
 class Source(StrEnum):
     CONTACT = "contact"

@@ -16,7 +16,7 @@ DIMENSIONS: dict[str, str] = dimensions.CUSTOMER
 # document per value, not part of the cell (combined filters do not name them).
 OPTIONAL_DIMENSIONS: dict[str, str] = dimensions.TRAINING
 ALL = ("all", "*")
-TRAINING_CHANNEL = "training"
+TRAINING_CHANNEL = dimensions.TRAINING_CHANNEL
 UNKNOWN = "(none)"
 CELL = "cell"
 DIRECTORY = "dir"

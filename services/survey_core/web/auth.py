@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -59,15 +59,27 @@ def revoke_key(db: Database, prefix_or_name: str) -> int:
     return result.modified_count
 
 
+def live_key(db: Database, key_hash: str) -> dict[str, Any] | None:
+    """The unrevoked key whose hash is `key_hash`, or None: every check of a key reads it so
+    (API requests, the dashboard's sign-in and each of its pages)."""
+    record = db.api_keys.find_one({"key_hash": key_hash})
+    return record if record is not None and record.get("revoked_at") is None else None
+
+
+def grants(record: Mapping[str, Any] | None, scope: str) -> bool:
+    """Whether the key `record` grants `scope`."""
+    return record is not None and scope in GRANTS.get(record.get("scope"), set())
+
+
 def authenticate(db: Database, header: str | None, scope: str) -> dict[str, Any]:
     """The key record for an `Authorization: Bearer` header that grants `scope`, or APIError."""
     scheme, _, key = (header or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not key.strip():  # the scheme is case-insensitive
         raise APIError(401, "unauthorized", "An API key is required: Authorization: Bearer <key>.")
-    record = db.api_keys.find_one({"key_hash": hash_key(key.strip())})
-    if record is None or record.get("revoked_at") is not None:
+    record = live_key(db, hash_key(key.strip()))
+    if record is None:
         raise APIError(401, "unauthorized", "The API key is unknown or revoked.")
-    if scope not in GRANTS.get(record["scope"], set()):
+    if not grants(record, scope):
         raise APIError(403, "forbidden", f"This API key lacks the {scope!r} scope.")
     return record
 

@@ -3,6 +3,7 @@ complaint), moved by the team lead through open -> contacted -> resolved."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -84,3 +85,22 @@ def move(db: Database, follow_up_id: str, change: dict[str, Any], who: str | Non
     update[f"{step}_by"] = who
     db.follow_ups.update_one({"_id": follow_up_id}, {"$set": update})
     return db.follow_ups.find_one({"_id": follow_up_id}) or current
+
+
+def listed(
+    db: Database, filters: Mapping[str, Any], overdue: bool, now: datetime, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Follow-ups matching `filters` (status and dimensions), soonest due first; with
+    `overdue`, only those not resolved and past due."""
+    find = dict(filters)
+    if overdue:
+        find["due_at"] = {"$lt": now}
+        if find.get("status", "open") == "resolved":
+            return []
+        find.setdefault("status", {"$ne": "resolved"})
+    return list(db.follow_ups.find(find).sort("due_at", 1).limit(limit))
+
+
+def overdue(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """The overdue follow-ups, most overdue first."""
+    return listed(db, {}, True, now, limit)

@@ -10,6 +10,8 @@ from typing import Any
 
 from pymongo.database import Database
 
+from survey_core.web.auth import live_key
+
 # How long a sign-in lasts without a sign-out (the record then expires; a TTL index removes it).
 SESSION_HOURS = 12
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -50,7 +52,7 @@ def key_of(db: Database, value: Any) -> dict[str, Any] | None:
     key_hash = (record or {}).get("key_hash")
     if not (isinstance(key_hash, str) and _KEY_HASH.fullmatch(key_hash)):
         return None
-    return db.api_keys.find_one({"key_hash": key_hash, "revoked_at": None})
+    return live_key(db, key_hash)
 
 
 def close_session(db: Database, value: Any) -> None:
