@@ -158,8 +158,8 @@ def load_training_demo(db: Database, settings: Any, spool_dir: str) -> int:
     from survey_core.questionnaires import links
     from survey_core.responses.spool import Spool
     from survey_core.surveys.catalog import SurveyCatalog
+    from survey_core.training import sessions
     from survey_core.web.pages import policy
-    from training_survey import sessions
     from training_survey.default_survey import CRITERIA, TRAINING_EVALUATION, TRAINING_SURVEY
     from training_survey.service import PURPOSE
 

@@ -18,12 +18,13 @@ from survey_core.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.answers import check_answers
 from survey_core.tokens import LinkExpired, LinkInvalid
+from survey_core.training import sessions
 from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
 from survey_core.web.context import snapshot, survey_catalog
 from survey_core.web.errors import APIError
 from survey_core.web.openapi import AUTH_ERRORS, error_responses, public
-from training_survey import service, sessions
+from training_survey import service
 from training_survey.default_survey import CRITERIA, TRAINING_SURVEY
 from training_survey.schemas import (
     EvaluationRequestSchema,

@@ -6,8 +6,8 @@ from flask import current_app
 from pymongo.database import Database
 
 from survey_core.questionnaires.links import Link
+from survey_core.training.sessions import is_closed
 from survey_core.web.pages import Questionnaires
-from training_survey.sessions import is_closed
 from training_survey.settings import TrainingSettings
 
 PURPOSE = "training"

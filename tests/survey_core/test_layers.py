@@ -1,6 +1,7 @@
 """The structure drawn from the imports: one way down, nothing climbs back."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ ALLOWED = {
     "complaints": {"storage", "responses"},
     "follow_ups": {"storage", "surveys", "responses", "complaints"},
     "monitoring": {"storage"},
+    "training": {"storage", "surveys", "responses", "questionnaires"},
     "privacy": {"storage", "surveys", "responses", "folding", "complaints"},
     "web": {"storage", "surveys", "responses", "questionnaires", "reports"},
 }
@@ -115,3 +117,21 @@ def test_no_app_factory_starts_a_thread():
     for package in (*SERVICE_PACKAGES, "survey_core/web"):
         for path in modules(package):
             assert "threading" not in imports(path), f"{path} imports threading"
+
+
+ARCHITECTURE = SERVICES.parent / "docs" / "architecture.md"
+
+
+def test_the_architecture_page_states_the_layers_the_imports_keep():
+    """docs/architecture.md's table of layers is the one this test enforces, and every module
+    it names in a trip exists."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)` \| (.+) \|$", text, re.M)
+    documented = {
+        layer: set(re.findall(r"`(\w+)`", allowed)) for layer, allowed in rows if layer != "layer"
+    }
+    assert documented == ALLOWED
+    for path in re.findall(
+        r"`((?:survey_core|ivr_survey|web_survey|aggregator|ops)/[\w/]+\.py)", text
+    ):
+        assert (SERVICES / path).exists() or (SERVICES / "survey_core" / path).exists(), path

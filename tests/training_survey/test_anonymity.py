@@ -186,7 +186,7 @@ def test_a_session_is_stored_with_its_window_before_any_link_is_made(
 ):
     """A session whose link-making fails half way still closes when its links expire."""
     from survey_core.questionnaires import invitations
-    from training_survey import sessions
+    from survey_core.training import sessions
 
     trainer()
     body = session(trainees=["u1", "u2"], expires_in=3600)

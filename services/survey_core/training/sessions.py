@@ -19,12 +19,13 @@ from pymongo.errors import DuplicateKeyError
 from survey_core import sealing
 from survey_core.months import month_of
 from survey_core.questionnaires.invitations import LinkPolicy, expires_at, invite
+from survey_core.responses.dimensions import TRAINING_CHANNEL
 from survey_core.responses.events import response_id
 from survey_core.responses.hashing import evaluation_interaction
+from survey_core.settings import Settings
 from survey_core.statuses import Status
-from training_survey.settings import TrainingSettings
 
-CHANNEL = "training"
+CHANNEL = TRAINING_CHANNEL
 
 
 class NotFound(Exception):
@@ -56,7 +57,7 @@ def trainers(db: Database) -> list[dict[str, Any]]:
 
 def create_session(
     db: Database,
-    settings: TrainingSettings,
+    settings: Settings,
     policy: LinkPolicy,
     survey: dict[str, Any],
     body: dict[str, Any],

@@ -1,0 +1,1 @@
+"""Training: trainers, sessions and their evaluation links, stored so no trainee is named."""
