@@ -11,11 +11,10 @@ repeated, so nothing is counted twice or missed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pymongo.database import Database
-
+from survey_core.documents import Db
 from survey_core.folding import reads
 from survey_core.folding.plan import plan
 from survey_core.rollups import layout
@@ -49,7 +48,7 @@ def as_rollups(deltas: Deltas) -> list[tuple[layout.Target, Doc]]:
 class Snapshot:
     """One request's view of the rollups (`db`, and `survey_of` for the records' surveys)."""
 
-    def __init__(self, db: Database, survey_of: SurveyOf, attempts: int = 8) -> None:
+    def __init__(self, db: Db, survey_of: SurveyOf, attempts: int = 8) -> None:
         self.db = db
         self.survey_of = survey_of
         self.attempts = attempts
@@ -66,8 +65,10 @@ class Snapshot:
         self.takes += 1
 
     def rollups(
-        self, read: Callable[[], list[Doc]], keep: Callable[[layout.Target], bool]
-    ) -> list[Doc]:
+        self,
+        read: Callable[[], Sequence[Mapping[str, Any]]],
+        keep: Callable[[layout.Target], bool],
+    ) -> list[Mapping[str, Any]]:
         """`read()` of stored rollup documents plus the unfolded ones `keep` accepts, from one
         state of the folding watermark."""
         for _ in range(self.attempts):

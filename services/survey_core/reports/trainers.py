@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.database import Database
-
 from survey_core import ranking, scoring
+from survey_core.documents import Db
 from survey_core.reports.released import released_by_trainer, sessions_of_month
 from survey_core.reports.snapshot import Snapshot
 from survey_core.statuses import Status
@@ -36,7 +35,7 @@ def figures(counters: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _names(db: Database, ids: list[str]) -> dict[str, str]:
+def _names(db: Db, ids: list[str]) -> dict[str, str | None]:
     return {t["_id"]: t.get("name") for t in db.trainers.find({"_id": {"$in": ids}}, {"name": 1})}
 
 
@@ -56,7 +55,9 @@ def ranking_of(snap: Snapshot, month: str, m: int, anonymity_min: int) -> dict[s
     return {"month": month, "min_n": m, "trainers": ranked, "best": best}
 
 
-def trend(snap: Snapshot, trainer_id: str, months: list[str], anonymity_min: int) -> list[dict]:
+def trend(
+    snap: Snapshot, trainer_id: str, months: list[str], anonymity_min: int
+) -> list[dict[str, Any]]:
     """One trainer's figures per month (released sessions only)."""
     rows = []
     for month in months:

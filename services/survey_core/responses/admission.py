@@ -6,8 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.database import Database
-
+from survey_core.documents import Db
 from survey_core.statuses import Status
 from survey_core.storage.breaker import DATABASE_DOWN, breaker
 
@@ -21,7 +20,7 @@ def in_sample(contact_id: str, rate: float) -> bool:
 
 
 def recently_surveyed(
-    db: Database, hashed: str | None, days: int, interaction_id: str, now: datetime | None = None
+    db: Db, hashed: str | None, days: int, interaction_id: str, now: datetime | None = None
 ) -> bool:
     """True if this caller took part in another survey within the last `days` days.
 
@@ -41,7 +40,7 @@ def recently_surveyed(
 
 
 def admission(
-    db: Database,
+    db: Db,
     survey: dict[str, Any],
     contact_id: str,
     caller: str | None,

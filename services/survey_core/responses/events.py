@@ -15,10 +15,10 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from flask import has_app_context
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from survey_core import keys, sealing
+from survey_core.documents import Db
 from survey_core.responses import dimensions
 from survey_core.responses.spool import Spool
 from survey_core.sealing import Keyring
@@ -82,7 +82,9 @@ def subject_of(kind: Kind, key: str | None) -> str:
     return kind.value
 
 
-def event(kind: Kind, meta: Mapping[str, Any], key: str | None = None, **fields: Any) -> dict:
+def event(
+    kind: Kind, meta: Mapping[str, Any], key: str | None = None, **fields: Any
+) -> dict[str, Any]:
     """An event about the response `meta` names (channel and interaction_id at least)."""
     if kind is Kind.OPEN and fields.get("status") not in OPENING:
         raise ValueError(f"a response cannot open as {fields.get('status')!r}")
@@ -144,7 +146,7 @@ def _keyring(keyring: Keyring | None) -> Keyring:
     return sealing.current() if has_app_context() else sealing.NO_KEYS
 
 
-def insert(db: Database, ev: Mapping[str, Any], keyring: Keyring | None = None) -> Outcome:
+def insert(db: Db, ev: Mapping[str, Any], keyring: Keyring | None = None) -> Outcome:
     """Store one event once, its free text sealed under `keyring` (default: the app's). A
     replay is a "duplicate"; a different answer, a "conflict"."""
     ring = _keyring(keyring)
@@ -162,7 +164,7 @@ def insert(db: Database, ev: Mapping[str, Any], keyring: Keyring | None = None) 
 
 
 def record(
-    db: Database, spool: Spool, events: list[dict[str, Any]], keyring: Keyring | None = None
+    db: Db, spool: Spool, events: list[dict[str, Any]], keyring: Keyring | None = None
 ) -> list[Outcome] | None:
     """Insert `events` in order, free text sealed (default: the app's keyring), and return
     their outcomes. When the database fails (down, or any error at all: a keyed insert is safe
@@ -188,7 +190,7 @@ def record(
     return outcomes
 
 
-def of_response(db: Database, rid: str, subjects: list[str]) -> list[dict[str, Any]]:
+def of_response(db: Db, rid: str, subjects: list[str]) -> list[dict[str, Any]]:
     """The stored events of response `rid` among `subjects` (by `_id`: no index needed; and
     by `rid`, the shard key: one shard answers)."""
     return list(db.events.find({"_id": {"$in": [event_id(rid, s) for s in subjects]}, "rid": rid}))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pymongo.database import Database
-
+from survey_core.documents import Db
 from survey_core.responses import events
 from survey_core.responses.events import Kind
 
@@ -13,7 +12,7 @@ TIMEOUT = "timeout"
 EXPIRED = "expired"
 
 
-def settle_idle(db: Database, idle_minutes: float, now: datetime | None = None) -> int:
+def settle_idle(db: Db, idle_minutes: float, now: datetime | None = None) -> int:
     """Close every live call with no news for `idle_minutes`, and every opened link past its
     expiry; returns how many.
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pymongo.database import Database
-
+from survey_core.documents import Db
 from survey_core.responses.dimensions import TRAINING_CHANNEL
 
 
-def scored(db: Database, rids: Iterable[str], month: str, metric: str) -> dict[str, dict[str, Any]]:
+def scored(db: Db, rids: Iterable[str], month: str, metric: str) -> dict[str, dict[str, Any]]:
     """The records of `month` among `rids` that have a `metric` score: their scores and
     agent and team."""
     found = db.responses.find(
@@ -21,7 +20,7 @@ def scored(db: Database, rids: Iterable[str], month: str, metric: str) -> dict[s
     return {d["_id"]: d for d in found}
 
 
-def newest_comments(db: Database, month: str, question: str, limit: int) -> list[dict[str, Any]]:
+def newest_comments(db: Db, month: str, question: str, limit: int) -> list[dict[str, Any]]:
     """The month's newest customer answers to `question` (never a trainee's), with their
     transcript, agent and scores."""
     found = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo.client_session import ClientSession
-from pymongo.database import Database
 
+from survey_core.documents import Db
 from survey_core.responses import dimensions
 from survey_core.responses.record import METRICS, counters
 from survey_core.rollups import layout
@@ -26,7 +26,7 @@ _GROUP_ID = {
 
 
 def expected_rollups(
-    db: Database, months: list[str] | None, session: ClientSession | None = None
+    db: Db, months: list[str] | None, session: ClientSession | None = None
 ) -> Deltas:
     """What every rollup document should hold, computed from the records in `responses`."""
     match: dict[str, Any] = {"status": {"$ne": None}}
@@ -42,7 +42,7 @@ def expected_rollups(
     return expected
 
 
-def rebuild(db: Database, month: str | None = None, repair: bool = True) -> dict[str, Any]:
+def rebuild(db: Db, month: str | None = None, repair: bool = True) -> dict[str, Any]:
     """Compare the rollups with the records; with `repair`, make them equal. Returns drift."""
     months = [month] if month else None
 

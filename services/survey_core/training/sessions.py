@@ -13,16 +13,16 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from survey_core import sealing
+from survey_core.documents import Db
 from survey_core.months import month_of
 from survey_core.questionnaires.invitations import LinkPolicy, expires_at, invite
 from survey_core.responses.dimensions import TRAINING_CHANNEL
 from survey_core.responses.events import response_id
 from survey_core.responses.hashing import evaluation_interaction
-from survey_core.settings import Settings
+from survey_core.settings import LinkSettings
 from survey_core.statuses import Status
 
 CHANNEL = TRAINING_CHANNEL
@@ -40,7 +40,7 @@ class Invalid(Exception):
         self.errors = {field: [message]}
 
 
-def add_trainer(db: Database, body: dict[str, Any]) -> dict[str, Any] | None:
+def add_trainer(db: Db, body: dict[str, Any]) -> dict[str, Any] | None:
     """Store a trainer; None if the id is taken."""
     doc = {"_id": body["id"], **{k: v for k, v in body.items() if k != "id"}}
     doc["created_at"] = datetime.now(UTC)
@@ -51,13 +51,13 @@ def add_trainer(db: Database, body: dict[str, Any]) -> dict[str, Any] | None:
     return doc
 
 
-def trainers(db: Database) -> list[dict[str, Any]]:
+def trainers(db: Db) -> list[dict[str, Any]]:
     return list(db.trainers.find().sort("_id", 1))
 
 
 def create_session(
-    db: Database,
-    settings: Settings,
+    db: Db,
+    settings: LinkSettings,
     policy: LinkPolicy,
     survey: dict[str, Any],
     body: dict[str, Any],
@@ -108,7 +108,7 @@ def create_session(
     return session, links
 
 
-def close_session(db: Database, session_id: str) -> dict[str, Any]:
+def close_session(db: Db, session_id: str) -> dict[str, Any]:
     """No more evaluations for this session (those given stay)."""
     db.training_sessions.update_one(
         {"_id": session_id, "closed_at": None}, {"$set": {"closed_at": datetime.now(UTC)}}
@@ -119,19 +119,19 @@ def close_session(db: Database, session_id: str) -> dict[str, Any]:
     return session
 
 
-def is_closed(db: Database, session_id: str | None) -> bool:
+def is_closed(db: Db, session_id: str | None) -> bool:
     if not session_id:
         return False
     session = db.training_sessions.find_one({"_id": session_id}, {"closed_at": 1})
     return bool(session and session.get("closed_at"))
 
 
-def sessions(db: Database, month: str | None, trainer: str | None) -> list[dict[str, Any]]:
+def sessions(db: Db, month: str | None, trainer: str | None) -> list[dict[str, Any]]:
     query = {k: v for k, v in {"month": month, "trainer_id": trainer}.items() if v}
     return list(db.training_sessions.find(query).sort("held_at", 1).limit(5000))
 
 
-def comments(db: Database, session_id: str, hash_key: str, answered: int) -> list[str] | None:
+def comments(db: Db, session_id: str, hash_key: str, answered: int) -> list[str] | None:
     """The session's comments, sorted (not in the order given: order could tell who); None
     until all `answered` evaluations are folded into records (a list growing one by one after
     release would tell the order they came in).
