@@ -168,6 +168,7 @@ def close_session(session_id: str) -> dict[str, Any]:
         session = sessions.close_session(db, session_id)
     except sessions.NotFound:
         raise APIError(404, "session_not_found", "There is no such session.") from None
+    service.closed_sessions().remember(session_id, True)
     return _shown(_figures_of(session))
 
 

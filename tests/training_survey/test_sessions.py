@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,9 +21,21 @@ def test_a_session_gives_one_signed_link_per_trainee(session, trainer, db):
     assert all(link["url"].endswith("/t/" + link["token"]) for link in body["links"])
     assert len({link["token"] for link in body["links"]}) == 3
     for link in body["links"]:  # a signed token is readable: it must carry nothing personal
-        payload = link["token"].split(".")[0]
-        link_id, expiry = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        link_id, expiry, claims = readable_payload(link["token"])
         assert len(link_id) == 22 and isinstance(expiry, int)
+        assert set(claims) == {"c", "i", "s", "v", "l", "t", "r"}  # tokens.CLAIMS
+        assert claims["c"] == "training" and claims["r"] == "TR1"
+        assert link["trainee_id"] not in json.dumps(claims)  # the interaction is a keyed hash
+        assert len(claims["i"]) >= 32
+
+
+def readable_payload(token: str) -> list:
+    """What anyone holding a token can read of it, without the key (itsdangerous compresses
+    a long payload: it then starts with a dot)."""
+    compressed = token.startswith(".")
+    payload = token.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return json.loads(zlib.decompress(raw) if compressed else raw)
 
 
 def test_an_evaluation_is_stored_once_per_trainee(client, session, trainer, db):

@@ -28,7 +28,7 @@ from pymongo.client_session import ClientSession
 
 from survey_core.documents import Db
 from survey_core.folding.plan import plan
-from survey_core.folding.reads import EPOCH, MAIN, RECHECK, STATE_ID, records_for
+from survey_core.folding.reads import EPOCH, MAIN, RECHECK, STATE_ID, admitted, records_for
 from survey_core.folding.sides import write_sides
 from survey_core.rollups.increments import increments_of
 from survey_core.storage.transactions import in_transaction
@@ -76,9 +76,10 @@ def fold_batch(
         if cutoff <= mark:
             return 0
         events, end = _batch(db, mark, cutoff, limit, s)
+        taken = admitted(db, events, s)
         changed = False
-        if events:
-            result = plan(events, records_for(db, events, s), survey_of)
+        if taken:
+            result = plan(taken, records_for(db, taken, s), survey_of)
             writes = [ReplaceOne({"_id": r}, doc, upsert=True) for r, doc in result.records.items()]
             if writes:
                 db.responses.bulk_write(writes, ordered=False, session=s)

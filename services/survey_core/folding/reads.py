@@ -13,6 +13,7 @@ from pymongo.client_session import ClientSession
 
 from survey_core.documents import Db
 from survey_core.folding.plan import aliases_named
+from survey_core.responses.events import Kind
 
 STATE_ID = "events"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -51,3 +52,41 @@ def pending(db: Db) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 def unfolded(db: Db, state: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The events past the watermark of `state` (a fold_state document)."""
     return list(db.events.find({"at": {"$gte": state.get(MAIN) or EPOCH}}))
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def admitted(
+    db: Db, events: Sequence[Mapping[str, Any]], session: ClientSession | None = None
+) -> list[Mapping[str, Any]]:
+    """The events a fold takes: all but a training evaluation submitted after its session
+    closed (a link taken in the moment a process had not yet seen the close, or spooled and
+    replayed after it): a closed session's figures never move (the release rule)."""
+    sessions = {
+        ev["meta"]["session_id"]
+        for ev in events
+        if ev["kind"] == Kind.SUBMIT and (ev.get("meta") or {}).get("session_id")
+    }
+    if not sessions:
+        return list(events)
+    closed = {
+        doc["_id"]: _utc(doc["closed_at"])
+        for doc in db.training_sessions.find(
+            {"_id": {"$in": sorted(sessions)}, "closed_at": {"$ne": None}},
+            {"closed_at": 1},
+            session=session,
+        )
+    }
+    return [ev for ev in events if not _after_close(ev, closed)]
+
+
+def _after_close(ev: Mapping[str, Any], closed: Mapping[str, datetime]) -> bool:
+    session_id = (ev.get("meta") or {}).get("session_id")
+    return (
+        ev["kind"] == Kind.SUBMIT
+        and session_id in closed
+        and ev.get("at") is not None
+        and _utc(ev["at"]) > closed[session_id]
+    )

@@ -21,7 +21,7 @@ from survey_core.responses import dimensions, events
 from survey_core.responses.admission import recently_surveyed
 from survey_core.responses.events import Kind, response_id
 from survey_core.responses.hashing import caller_hash, keyed_hash
-from survey_core.tokens import new_link_id, read_link, sign_link
+from survey_core.tokens import LinkToken, new_link_id, read_link, read_token, sign_link
 
 
 @dataclass(frozen=True)
@@ -111,11 +111,12 @@ def invite(
         raise SurveySuppressed(survey["suppress_days"])
     expires = expires_at(policy, body.get("expires_in"), now)
     link_id = new_link_id()
+    meta = _meta(body, survey, now, expires, hashed, policy.tz)
     invitation = {
         "_id": link_id,
         "rid": rid,
-        "token": sign_link(policy.secret, policy.purpose, link_id, expires),
-        "meta": _meta(body, survey, now, expires, hashed, policy.tz),
+        "token": sign_link(policy.secret, policy.purpose, link_id, expires, meta),
+        "meta": meta,
         "created_at": now,
         "expires_at": expires,
     }
@@ -137,6 +138,27 @@ def find(db: Database, policy: LinkPolicy, token: str) -> dict[str, Any] | None:
     None if the database does not know it (a token signed elsewhere with our key)."""
     link_id, _ = read_link(policy.secret, policy.purpose, token)
     return db.invitations.find_one({"_id": link_id})
+
+
+# What a submission needs of its invitation, all in a token's claims.
+SUBMISSION_CLAIMS = ("channel", "interaction_id", "survey", "version")
+
+
+def from_token(policy: LinkPolicy, token: str) -> dict[str, Any] | None:
+    """The invitation as far as a genuine, unexpired token tells it, without a database read
+    (LinkInvalid / LinkExpired otherwise): its id, response id, expiry and the meta a
+    submission carries (the worker joins the rest from the invitation's `invite` event).
+    None for a token whose claims do not tell enough (signed before tokens carried claims)."""
+    found: LinkToken = read_token(policy.secret, policy.purpose, token)
+    claims = found.claims
+    if not all(claims.get(name) for name in SUBMISSION_CLAIMS):
+        return None
+    return {
+        "_id": found.link_id,
+        "rid": response_id(claims["channel"], claims["interaction_id"]),
+        "meta": dict(claims),
+        "expires_at": found.expires_at,
+    }
 
 
 def mark_sent(db: Database, invitation: dict[str, Any], sid: str) -> None:

@@ -58,7 +58,7 @@ class Snapshot:
 
     def _take(self) -> None:
         state = reads.watermark_state(self.db)
-        events = reads.unfolded(self.db, state)
+        events = reads.admitted(self.db, reads.unfolded(self.db, state))
         records = reads.records_for(self.db, events)
         self._seq = state.get("seq")
         self._unfolded = as_rollups(plan(events, records, self.survey_of).deltas)

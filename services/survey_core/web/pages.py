@@ -79,11 +79,13 @@ def _settings() -> LinkSettings:
     return current_app.config["SETTINGS"]
 
 
-def _genuine(service: Questionnaires, token: str) -> Link:
-    """The link `token` opens (404, 410 pages otherwise), whether answered or not."""
+def _genuine(service: Questionnaires, token: str, history: bool = True) -> Link:
+    """The link `token` opens (404, 410 pages otherwise), whether answered or not (with
+    `history`, where its response stands; without, no read when the token carries its
+    claims)."""
     db = get_db()
     try:
-        link = links.load(db, service.policy(), survey_catalog(), token)
+        link = links.load(db, service.policy(), survey_catalog(), token, history)
     except (LinkInvalid, LinkUnknown):
         raise PageError(404, "not_found") from None
     except LinkExpired:
@@ -232,8 +234,9 @@ def pages_blueprint(prefix: str, service: Questionnaires) -> Blueprint:
 
         Whether the link was used already is told only to a post with a good CSRF token and
         valid answers: any other post is answered alike for a used and an unused link, so
-        holding a link does not tell whether (or when) its trainee answered."""
-        link = _genuine(service, token)
+        holding a link does not tell whether (or when) its trainee answered. A valid post is
+        one keyed insert: whether the link was answered already, the insert tells."""
+        link = _genuine(service, token, history=False)
         settings = _settings()
         lifetime = int(settings.link_ttl_hours * 3600) + 86400
         bound_to = link.invitation["_id"]
