@@ -38,6 +38,7 @@ WRITES = (
 )  # fmt: skip
 LEAVES = {
     "settings", "months", "scoring", "tokens", "messaging", "fields", "sealing", "keys", "statuses",
+    "documents",
 }  # fmt: skip
 SERVICE_PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")
 

@@ -6,15 +6,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.database import Database
+from survey_core.documents import Db
 
 
-def listed(db: Database, query: Mapping[str, Any], limit: int = 1000) -> list[dict[str, Any]]:
+def listed(db: Db, query: Mapping[str, Any], limit: int = 1000) -> list[dict[str, Any]]:
     """Alerts matching `query` (status, category, level), newest first."""
     return list(db.alerts.find(dict(query)).sort("opened_at", -1).limit(limit))
 
 
-def acknowledge(db: Database, alert_id: str, who: str | None) -> dict[str, Any] | None:
+def acknowledge(db: Db, alert_id: str, who: str | None) -> dict[str, Any] | None:
     """Acknowledge an open alert (who and when); the alert as it now stands, None if unknown."""
     now = datetime.now(UTC)
     change = {"status": "acknowledged", "acknowledged_by": who, "acknowledged_at": now}

@@ -25,8 +25,8 @@ from typing import Any
 
 from pymongo import ReplaceOne
 from pymongo.client_session import ClientSession
-from pymongo.database import Database
 
+from survey_core.documents import Db
 from survey_core.folding.plan import plan
 from survey_core.folding.reads import EPOCH, MAIN, RECHECK, STATE_ID, records_for
 from survey_core.folding.sides import write_sides
@@ -43,7 +43,7 @@ class WatermarkMoved(Exception):
 
 
 def _batch(
-    db: Database, upto: datetime, cutoff: datetime, limit: int, session: ClientSession
+    db: Db, upto: datetime, cutoff: datetime, limit: int, session: ClientSession
 ) -> tuple[list[dict[str, Any]], datetime]:
     """The events in [upto, cutoff), at most about `limit`, and where the batch ends."""
     query = {"at": {"$gte": upto, "$lt": cutoff}}
@@ -57,7 +57,7 @@ def _batch(
 
 
 def fold_batch(
-    db: Database,
+    db: Db,
     survey_of: SurveyOf,
     lag_s: float = 5.0,
     limit: int = 2000,
@@ -104,7 +104,7 @@ def fold_batch(
 
 
 def fold_all(
-    db: Database,
+    db: Db,
     survey_of: SurveyOf,
     lag_s: float = 5.0,
     limit: int = 2000,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from survey_core.documents import Db
 
-def hold_lease(db: Database, owner: str, seconds: float, now: float | None = None) -> bool:
+
+def hold_lease(db: Db, owner: str, seconds: float, now: float | None = None) -> bool:
     """Take or renew the folding lease for `owner`; False while another owner holds it.
 
     Any number of workers fold correctly (the transactions see to that), but they fold the

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.client_session import ClientSession
-from pymongo.database import Database
 
+from survey_core.documents import Db
 from survey_core.folding.plan import aliases_named
 
 STATE_ID = "events"
@@ -19,18 +19,18 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAIN, RECHECK = "upto", "checked"  # the two watermarks of fold_state
 
 
-def watermark_state(db: Database, session: ClientSession | None = None) -> dict[str, Any]:
+def watermark_state(db: Db, session: ClientSession | None = None) -> dict[str, Any]:
     """The fold_state document ({} before the first fold)."""
     return db.fold_state.find_one({"_id": STATE_ID}, session=session) or {}
 
 
-def seq(db: Database) -> Any:
+def seq(db: Db) -> Any:
     """The watermark's `seq`: it moves whenever a fold changed the records or rollups."""
     return (db.fold_state.find_one({"_id": STATE_ID}, {"seq": 1}) or {}).get("seq")
 
 
 def records_for(
-    db: Database, events: Sequence[Mapping[str, Any]], session: ClientSession | None = None
+    db: Db, events: Sequence[Mapping[str, Any]], session: ClientSession | None = None
 ) -> dict[str, dict[str, Any]]:
     """The stored records `events` may touch: theirs, their aliases', and those aliases name."""
     wanted = {ev["rid"] for ev in events} | set(aliases_named(events))
@@ -42,12 +42,12 @@ def records_for(
     return records
 
 
-def pending(db: Database) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def pending(db: Db) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The watermark state and the events past it (not folded yet)."""
     state = db.fold_state.find_one({"_id": STATE_ID}) or {}
     return state, unfolded(db, state)
 
 
-def unfolded(db: Database, state: Mapping[str, Any]) -> list[dict[str, Any]]:
+def unfolded(db: Db, state: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The events past the watermark of `state` (a fold_state document)."""
     return list(db.events.find({"at": {"$gte": state.get(MAIN) or EPOCH}}))

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pymongo import DeleteOne, ReplaceOne, UpdateOne
 from pymongo.client_session import ClientSession
-from pymongo.database import Database
 
+from survey_core.documents import Db
 from survey_core.folding.plan import Plan
 from survey_core.folding.reads import EPOCH
 
 
-def write_sides(db: Database, result: Plan, s: ClientSession) -> None:
+def write_sides(db: Db, result: Plan, s: ClientSession) -> None:
     """The small lists beside the records: live conversations, callers' last participation."""
     if result.live:
         db.live.bulk_write(

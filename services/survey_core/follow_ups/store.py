@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.database import Database
-
 from survey_core.complaints.store import record_complaint
+from survey_core.documents import Db
 from survey_core.responses import dimensions
 from survey_core.settings import ComplaintSettings
 
@@ -22,7 +21,7 @@ class BadStep(Exception):
         self.errors = {field: [message]}
 
 
-def drain_queue(db: Database, settings: ComplaintSettings, limit: int = 200) -> int:
+def drain_queue(db: Db, settings: ComplaintSettings, limit: int = 200) -> int:
     """Open a follow-up and record a complaint for each queued unhappy response (both keyed by
     the response: a crash half-way repeats nothing); returns how many were handled."""
     handled = 0
@@ -69,7 +68,7 @@ def drain_queue(db: Database, settings: ComplaintSettings, limit: int = 200) -> 
     return handled
 
 
-def move(db: Database, follow_up_id: str, change: dict[str, Any], who: str | None) -> dict:
+def move(db: Db, follow_up_id: str, change: dict[str, Any], who: str | None) -> dict:
     """Move a follow-up forward (never back); resolving needs a root cause and an action."""
     current = db.follow_ups.find_one({"_id": follow_up_id})
     if current is None:
@@ -88,7 +87,7 @@ def move(db: Database, follow_up_id: str, change: dict[str, Any], who: str | Non
 
 
 def listed(
-    db: Database, filters: Mapping[str, Any], overdue: bool, now: datetime, limit: int = 1000
+    db: Db, filters: Mapping[str, Any], overdue: bool, now: datetime, limit: int = 1000
 ) -> list[dict[str, Any]]:
     """Follow-ups matching `filters` (status and dimensions), soonest due first; with
     `overdue`, only those not resolved and past due."""
@@ -101,6 +100,6 @@ def listed(
     return list(db.follow_ups.find(find).sort("due_at", 1).limit(limit))
 
 
-def overdue(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
+def overdue(db: Db, now: datetime, limit: int) -> list[dict[str, Any]]:
     """The overdue follow-ups, most overdue first."""
     return listed(db, {}, True, now, limit)

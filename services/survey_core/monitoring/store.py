@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
+
+from survey_core.documents import Db
 
 Collection = Literal["monitor_scores", "agent_ratings", "thanks"]
 Counted = Literal["monitor_scores", "agent_ratings", "thanks", "complaints"]
 
 
-def store(db: Database, collection: Collection, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def store(db: Db, collection: Collection, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Insert `doc` under its `_id`; a re-post changes nothing. Returns the stored document
     and whether it is new."""
     doc = {**doc, "stored_at": datetime.now(UTC)}
@@ -23,13 +24,13 @@ def store(db: Database, collection: Collection, doc: dict[str, Any]) -> tuple[di
         return db[collection].find_one({"_id": doc["_id"]}) or doc, False
 
 
-def of_month(db: Database, collection: Collection, month: str) -> list[dict[str, Any]]:
+def of_month(db: Db, collection: Collection, month: str) -> list[dict[str, Any]]:
     """Every record of `month`."""
     return list(db[collection].find({"month": month}))
 
 
 def per_agent(
-    db: Database, collection: Counted, month: str, value: str | None = None
+    db: Db, collection: Counted, month: str, value: str | None = None
 ) -> dict[str, tuple[int, float | None]]:
     """Per agent of `month`: how many records, and the mean of `value` if named."""
     group: dict[str, Any] = {"_id": "$agent", "n": {"$sum": 1}}

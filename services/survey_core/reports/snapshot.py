@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pymongo.database import Database
-
+from survey_core.documents import Db
 from survey_core.folding import reads
 from survey_core.folding.plan import plan
 from survey_core.rollups import layout
@@ -49,7 +48,7 @@ def as_rollups(deltas: Deltas) -> list[tuple[layout.Target, Doc]]:
 class Snapshot:
     """One request's view of the rollups (`db`, and `survey_of` for the records' surveys)."""
 
-    def __init__(self, db: Database, survey_of: SurveyOf, attempts: int = 8) -> None:
+    def __init__(self, db: Db, survey_of: SurveyOf, attempts: int = 8) -> None:
         self.db = db
         self.survey_of = survey_of
         self.attempts = attempts

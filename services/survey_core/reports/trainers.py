@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.database import Database
-
 from survey_core import ranking, scoring
+from survey_core.documents import Db
 from survey_core.reports.released import released_by_trainer, sessions_of_month
 from survey_core.reports.snapshot import Snapshot
 from survey_core.statuses import Status
@@ -36,7 +35,7 @@ def figures(counters: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _names(db: Database, ids: list[str]) -> dict[str, str]:
+def _names(db: Db, ids: list[str]) -> dict[str, str]:
     return {t["_id"]: t.get("name") for t in db.trainers.find({"_id": {"$in": ids}}, {"name": 1})}
 
 

@@ -8,8 +8,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.database import Database
-
+from survey_core.documents import Db
 from survey_core.web.auth import live_key
 
 # How long a sign-in lasts without a sign-out (the record then expires; a TTL index removes it).
@@ -24,7 +23,7 @@ def session_id_of(value: Any) -> str | None:
     return value if isinstance(value, str) and _SESSION_ID.fullmatch(value) else None
 
 
-def open_session(db: Database, key_hash: str) -> str:
+def open_session(db: Db, key_hash: str) -> str:
     """A new session for the key with `key_hash`; returns its id (what the cookie carries)."""
     if not (isinstance(key_hash, str) and _KEY_HASH.fullmatch(key_hash)):
         raise ValueError("not a key hash")
@@ -41,7 +40,7 @@ def open_session(db: Database, key_hash: str) -> str:
     return session_id
 
 
-def key_of(db: Database, value: Any) -> dict[str, Any] | None:
+def key_of(db: Db, value: Any) -> dict[str, Any] | None:
     """The unrevoked API key of the live session whose id is `value`, or None."""
     session_id = session_id_of(value)
     if session_id is None:
@@ -55,7 +54,7 @@ def key_of(db: Database, value: Any) -> dict[str, Any] | None:
     return live_key(db, key_hash)
 
 
-def close_session(db: Database, value: Any) -> None:
+def close_session(db: Db, value: Any) -> None:
     """End the session whose id is `value` (if any): its cookie no longer signs anyone in."""
     session_id = session_id_of(value)
     if session_id is not None:
