@@ -1,13 +1,11 @@
-"""The type names of MongoDB documents (plain dicts, pymongo's default) and of the handles."""
+"""Type names for what the database holds: a stored document, and the database itself."""
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any
 
-from pymongo import MongoClient
 from pymongo.database import Database
 
-Document: TypeAlias = dict[str, Any]
-Client: TypeAlias = MongoClient[Document]
-# The one name for a database handle in type hints.
-Db: TypeAlias = Database[Document]
+Document = dict[str, Any]
+# The database as every client here opens it (documents as dicts, tz-aware datetimes).
+Db = Database[Document]

@@ -37,8 +37,8 @@ WRITES = (
     "find_one_and_delete", "UpdateOne", "ReplaceOne", "DeleteOne", "InsertOne",
 )  # fmt: skip
 LEAVES = {
-    "settings", "months", "scoring", "tokens", "messaging", "fields", "sealing", "keys", "statuses",
-    "documents",
+    "settings", "months", "scoring", "tokens", "messaging", "fields", "sealing", "keys",
+    "statuses", "documents",
 }  # fmt: skip
 SERVICE_PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")
 

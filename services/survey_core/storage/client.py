@@ -9,15 +9,17 @@ import pymongo
 from flask import Flask, current_app, g
 from pymongo import MongoClient
 
-from survey_core.documents import Client, Db
+from survey_core.documents import Db, Document
 from survey_core.settings import Settings
 from survey_core.storage.breaker import breaker
 
-_clients: dict[tuple[str, int, bool], Client] = {}
+_clients: dict[tuple[str, int, bool], MongoClient[Document]] = {}
 _lock = threading.Lock()
 
 
-def get_client(uri: str, timeout_ms: int = 2500, retry_writes: bool = False) -> Client:
+def get_client(
+    uri: str, timeout_ms: int = 2500, retry_writes: bool = False
+) -> MongoClient[Document]:
     """The process-wide client for `uri`; created on first use, after gunicorn has forked.
 
     pymongo waits 30 s by default for a server; a webhook must answer within Twilio's 15 s, so
