@@ -82,7 +82,10 @@ def count(docs: Mapping[str, Mapping[str, Any]], category: str, first: int, last
     if first > last:
         return 0
     head, tail = first // HOUR, last // HOUR
-    hour_doc = lambda h: docs.get(counter_id(category, HOUR_DOC, h))  # noqa: E731
+
+    def hour_doc(hour: int) -> Mapping[str, Any] | None:
+        return docs.get(counter_id(category, HOUR_DOC, hour))
+
     if head == tail:
         return _minutes(hour_doc(head), first % HOUR, last % HOUR)
     total = _minutes(hour_doc(head), first % HOUR, HOUR - 1)

@@ -68,7 +68,7 @@ def drain_queue(db: Db, settings: ComplaintSettings, limit: int = 200) -> int:
     return handled
 
 
-def move(db: Db, follow_up_id: str, change: dict[str, Any], who: str | None) -> dict:
+def move(db: Db, follow_up_id: str, change: dict[str, Any], who: str | None) -> dict[str, Any]:
     """Move a follow-up forward (never back); resolving needs a root cause and an action."""
     current = db.follow_ups.find_one({"_id": follow_up_id})
     if current is None:

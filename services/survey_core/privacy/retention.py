@@ -48,7 +48,9 @@ def _keys_of(survey: Mapping[str, Any] | None, qtype: str) -> list[str]:
     return [q["key"] for q in (survey or {}).get("questions", []) if q.get("type") == qtype]
 
 
-def _old_records(db: Db, kind: str, cutoff: datetime, extra: dict, batch: int) -> Iterator:
+def _old_records(
+    db: Db, kind: str, cutoff: datetime, extra: dict[str, Any], batch: int
+) -> Iterator[dict[str, Any]]:
     """Records started before `cutoff` that retention of `kind` has not handled yet."""
     query = {"started_at": {"$lt": cutoff}, f"retained.{kind}": {"$exists": False}, **extra}
     fields = {"answers": 1, "survey": 1, "version": 1, "transcripts": 1}

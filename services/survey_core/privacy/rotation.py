@@ -25,7 +25,9 @@ SEALED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _batches(db: Db, collection: str, fields: tuple[str, ...], batch: int) -> Iterator:
+def _batches(
+    db: Db, collection: str, fields: tuple[str, ...], batch: int
+) -> Iterator[list[dict[str, Any]]]:
     last: Any = None
     while True:
         query = {} if last is None else {"_id": {"$gt": last}}

@@ -51,7 +51,8 @@ class Link:
 
     @property
     def meta(self) -> dict[str, Any]:
-        return self.invitation["meta"]
+        meta: dict[str, Any] = self.invitation["meta"]
+        return meta
 
     @property
     def answered(self) -> bool:

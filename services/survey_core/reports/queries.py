@@ -101,7 +101,7 @@ def monthly(
     return [{"month": month, **metric_row(docs[month], interval)} for month in months]
 
 
-def _sort_key(row: Mapping[str, Any]) -> tuple:
+def _sort_key(row: Mapping[str, Any]) -> tuple[bool, float, int, str]:
     value = row["csat"]["value"]
     return (value is None, -(value or 0), -row["responses"], row["value"])
 
@@ -145,7 +145,10 @@ def one_value(snap: Snapshot, months: list[str], dim: str, value: str) -> dict[s
         return list(db.rollups.find({"_id": {"$in": ids}}))
 
     wanted = set(months)
-    keep = lambda t: t[0] in wanted and t[1] == dim and t[2] == value  # noqa: E731
+
+    def keep(target: layout.Target) -> bool:
+        return target[0] in wanted and target[1] == dim and target[2] == value
+
     found: dict[str, list[Doc]] = {m: [] for m in months}
     for doc in snap.rollups(read, keep):
         if keep((doc["month"], doc["dim"], doc["value"])):

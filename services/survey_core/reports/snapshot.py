@@ -11,7 +11,7 @@ repeated, so nothing is counted twice or missed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from survey_core.documents import Db
@@ -65,8 +65,10 @@ class Snapshot:
         self.takes += 1
 
     def rollups(
-        self, read: Callable[[], list[Doc]], keep: Callable[[layout.Target], bool]
-    ) -> list[Doc]:
+        self,
+        read: Callable[[], Sequence[Mapping[str, Any]]],
+        keep: Callable[[layout.Target], bool],
+    ) -> list[Mapping[str, Any]]:
         """`read()` of stored rollup documents plus the unfolded ones `keep` accepts, from one
         state of the folding watermark."""
         for _ in range(self.attempts):

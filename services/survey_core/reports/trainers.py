@@ -35,7 +35,7 @@ def figures(counters: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _names(db: Db, ids: list[str]) -> dict[str, str]:
+def _names(db: Db, ids: list[str]) -> dict[str, str | None]:
     return {t["_id"]: t.get("name") for t in db.trainers.find({"_id": {"$in": ids}}, {"name": 1})}
 
 
@@ -55,7 +55,9 @@ def ranking_of(snap: Snapshot, month: str, m: int, anonymity_min: int) -> dict[s
     return {"month": month, "min_n": m, "trainers": ranked, "best": best}
 
 
-def trend(snap: Snapshot, trainer_id: str, months: list[str], anonymity_min: int) -> list[dict]:
+def trend(
+    snap: Snapshot, trainer_id: str, months: list[str], anonymity_min: int
+) -> list[dict[str, Any]]:
     """One trainer's figures per month (released sessions only)."""
     rows = []
     for month in months:

@@ -47,7 +47,9 @@ def as_stored(definition: dict[str, Any], version: int = 1) -> dict[str, Any]:
     return {**data, "version": version}
 
 
-def question(key: str, kind: str, zh: str, en: str, required: bool = True, **extra: Any) -> dict:
+def question(
+    key: str, kind: str, zh: str, en: str, required: bool = True, **extra: Any
+) -> dict[str, Any]:
     """One question of a definition, with its prompt in both languages."""
     return {
         "key": key,
@@ -82,7 +84,8 @@ def question_key_at(survey: dict[str, Any] | None, index: int) -> str | None:
     if survey is None:
         return None
     questions = survey["questions"]
-    return questions[min(index, len(questions) - 1)]["key"]
+    key: str = questions[min(index, len(questions) - 1)]["key"]
+    return key
 
 
 def get_survey(db: Db, slug: str, version: int | None = None) -> dict[str, Any] | None:

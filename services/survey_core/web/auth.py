@@ -68,7 +68,7 @@ def live_key(db: Db, key_hash: str) -> dict[str, Any] | None:
 
 def grants(record: Mapping[str, Any] | None, scope: str) -> bool:
     """Whether the key `record` grants `scope`."""
-    return record is not None and scope in GRANTS.get(record.get("scope"), set())
+    return record is not None and scope in GRANTS.get(record.get("scope", ""), set())
 
 
 def authenticate(db: Db, header: str | None, scope: str) -> dict[str, Any]:

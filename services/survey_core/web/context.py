@@ -35,7 +35,7 @@ def survey_of() -> SurveyOf:
 def snapshot() -> Snapshot:
     """This request's snapshot of the rollups: the unfolded events are read and folded once,
     however many reports the request runs."""
-    found = g.get("voc_snapshot")
+    found: Snapshot | None = g.get("voc_snapshot")
     if found is None:
         found = g.voc_snapshot = Snapshot(get_db(), survey_of())
     return found

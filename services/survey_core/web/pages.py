@@ -76,7 +76,8 @@ class PageError(Exception):
 
 
 def _settings() -> LinkSettings:
-    return current_app.config["SETTINGS"]
+    settings: LinkSettings = current_app.config["SETTINGS"]
+    return settings
 
 
 def _genuine(service: Questionnaires, token: str) -> Link:
