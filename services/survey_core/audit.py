@@ -16,7 +16,8 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import DESCENDING
-from pymongo.database import Database
+
+from survey_core.documents import Db
 
 COLLECTION = "audit"
 PAGE_MAX = 500
@@ -42,13 +43,13 @@ def entry(
     }
 
 
-def append(db: Database, record: Mapping[str, Any]) -> None:
+def append(db: Db, record: Mapping[str, Any]) -> None:
     """Store one audit record (an insert: nothing here updates or deletes one)."""
     db[COLLECTION].insert_one(dict(record))
 
 
 def search(
-    db: Database,
+    db: Db,
     actor: str | None = None,
     action: str | None = None,
     since: datetime | None = None,

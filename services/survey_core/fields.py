@@ -86,7 +86,7 @@ class StrictDict(fields.Dict):
     default_error_messages = {"size": "At most {max_items} entries."}
 
     def __init__(
-        self, *, keys: DictKey, values: fields.Field, max_items: int = 100, **kwargs: Any
+        self, *, keys: DictKey, values: fields.Field[Any], max_items: int = 100, **kwargs: Any
     ) -> None:
         if not isinstance(keys, DictKey) or not isinstance(values, fields.Field):
             raise TypeError("StrictDict needs a DictKey for its keys and a field for its values")
@@ -96,7 +96,8 @@ class StrictDict(fields.Dict):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, Mapping) and len(value) > self.max_items:
             raise self.make_error("size", max_items=self.max_items)
-        return super()._deserialize(value, attr, data, **kwargs)
+        # marshmallow leaves Mapping._deserialize (keys and values loaded) unannotated.
+        return super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-untyped-call]
 
 
 class StrictFloat(fields.Float):

@@ -133,7 +133,7 @@ class Keyring:
             return step(value)
         return value
 
-    def seal_answers(self, answers: Mapping[str, Any], qtypes: Mapping[str, str]) -> dict:
+    def seal_answers(self, answers: Mapping[str, Any], qtypes: Mapping[str, str]) -> dict[str, Any]:
         return {k: self.seal_answer(v, qtypes.get(k)) for k, v in answers.items()}
 
     def open_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,7 +60,9 @@ class Source:
     def number(self, name: str, default: float, minimum: float = 0.0) -> float:
         return self._bounded(name, default, minimum, float, "a number")
 
-    def _bounded(self, name: str, default: float, minimum: float, kind: type, noun: str) -> float:
+    def _bounded(
+        self, name: str, default: float, minimum: float, kind: Callable[[Any], float], noun: str
+    ) -> float:
         raw = self.get(name, default)
         try:
             value = kind(raw)

@@ -16,9 +16,9 @@ from typing import Any
 
 from pymongo import ReplaceOne, UpdateOne
 from pymongo.client_session import ClientSession
-from pymongo.database import Database
 
 from survey_core import keys
+from survey_core.documents import Db
 
 HOUR, DAY = 60, 1440
 HOURS_A_DAY = DAY // HOUR
@@ -82,7 +82,10 @@ def count(docs: Mapping[str, Mapping[str, Any]], category: str, first: int, last
     if first > last:
         return 0
     head, tail = first // HOUR, last // HOUR
-    hour_doc = lambda h: docs.get(counter_id(category, HOUR_DOC, h))  # noqa: E731
+
+    def hour_doc(hour: int) -> Mapping[str, Any] | None:
+        return docs.get(counter_id(category, HOUR_DOC, hour))
+
     if head == tail:
         return _minutes(hour_doc(head), first % HOUR, last % HOUR)
     total = _minutes(hour_doc(head), first % HOUR, HOUR - 1)
@@ -94,7 +97,7 @@ def count(docs: Mapping[str, Mapping[str, Any]], category: str, first: int, last
 
 
 def counts(
-    db: Database, category: str, windows: Iterable[tuple[int, int]], session: ClientSession | None
+    db: Db, category: str, windows: Iterable[tuple[int, int]], session: ClientSession | None
 ) -> tuple[dict[tuple[int, int], int], str | None]:
     """The complaints of `category` in each (first, last) window, and the version of the rule
     set in force (None before any was stored), from one read."""
@@ -124,7 +127,7 @@ def documents(minutes: Mapping[tuple[str, int], int]) -> list[dict[str, Any]]:
     return docs + [{"_id": k, "n": n} for k, n in totals.items()]
 
 
-def rebuild(db: Database) -> int:
+def rebuild(db: Db) -> int:
     """Recompute every counter from the complaints stored (their category in force and minute)
     and remove documents of any other form; returns how many counter documents there are.
     Run while no complaint is being recorded (`surveyctl db migrate`)."""

@@ -71,7 +71,9 @@ class RuleSetSchema(Schema):
             raise ValidationError("Each category once.", "rules")
 
 
-def _rule(category: str, w1: int, n1: int, w2: int, n2: int, level: str, growth: int) -> dict:
+def _rule(
+    category: str, w1: int, n1: int, w2: int, n2: int, level: str, growth: int
+) -> dict[str, Any]:
     return {
         "category": category,
         "thresholds": [

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from survey_core import keys
 from survey_core.complaints import counters, rules
+from survey_core.documents import Db
 from survey_core.months import month_of
 from survey_core.storage.transactions import in_transaction
 
@@ -42,12 +42,12 @@ def moment_of(minute: int) -> datetime:
     return EPOCH + timedelta(minutes=minute)
 
 
-def rules_in_force(db: Database, session: ClientSession | None = None) -> list[dict[str, Any]]:
+def rules_in_force(db: Db, session: ClientSession | None = None) -> list[dict[str, Any]]:
     doc = db.alert_rules.find_one({"_id": RULES_ID}, session=session)
     return list(doc["rules"]) if doc else list(rules.DEFAULT_RULES)
 
 
-def replace_rules(db: Database, rule_set: list[dict[str, Any]]) -> dict[str, Any]:
+def replace_rules(db: Db, rule_set: list[dict[str, Any]]) -> dict[str, Any]:
     """Replace the rule set and its version (beside the counters too, where complaints see it)."""
     version = uuid.uuid4().hex
     doc = {"_id": RULES_ID, "rules": rule_set, "version": version, "updated_at": datetime.now(UTC)}
@@ -71,7 +71,7 @@ class RuleBook:
     held: tuple[str | None, list[dict[str, Any]]] | None = None
 
     def load(
-        self, db: Database, session: ClientSession | None = None
+        self, db: Db, session: ClientSession | None = None
     ) -> tuple[str | None, list[dict[str, Any]]]:
         doc = db.alert_rules.find_one({"_id": RULES_ID}, session=session)
         if doc is None:
@@ -102,7 +102,7 @@ def complaint_id(source: str, external_id: str) -> str:
 
 
 def _raise(
-    db: Database, s: ClientSession, category: str, t: int, crossing: rules.Crossing, now: datetime
+    db: Db, s: ClientSession, category: str, t: int, crossing: rules.Crossing, now: datetime
 ) -> dict[str, Any] | None:
     """Open the alert of this crossing's occurrence, or escalate it; None when nothing new."""
     window = crossing.window_minutes
@@ -161,7 +161,7 @@ def _deliveries(alert: Mapping[str, Any], urls: list[str], now: datetime) -> lis
 
 
 def record_complaint(
-    db: Database,
+    db: Db,
     complaint: dict[str, Any],
     min_baseline: int = 10,
     urls: list[str] | None = None,
@@ -215,7 +215,7 @@ def record_complaint(
         return Stored(db.complaints.find_one({"_id": doc_id}) or {"_id": doc_id}, created=False)
 
 
-def counts_of_month(db: Database, month: str, field: str) -> dict[str, int]:
+def counts_of_month(db: Db, month: str, field: str) -> dict[str, int]:
     """The month's complaints counted by `field` (agent, team, category_in_force); "(none)"
     for those without one."""
     pipeline: list[dict[str, Any]] = [

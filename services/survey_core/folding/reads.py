@@ -84,9 +84,6 @@ def admitted(
 
 def _after_close(ev: Mapping[str, Any], closed: Mapping[str, datetime]) -> bool:
     session_id = (ev.get("meta") or {}).get("session_id")
-    return (
-        ev["kind"] == Kind.SUBMIT
-        and session_id in closed
-        and ev.get("at") is not None
-        and _utc(ev["at"]) > closed[session_id]
-    )
+    if ev["kind"] != Kind.SUBMIT or not isinstance(session_id, str) or session_id not in closed:
+        return False
+    return ev.get("at") is not None and _utc(ev["at"]) > closed[session_id]

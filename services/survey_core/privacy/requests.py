@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from pymongo.client_session import ClientSession
-from pymongo.database import Database
 
 from survey_core import sealing
 from survey_core.complaints.store import complaint_id
+from survey_core.documents import Db
 from survey_core.folding.batch import fold_all
 from survey_core.keys import monitor_score_id
 from survey_core.messaging import recording_deleter
@@ -98,7 +98,7 @@ def _training_rid(subject: Subject, key: str) -> str | None:
     return response_id(TRAINING, interaction)
 
 
-def response_ids(db: Database, subject: Subject, key: str) -> list[str]:
+def response_ids(db: Db, subject: Subject, key: str) -> list[str]:
     """Every response the subject touches (records, events not folded yet, invitations)."""
     rids: set[str] = set()
     hashes = subject.hashes(key)
@@ -161,7 +161,7 @@ def _spooled(spool_dir: str | Path | None, rids: set[str]) -> list[Path]:
 
 
 def export(
-    db: Database,
+    db: Db,
     subject: Subject,
     key: str,
     spool_dir: str | Path | None = None,
@@ -185,7 +185,8 @@ def export(
         if docs
     }
     found = {"responses_found": rids, "data": keyring.open_all(unique)}
-    return json.loads(json.dumps(found, default=str))
+    exported: dict[str, Any] = json.loads(json.dumps(found, default=str))
+    return exported
 
 
 def _recordings(record: dict[str, Any], keyring: Keyring) -> Iterable[str]:
@@ -202,7 +203,11 @@ def _anonymous(record: dict[str, Any], rid: str, now: datetime) -> dict[str, Any
 
 
 def _rekey(
-    db: Database, s: ClientSession, collection: str, query: dict[str, Any], new: Callable
+    db: Db,
+    s: ClientSession,
+    collection: str,
+    query: dict[str, Any],
+    new: Callable[[dict[str, Any]], dict[str, Any] | None],
 ) -> int:
     """Move the documents `query` finds to what `new(doc)` makes of them (None: delete)."""
     moved = 0
@@ -215,7 +220,7 @@ def _rekey(
     return moved
 
 
-def _erase_response(db: Database, rid: str, now: datetime) -> dict[str, int]:
+def _erase_response(db: Db, rid: str, now: datetime) -> dict[str, int]:
     """One response, in one transaction: an anonymous record under a new random id in its
     place (if it counts), its quality records, follow-up and complaints moved to that id
     without identifiers or free text, everything else about it deleted."""
@@ -282,7 +287,7 @@ def _erase_response(db: Database, rid: str, now: datetime) -> dict[str, int]:
 
 
 def erase(
-    db: Database,
+    db: Db,
     subject: Subject,
     key: str,
     survey_of: SurveyOf,
@@ -300,10 +305,11 @@ def erase(
     for rid in rids:
         record = db.responses.find_one({"_id": rid}) or {}
         sids = list(_recordings(record, keyring))
-        if sids and delete_recording is None:
-            raise RecordingsKept(sids)
-        for sid in sids:
-            delete_recording(sid)  # type: ignore[misc]  # None refused above
+        if sids:
+            if delete_recording is None:
+                raise RecordingsKept(sids)
+            for sid in sids:
+                delete_recording(sid)
         done["recordings"] += len(sids)
         for name, n in _erase_response(db, rid, now).items():
             done[name] = done.get(name, 0) + n
@@ -318,7 +324,7 @@ def erase(
     return {"responses_found": len(rids), "removed": done}
 
 
-def _redact_audit(db: Database, interactions: list[str]) -> int:
+def _redact_audit(db: Db, interactions: list[str]) -> int:
     """Audit records stay, but a target that names one of `interactions` (a follow-up's or a
     quality record's id) says `[erased]` instead: the trail keeps who did what and when."""
     if not interactions:
@@ -341,7 +347,7 @@ class RecordingsKept(Exception):
 
 
 def carry_out(
-    db: Database,
+    db: Db,
     action: str,
     subject: Subject,
     key: str,
@@ -362,7 +368,7 @@ def carry_out(
     return erase(db, subject, key, survey_of, delete, spool_dir, keyring=keyring)
 
 
-def record_request(db: Database, record: dict[str, Any]) -> None:
+def record_request(db: Db, record: dict[str, Any]) -> None:
     """Keep the record of a request carried out (what, about whom by kind, by whom, how many):
     the subject itself is not kept."""
     db.privacy_requests.insert_one(record)

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.database import Database
-
 from survey_core import sealing
+from survey_core.documents import Db
 from survey_core.folding.reads import RECHECK, STATE_ID
 from survey_core.responses.events import Kind, event_id, subject_of
 from survey_core.sealing import Keyring
@@ -49,7 +48,9 @@ def _keys_of(survey: Mapping[str, Any] | None, qtype: str) -> list[str]:
     return [q["key"] for q in (survey or {}).get("questions", []) if q.get("type") == qtype]
 
 
-def _old_records(db: Database, kind: str, cutoff: datetime, extra: dict, batch: int) -> Iterator:
+def _old_records(
+    db: Db, kind: str, cutoff: datetime, extra: dict[str, Any], batch: int
+) -> Iterator[dict[str, Any]]:
     """Records started before `cutoff` that retention of `kind` has not handled yet."""
     query = {"started_at": {"$lt": cutoff}, f"retained.{kind}": {"$exists": False}, **extra}
     fields = {"answers": 1, "survey": 1, "version": 1, "transcripts": 1}
@@ -66,7 +67,7 @@ def recording_sid(value: Any, keyring: Keyring = sealing.NO_KEYS) -> str | None:
 
 
 def _recordings(
-    db: Database,
+    db: Db,
     keyring: Keyring,
     survey_of: SurveyOf,
     cutoff: datetime,
@@ -109,7 +110,7 @@ def _recordings(
 
 
 def _free_text(
-    db: Database, survey_of: SurveyOf, cutoff: datetime, now: datetime, dry_run: bool, batch: int
+    db: Db, survey_of: SurveyOf, cutoff: datetime, now: datetime, dry_run: bool, batch: int
 ) -> int:
     """Remove old comments (text answers), transcripts and follow-ups' comments."""
     removed = 0
@@ -146,13 +147,13 @@ def _free_text(
     return removed
 
 
-def longest_suppression(db: Database) -> int:
+def longest_suppression(db: Db) -> int:
     """The longest `suppress_days` of any survey definition (at least a day)."""
     found = db.surveys.find({}, {"suppress_days": 1}).sort("suppress_days", -1).limit(1)
     return max(1, *(int(d.get("suppress_days") or 0) for d in found))
 
 
-def _contact_hashes(db: Database, cutoff: datetime, dry_run: bool) -> int:
+def _contact_hashes(db: Db, cutoff: datetime, dry_run: bool) -> int:
     old_callers = {"started_at": {"$lt": cutoff}}
     old_records = {"started_at": {"$lt": cutoff}, "caller_hash": {"$exists": True}}
     old_invitations = {"created_at": {"$lt": cutoff}, "meta.caller_hash": {"$exists": True}}
@@ -173,7 +174,7 @@ def _contact_hashes(db: Database, cutoff: datetime, dry_run: bool) -> int:
     return removed
 
 
-def _folded_events(db: Database, cutoff: datetime, dry_run: bool, batch: int) -> int:
+def _folded_events(db: Db, cutoff: datetime, dry_run: bool, batch: int) -> int:
     """Delete events inserted before `cutoff` that both watermarks have passed."""
     state = db.fold_state.find_one({"_id": STATE_ID}) or {}
     checked = state.get(RECHECK)
@@ -189,7 +190,7 @@ def _folded_events(db: Database, cutoff: datetime, dry_run: bool, batch: int) ->
 
 
 def enforce(
-    db: Database,
+    db: Db,
     policy: Retention,
     survey_of: SurveyOf,
     delete_recording: DeleteRecording | None,

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pymongo.database import Database
-
+from survey_core.documents import Db
 from survey_core.sealing import Keyring
 
 # Collections that hold sealed free text, and the fields that may hold it.
@@ -26,7 +25,9 @@ SEALED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _batches(db: Database, collection: str, fields: tuple[str, ...], batch: int) -> Iterator:
+def _batches(
+    db: Db, collection: str, fields: tuple[str, ...], batch: int
+) -> Iterator[list[dict[str, Any]]]:
     last: Any = None
     while True:
         query = {} if last is None else {"_id": {"$gt": last}}
@@ -37,13 +38,13 @@ def _batches(db: Database, collection: str, fields: tuple[str, ...], batch: int)
         last = found[-1]["_id"]
 
 
-def total(db: Database) -> int:
+def total(db: Db) -> int:
     """How many documents a rotation looks at (for a progress bar)."""
     return sum(db[name].estimated_document_count() for name in SEALED_FIELDS)
 
 
 def rotate(
-    db: Database,
+    db: Db,
     keyring: Keyring,
     batch: int = 500,
     progress: Callable[[int], None] | None = None,

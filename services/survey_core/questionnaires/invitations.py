@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from survey_core.documents import Db
 from survey_core.months import month_of
 from survey_core.responses import dimensions, events
 from survey_core.responses.admission import recently_surveyed
@@ -93,7 +93,7 @@ def expires_at(policy: LinkPolicy, expires_in: int | None, now: datetime) -> dat
 
 
 def invite(
-    db: Database,
+    db: Db,
     policy: LinkPolicy,
     survey: dict[str, Any],
     body: dict[str, Any],
@@ -128,12 +128,12 @@ def invite(
     return Invited(invitation, created=True)
 
 
-def _announce(db: Database, invitation: dict[str, Any]) -> None:
+def _announce(db: Db, invitation: dict[str, Any]) -> None:
     """The `invite` event (again, after a failure between the two inserts: a no-op if not)."""
     events.insert(db, events.event(Kind.INVITE, invitation["meta"]))
 
 
-def find(db: Database, policy: LinkPolicy, token: str) -> dict[str, Any] | None:
+def find(db: Db, policy: LinkPolicy, token: str) -> dict[str, Any] | None:
     """The invitation of a genuine, unexpired token (LinkInvalid / LinkExpired otherwise);
     None if the database does not know it (a token signed elsewhere with our key)."""
     link_id, _ = read_link(policy.secret, policy.purpose, token)
@@ -161,7 +161,7 @@ def from_token(policy: LinkPolicy, token: str) -> dict[str, Any] | None:
     }
 
 
-def mark_sent(db: Database, invitation: dict[str, Any], sid: str) -> None:
+def mark_sent(db: Db, invitation: dict[str, Any], sid: str) -> None:
     db.invitations.update_one(
         {"_id": invitation["_id"]}, {"$set": {"sent_at": datetime.now(UTC), "message_sid": sid}}
     )

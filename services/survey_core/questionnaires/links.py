@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo.database import Database
-
 from survey_core import sealing
+from survey_core.documents import Db
 from survey_core.questionnaires import invitations
 from survey_core.questionnaires.invitations import LinkPolicy
 from survey_core.responses import events
@@ -52,7 +51,8 @@ class Link:
 
     @property
     def meta(self) -> dict[str, Any]:
-        return self.invitation["meta"]
+        meta: dict[str, Any] = self.invitation["meta"]
+        return meta
 
     @property
     def answered(self) -> bool:
@@ -69,7 +69,7 @@ class Link:
 
 
 def load(
-    db: Database, policy: LinkPolicy, catalog: SurveyCatalog, token: str, history: bool = True
+    db: Db, policy: LinkPolicy, catalog: SurveyCatalog, token: str, history: bool = True
 ) -> Link:
     """The link `token` opens (LinkInvalid, LinkExpired or LinkUnknown otherwise), with where
     its response stands unless `history` is off. Without `history`, a token that carries its
@@ -110,14 +110,14 @@ def _opening(link: Link) -> list[dict[str, Any]]:
     return [events.event(Kind.OPEN, link.meta, status=Status.IN_PROGRESS)]
 
 
-def open_link(db: Database, spool: Spool, link: Link) -> None:
+def open_link(db: Db, spool: Spool, link: Link) -> None:
     """The questionnaire was opened: the response is started (funnel: opened)."""
     if not link.answered:
         events.record(db, spool, _opening(link))
 
 
 def submit(
-    db: Database,
+    db: Db,
     spool: Spool,
     link: Link,
     answers: dict[str, Any],
@@ -132,7 +132,7 @@ def submit(
     return outcomes[-1] == "stored"
 
 
-def save_draft(db: Database, spool: Spool, link: Link, answers: dict[str, Any]) -> dict[str, Any]:
+def save_draft(db: Db, spool: Spool, link: Link, answers: dict[str, Any]) -> dict[str, Any]:
     """Keep answers given so far, as the next numbered draft; returns every answer kept.
 
     Two saves at once may pick the same number: the second finds it taken and takes the next.

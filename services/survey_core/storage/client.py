@@ -8,16 +8,18 @@ import threading
 import pymongo
 from flask import Flask, current_app, g
 from pymongo import MongoClient
-from pymongo.database import Database
 
+from survey_core.documents import Db, Document
 from survey_core.settings import Settings
 from survey_core.storage.breaker import breaker
 
-_clients: dict[tuple[str, int, bool], MongoClient] = {}
+_clients: dict[tuple[str, int, bool], MongoClient[Document]] = {}
 _lock = threading.Lock()
 
 
-def get_client(uri: str, timeout_ms: int = 2500, retry_writes: bool = False) -> MongoClient:
+def get_client(
+    uri: str, timeout_ms: int = 2500, retry_writes: bool = False
+) -> MongoClient[Document]:
     """The process-wide client for `uri`; created on first use, after gunicorn has forked.
 
     pymongo waits 30 s by default for a server; a webhook must answer within Twilio's 15 s, so
@@ -48,7 +50,7 @@ def get_client(uri: str, timeout_ms: int = 2500, retry_writes: bool = False) -> 
     return client
 
 
-def database(settings: Settings, timeout_ms: int | None = None) -> Database:
+def database(settings: Settings, timeout_ms: int | None = None) -> Db:
     """The configured database, outside a request (CLI, worker, scripts)."""
     client = get_client(
         settings.mongo_uri, timeout_ms or settings.db_timeout_ms, settings.mongo_retry_writes
@@ -82,7 +84,7 @@ def _end_deadline(_exc: BaseException | None) -> None:
         deadline.__exit__(None, None, None)
 
 
-def get_db(fail_fast: bool = True) -> Database:
+def get_db(fail_fast: bool = True) -> Db:
     """The app's database inside a request.
 
     While the outage breaker is open this raises at once (a 503 without the wait), unless

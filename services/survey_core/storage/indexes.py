@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.database import Database
+
+from survey_core.documents import Db
 
 INDEXES: dict[str, list[IndexModel]] = {
     "surveys": [
@@ -78,7 +79,7 @@ OBSOLETE = {
 }
 
 
-def ensure_indexes(db: Database) -> list[str]:
+def ensure_indexes(db: Db) -> list[str]:
     """Create every index (a no-op for those that exist), drop obsolete ones, and create the
     folding watermark."""
     for collection, names in OBSOLETE.items():

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from pymongo.client_session import ClientSession
-from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+
+from survey_core.documents import Db
 
 T = TypeVar("T")
 
@@ -18,7 +19,7 @@ def _has_label(exc: PyMongoError, label: str) -> bool:
     return isinstance(exc, PyMongoError) and exc.has_error_label(label)
 
 
-def in_transaction(db: Database, work: Callable[[ClientSession], T], budget_s: float = 2.0) -> T:
+def in_transaction(db: Db, work: Callable[[ClientSession], T], budget_s: float = 2.0) -> T:
     """Run `work(session)` in one transaction; retry transient failures within `budget_s`.
 
     A request must answer well inside Twilio's 15 s deadline, so unlike

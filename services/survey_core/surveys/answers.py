@@ -24,7 +24,7 @@ ASKED_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text")
 _SCORE = re.compile(r"[0-9]{1,2}")  # ASCII digits only: "٣" and "²" are not scores
 
 
-class AnswerValue(fields.Field):
+class AnswerValue(fields.Field[Any]):
     """One answer as sent, before its question's own check (`check_answers`): a JSON number,
     boolean, null or text, or a list of at most 50 of them; never an object, and text only of
     characters that can be stored (see `survey_core.fields`)."""
@@ -54,7 +54,7 @@ def asked(survey: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [q for q in survey["questions"] if q["type"] in ASKED_TYPES]
 
 
-def _field(q: Mapping[str, Any]) -> fields.Field:
+def _field(q: Mapping[str, Any]) -> fields.Field[Any]:
     kind, required = q["type"], bool(q.get("required", True))
     if kind in SCALE_OF:
         low, high = SCALE_OF[kind]

@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from survey_core.documents import Db
 from survey_core.surveys.definitions import as_stored, get_survey
 
 # A survey definition by (slug, version): what folding needs of a record's survey.
@@ -35,7 +35,7 @@ class SurveyCatalog:
         definition = self._builtins.get(slug)
         return as_stored(definition) if definition else None
 
-    def latest(self, db: Database, slug: str) -> dict[str, Any] | None:
+    def latest(self, db: Db, slug: str) -> dict[str, Any] | None:
         cached = self._latest.get(slug)
         if cached and time.monotonic() - cached[0] < self.ttl:
             return cached[1]
@@ -51,7 +51,7 @@ class SurveyCatalog:
             self._versions[(slug, survey["version"])] = survey
         return survey
 
-    def version(self, db: Database, slug: str, version: int) -> dict[str, Any] | None:
+    def version(self, db: Db, slug: str, version: int) -> dict[str, Any] | None:
         survey = self._versions.get((slug, version))
         if survey is None:
             try:
@@ -65,6 +65,6 @@ class SurveyCatalog:
                 self._versions[(slug, version)] = survey
         return survey
 
-    def lookup(self, db: Database) -> SurveyOf:
+    def lookup(self, db: Db) -> SurveyOf:
         """`version` bound to `db`: what folding and reports take."""
         return lambda slug, version: self.version(db, slug, version)

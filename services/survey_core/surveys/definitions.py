@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import DESCENDING
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from survey_core.documents import Db
 from survey_core.statuses import Status
 from survey_core.surveys.schema import SurveySchema, normalised
 
@@ -19,7 +19,7 @@ def _content(definition: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in definition.items() if k not in ("_id", "version", "created_at")}
 
 
-def publish_survey(db: Database, definition: dict[str, Any]) -> dict[str, Any]:
+def publish_survey(db: Db, definition: dict[str, Any]) -> dict[str, Any]:
     """Validate and store `definition` as a new version, unless it equals the latest one."""
     data = normalised(SurveySchema().load(_content(copy.deepcopy(definition))))
     latest = get_survey(db, data["slug"])
@@ -34,7 +34,7 @@ def publish_survey(db: Database, definition: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def seed_surveys(db: Database, definitions: Iterable[dict[str, Any]]) -> None:
+def seed_surveys(db: Db, definitions: Iterable[dict[str, Any]]) -> None:
     """Make sure each definition has at least its first version (idempotent)."""
     for definition in definitions:
         if db.surveys.count_documents({"slug": definition["slug"]}, limit=1) == 0:
@@ -47,7 +47,9 @@ def as_stored(definition: dict[str, Any], version: int = 1) -> dict[str, Any]:
     return {**data, "version": version}
 
 
-def question(key: str, kind: str, zh: str, en: str, required: bool = True, **extra: Any) -> dict:
+def question(
+    key: str, kind: str, zh: str, en: str, required: bool = True, **extra: Any
+) -> dict[str, Any]:
     """One question of a definition, with its prompt in both languages."""
     return {
         "key": key,
@@ -82,10 +84,11 @@ def question_key_at(survey: dict[str, Any] | None, index: int) -> str | None:
     if survey is None:
         return None
     questions = survey["questions"]
-    return questions[min(index, len(questions) - 1)]["key"]
+    key: str = questions[min(index, len(questions) - 1)]["key"]
+    return key
 
 
-def get_survey(db: Database, slug: str, version: int | None = None) -> dict[str, Any] | None:
+def get_survey(db: Db, slug: str, version: int | None = None) -> dict[str, Any] | None:
     """The latest version of survey `slug` (or the given version); None if there is none."""
     query: dict[str, Any] = {"slug": slug}
     if version is not None:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import g, request
-from pymongo.database import Database
 
+from survey_core.documents import Db
 from survey_core.storage.client import get_db
 from survey_core.web.errors import APIError
 
@@ -27,7 +27,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(db: Database, name: str, scope: str) -> tuple[str, dict[str, Any]]:
+def create_key(db: Db, name: str, scope: str) -> tuple[str, dict[str, Any]]:
     """A new key: returns the plain key (shown once) and the stored record (without secrets)."""
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
@@ -45,12 +45,12 @@ def create_key(db: Database, name: str, scope: str) -> tuple[str, dict[str, Any]
     return key, record
 
 
-def list_keys(db: Database) -> list[dict[str, Any]]:
+def list_keys(db: Db) -> list[dict[str, Any]]:
     """Every key's name, scope, prefix and dates; never the hash."""
     return list(db.api_keys.find({}, {"_id": 0, "key_hash": 0}).sort("created_at", 1))
 
 
-def revoke_key(db: Database, prefix_or_name: str) -> int:
+def revoke_key(db: Db, prefix_or_name: str) -> int:
     """Revoke keys by prefix or name; returns how many were revoked."""
     result = db.api_keys.update_many(
         {"$or": [{"prefix": prefix_or_name}, {"name": prefix_or_name}], "revoked_at": None},
@@ -59,7 +59,7 @@ def revoke_key(db: Database, prefix_or_name: str) -> int:
     return result.modified_count
 
 
-def live_key(db: Database, key_hash: str) -> dict[str, Any] | None:
+def live_key(db: Db, key_hash: str) -> dict[str, Any] | None:
     """The unrevoked key whose hash is `key_hash`, or None: every check of a key reads it so
     (API requests, the dashboard's sign-in and each of its pages)."""
     record = db.api_keys.find_one({"key_hash": key_hash})
@@ -68,10 +68,10 @@ def live_key(db: Database, key_hash: str) -> dict[str, Any] | None:
 
 def grants(record: Mapping[str, Any] | None, scope: str) -> bool:
     """Whether the key `record` grants `scope`."""
-    return record is not None and scope in GRANTS.get(record.get("scope"), set())
+    return record is not None and scope in GRANTS.get(record.get("scope", ""), set())
 
 
-def authenticate(db: Database, header: str | None, scope: str) -> dict[str, Any]:
+def authenticate(db: Db, header: str | None, scope: str) -> dict[str, Any]:
     """The key record for an `Authorization: Bearer` header that grants `scope`, or APIError."""
     scheme, _, key = (header or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not key.strip():  # the scheme is case-insensitive

@@ -91,7 +91,8 @@ def metrics() -> Response:
     counted: CollectorRegistry = REGISTRY  # one process: its own counts
     if os.path.isdir(os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")):  # gunicorn: all workers
         counted = CollectorRegistry()
-        multiprocess.MultiProcessCollector(counted)
+        # prometheus_client leaves this constructor unannotated.
+        multiprocess.MultiProcessCollector(counted)  # type: ignore[no-untyped-call]
     pipeline = CollectorRegistry()
     pipeline.register(PipelineCollector(current_app.config["SETTINGS"].spool_dir))
     body = generate_latest(counted) + generate_latest(pipeline)

@@ -9,8 +9,9 @@ bearer-key security, and the Error component replaced by `ErrorSchema`, the shap
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from flask import Blueprint, Flask, Response, abort, send_from_directory
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
@@ -34,7 +35,7 @@ _SWAGGER_UI_FILES = frozenset(
 )
 
 
-class FieldErrors(fields.Field):
+class FieldErrors(fields.Field[Any]):
     """A field's errors in an error body (answered, never read): messages or nested errors."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
@@ -147,7 +148,9 @@ def _swagger_ui_blueprint() -> Blueprint:
     return bp
 
 
-def _nullable_reference(converter: Any, field: fields.Field, ret: dict, **_: Any) -> dict:
+def _nullable_reference(
+    converter: OpenAPIConverter, field: fields.Field[Any], ret: dict[str, Any], **_: Any
+) -> dict[str, Any]:
     """A nested schema that may be null, as OpenAPI 3.0 says it: `allOf: [$ref]` with
     `nullable: true`. apispec writes `anyOf: [$ref, {type: object, nullable: true}]`, whose
     second branch admits any object at all: a fuzzer then sends `{}` and is refused."""
@@ -177,7 +180,10 @@ def init_api(app: Flask, title: str, blueprints: Iterable[ApiBlueprint]) -> VocA
     for key, value in options.items():
         app.config.setdefault(key, value)
     api = VocApi(app)
-    api.ma_plugin.converter.add_attribute_function(_nullable_reference)
+    # Api(app) has built the spec, and with it the plugin's converter.
+    converter = cast(OpenAPIConverter, api.ma_plugin.converter)
+    # apispec leaves add_attribute_function unannotated.
+    converter.add_attribute_function(_nullable_reference)  # type: ignore[no-untyped-call]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(assets)

@@ -19,10 +19,10 @@ from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
-from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException
 
+from survey_core.documents import Db
 from survey_core.questionnaires import links
 from survey_core.questionnaires.invitations import LinkPolicy
 from survey_core.questionnaires.links import Link, LinkUnknown
@@ -46,7 +46,7 @@ class Questionnaires:
     """What a service's questionnaire pages and APIs share: its links and its surveys."""
 
     purpose: str  # the links' purpose ("survey", "training")
-    closed: Callable[[Database, Link], bool] = lambda db, link: False  # e.g. a closed session
+    closed: Callable[[Db, Link], bool] = lambda db, link: False  # e.g. a closed session
     # Pages never tell a used link from an unused one (the page opens the same, blank form)
     # until a valid submission with a good CSRF token: for links someone other than the
     # respondent holds (a session's organiser holds every trainee's link).
@@ -76,7 +76,8 @@ class PageError(Exception):
 
 
 def _settings() -> LinkSettings:
-    return current_app.config["SETTINGS"]
+    settings: LinkSettings = current_app.config["SETTINGS"]
+    return settings
 
 
 def _genuine(service: Questionnaires, token: str, history: bool = True) -> Link:

@@ -52,8 +52,9 @@ def csrf_ok(
     if origin and origin != "null" and urlsplit(origin).netloc not in ours:
         return False
     try:
-        return _serializer(secret).loads(request.form.get(CSRF_FIELD, ""), max_age=max_age) == (
-            bound_to
+        signed: object = _serializer(secret).loads(
+            request.form.get(CSRF_FIELD, ""), max_age=max_age
         )
     except BadSignature:
         return False
+    return signed == bound_to
