@@ -19,6 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         privacy_api,
         quality,
         quality_reports,
+        reasons_api,
         trainers,
         views,
     )
@@ -40,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             quality_reports.bp,
             audit_api.bp,
             privacy_api.bp,
+            reasons_api.bp,
         ],
     )
     dashboard.init_app(app)

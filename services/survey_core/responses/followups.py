@@ -19,6 +19,7 @@ QUEUED_FIELDS = (
     "reason",
     "month",
     "scores",
+    "low_score_reasons",
     "started_at",
     "submitted_at",
 )

@@ -24,7 +24,7 @@ TRAINING_CHANNEL = "training"
 UNKNOWN = "(none)"
 CELL = "cell"
 DIRECTORY = "dir"
-COUNTER_GROUPS = (*METRICS, "ratings", "funnel")
+COUNTER_GROUPS = (*METRICS, "ratings", "funnel", "low_reasons")
 Target = tuple[str, str, str]  # (month, dim, value)
 
 

@@ -25,6 +25,7 @@ _GROUP_ID = {
     "trainer_id": "$trainer_id",
     "session_id": "$session_id",
     "ratings": "$ratings",
+    "low_score_reasons": "$low_score_reasons",
     **{metric: f"$scores.{metric}" for metric in METRICS},
 }
 
