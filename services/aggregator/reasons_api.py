@@ -24,9 +24,11 @@ bp = Blueprint(
     url_prefix="/api/v1",
     description="Why customers gave a low CSAT (1-2) or NPS (0-6): the reasons they chose.",
 )
+TOTAL = "(total)"  # the CSV's last row: every low score (no reason value is in parentheses)
 CSV_COLUMNS = (
     "month",
     "metric",
+    "channel",
     "reason",
     "label_zh_cn",
     "label_en_us",
@@ -35,6 +37,8 @@ CSV_COLUMNS = (
     "interval_low",
     "interval_high",
     "low_scores_n",
+    "low_scores_from",
+    "low_scores_to",
 )
 
 
@@ -77,19 +81,23 @@ class LowScoreReasons(MethodView):
             db, survey_of(db), args["month"], args["metric"], args["channel"]
         )
         if wants_csv(args.get("format"), request.headers.get("Accept", "")):
+            n = report["n"]
+            total = {"reason": TOTAL, "label": None, "n": n, "pct": 100.0 if n else None}
             rows = (
                 [
                     report["month"],
                     report["metric"],
+                    report["channel"],
                     row["reason"],
                     (row["label"] or {}).get("zh-CN"),
                     (row["label"] or {}).get("en-US"),
                     row["n"],
                     row["pct"],
-                    *(row["interval"] or [None, None]),
-                    report["n"],
+                    *(row.get("interval") or [None, None]),
+                    n,
+                    *report["low_scores"],
                 ]
-                for row in report["rows"]
+                for row in [*report["rows"], total]
             )
             return table(CSV_COLUMNS, rows, f"reasons-{args['metric']}-{args['month']}.csv")
         return report

@@ -121,6 +121,7 @@ def test_the_breakdown_as_csv(answered, config, read_key):
         ("transfers", "1", "3"),
         ("unresolved", "1", "3"),
         ("(none)", "1", "3"),
+        ("(total)", "3", "3"),
     ]
     assert rows[0]["label_en_us"] == "too many transfers"
 

