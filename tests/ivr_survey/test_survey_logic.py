@@ -110,3 +110,81 @@ def test_every_branch_adds_up_in_the_funnel(call, db):
     assert funnel.get("partial", 0) == 0 and not funnel.get("partial_at")
     reasons = {r["interaction_id"]: r["answers"].get(REASON) for r in db.responses.find()}
     assert reasons == {"CA0": None, "CA1": "unclear", "CA2": "waiting"}
+
+
+@pytest.mark.parametrize("value", ["bogus", 3, True, {"url": "x", "duration": 1}])
+def test_a_signed_state_carrying_a_reason_that_is_no_option_ends_the_call(call, db, value):
+    import base64
+    import json
+    from urllib.parse import parse_qsl, urlsplit
+
+    c = call(query="lang=en-US")
+    c.start()
+    c.press("1")
+    c.press("9")
+    token = dict(parse_qsl(urlsplit(c.gather_action()).query))["state"]
+    state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    state["answers"][REASON] = value
+    forged = base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+    stored = db.events.count_documents({})
+    response = c.post(f"/ivr/answer?state={forged}", {"Digits": "3"})
+    assert "<Hangup />" in response.get_data(as_text=True)
+    assert db.events.count_documents({}) == stored
+
+
+def _survey(*questions):
+    from survey_core.surveys.definitions import as_stored
+
+    return as_stored(
+        {
+            "slug": "logic",
+            "title": {"en-US": "Logic"},
+            "channels": ["ivr"],
+            "languages": ["en-US"],
+            "default_language": "en-US",
+            "greeting": {"en-US": "Hi"},
+            "thanks": {"en-US": "Bye"},
+            "questions": list(questions),
+        }
+    )
+
+
+def _q(key, kind, **extra):
+    return {"key": key, "type": kind, "prompt": {"en-US": key}, **extra}
+
+
+def _state():
+    from ivr_survey.flow import CallState
+
+    return CallState("logic", 1, "en-US", "CA1", "2026-12", 1_796_000_000.0)
+
+
+CHOICES = [{"value": v, "label": {"en-US": v}} for v in ("phone", "mail")]
+
+
+@pytest.mark.parametrize(("digit", "asked"), [("1", "phone_q"), ("2", "csat")])
+def test_a_condition_on_a_choice_compares_the_options_value_not_the_key_pressed(digit, asked):
+    from ivr_survey.flow import advance
+
+    survey = _survey(
+        _q("how", "choice", choices=CHOICES),
+        _q("phone_q", "ces", show_if={"how": {"eq": "phone"}}),
+        _q("csat", "csat"),
+    )
+    step = advance(survey, _state(), digit)
+    assert survey["questions"][step.state.q]["key"] == asked
+    assert step.state.skipped == []
+
+
+def test_a_hidden_consent_question_hides_its_recording_and_ends_the_survey():
+    from ivr_survey.flow import advance
+
+    survey = _survey(
+        _q("csat", "csat"),
+        _q("consent", "consent", required=False, show_if={"csat": {"lte": 2}}),
+        _q("comment", "recording", required=False),
+    )
+    happy = advance(survey, _state(), "5")
+    assert happy.done and happy.state.q == 3 and happy.state.skipped == []
+    unhappy = advance(survey, _state(), "2")
+    assert not unhappy.done and survey["questions"][unhappy.state.q]["key"] == "consent"
