@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from survey_core.surveys.definitions import question
+from survey_core.surveys.low_scores import default_reason_question
 from survey_core.surveys.schema import LANGUAGES
 
 DEFAULT_IVR_SURVEY = "post-call"
@@ -36,6 +37,11 @@ POST_CALL: dict[str, Any] = {
             "您有多大可能向朋友推荐我们？请按0到10，按1再按0表示10，然后按井号键。",
             "How likely are you to recommend us to a friend? Press 0 to 10; for 10 press 1 "
             "then 0, then the pound key.",
+        ),
+        # Asked only after a CSAT of 1-2 or an NPS of 0-6; the keypad menu follows the prompt.
+        default_reason_question(
+            "您给出这个评分的主要原因是什么？",
+            "What was the main reason for your score?",
         ),
         question(
             "ces",

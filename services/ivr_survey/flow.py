@@ -9,9 +9,18 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
+from ivr_survey.logic import past_hidden
 from survey_core.fields import storable
 from survey_core.responses.dimensions import CONTACT
-from survey_core.surveys.schema import CONSENT, KEY, LANGUAGES, MAX_QUESTIONS, RECORDING, SCALES
+from survey_core.surveys.schema import (
+    CONSENT,
+    KEY,
+    LANGUAGES,
+    MAX_QUESTIONS,
+    REASON,
+    RECORDING,
+    SCALES,
+)
 
 MAX_INVALID_RETRIES = 2  # after two retries an invalid answer skips the question
 MAX_SILENT_RETRIES = 1  # silence: asked once more, then skipped
@@ -151,9 +160,9 @@ def _id(value: Any) -> bool:
     return isinstance(value, str) and 1 <= len(value) <= MAX_ID and storable(value)
 
 
-def parse_digits(question: dict[str, Any], digits: str) -> int | bool | None:
+def parse_digits(question: dict[str, Any], digits: str) -> int | bool | str | None:
     """The answer a caller's digits mean for `question`, or None if out of range (a consent:
-    1 is True, yes; 2 is False, no)."""
+    1 is True, yes; 2 is False, no; a reason: the value of its n-th option)."""
     digits = (digits or "").strip().rstrip("#")
     if not KEYPAD.fullmatch(digits):  # ASCII only: "²".isdigit() and "٣" is a decimal
         return None
@@ -162,11 +171,21 @@ def parse_digits(question: dict[str, Any], digits: str) -> int | bool | None:
         return {1: True, 2: False}.get(value)
     if question["type"] in SCALES:
         low, high = SCALES[question["type"]]
-    elif question["type"] == "choice":
+    elif question["type"] in ("choice", REASON):
         low, high = 1, len(question.get("choices") or [])
     else:
         return None
-    return value if low <= value <= high else None
+    if not low <= value <= high:
+        return None
+    return question["choices"][value - 1]["value"] if question["type"] == REASON else value
+
+
+def _onward(survey: dict[str, Any], step: Step) -> Step:
+    """A settling step whose next question is the next one shown (its `done` follows)."""
+    if step.kind not in ("answer", "skip"):
+        return step
+    state = past_hidden(survey, step.state)
+    return replace(step, state=state, done=state.q >= len(survey["questions"]))
 
 
 def _next(state: CallState, **changes: Any) -> CallState:
@@ -189,7 +208,7 @@ def unconsented_skip(survey: dict[str, Any], state: CallState) -> Step | None:
         return None
     key = questions[state.q]["key"]
     nxt = _next(state, skipped=[*state.skipped, key])
-    return Step("skip", key, None, nxt, done=nxt.q >= len(questions))
+    return _onward(survey, Step("skip", key, None, nxt, done=nxt.q >= len(questions)))
 
 
 def _refused(survey: dict[str, Any], state: CallState, key: str, value: Any) -> Step:
@@ -220,7 +239,12 @@ def _skip(survey: dict[str, Any], state: CallState, key: str) -> Step:
 
 
 def advance(survey: dict[str, Any], state: CallState, digits: str | None) -> Step:
-    """Apply the caller's `digits` (None or "" for silence) to the current question."""
+    """Apply the caller's `digits` (None or "" for silence) to the current question; the
+    next question is the next one shown."""
+    return _onward(survey, _advance(survey, state, digits))
+
+
+def _advance(survey: dict[str, Any], state: CallState, digits: str | None) -> Step:
     questions = survey["questions"]
     question = questions[state.q]
     key = question["key"]
@@ -244,6 +268,12 @@ def recorded(
 ) -> Step:
     """A <Record> finished: the comment is the answer, or the question is skipped if empty (or
     not a recording the caller consented to: nothing is kept then)."""
+    return _onward(survey, _recorded(survey, state, url, seconds))
+
+
+def _recorded(
+    survey: dict[str, Any], state: CallState, url: str | None, seconds: int | None
+) -> Step:
     key = survey["questions"][state.q]["key"]
     done = state.q + 1 >= len(survey["questions"])
     recordable = survey["questions"][state.q]["type"] == RECORDING and consented(survey, state)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from survey_core.surveys.definitions import localised
+
 PHRASES: dict[str, dict[str, str]] = {
     "invalid": {
         "zh-CN": "抱歉，这不是有效的选项。",
@@ -20,6 +24,19 @@ PHRASES: dict[str, dict[str, str]] = {
         "en-US": "Sorry, we are having a technical problem. Thank you for calling. Goodbye.",
     },
 }
+
+
+# One option of a reason question's keypad menu.
+REASON_OPTION = {"zh-CN": "{label}请按{digit}。", "en-US": "For {label}, press {digit}."}
+
+
+def reason_menu(choices: list[dict[str, Any]], language: str) -> str:
+    """A reason question's menu: each option's label and its keypad digit, in order."""
+    template = REASON_OPTION.get(language) or REASON_OPTION["en-US"]
+    return " ".join(
+        template.format(label=localised(c["label"], language), digit=n)
+        for n, c in enumerate(choices, start=1)
+    )
 
 
 def phrase(name: str, language: str) -> str:

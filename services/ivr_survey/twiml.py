@@ -6,7 +6,7 @@ from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr_survey.prompts import phrase
+from ivr_survey.prompts import phrase, reason_menu
 from survey_core.surveys.definitions import localised
 
 SCORE_TIMEOUT_S = 6
@@ -52,6 +52,8 @@ def question(
     else:
         gather_options.update(num_digits=1, timeout=SCORE_TIMEOUT_S)
     gather = response.gather(**gather_options)
+    if q["type"] == "reason":  # "press 1 for waiting time, 2 for ...", from the options' labels
+        prompt = f"{prompt} {reason_menu(q['choices'], language)}"
     gather.say(prompt, language=language)
     # Reached only if a Gather ends without calling its action (no actionOnEmptyResult): the
     # same action then hears about the silence.

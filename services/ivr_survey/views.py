@@ -16,6 +16,7 @@ from ivr_survey.calls import CHANNEL, meta_for, question_event, store
 from ivr_survey.default_survey import DEFAULT_IVR_SURVEY
 from ivr_survey.entry import begin, where_it_stands
 from ivr_survey.flow import CallState, Step, advance, consented, recorded, unconsented_skip
+from ivr_survey.logic import past_hidden
 from ivr_survey.schemas import StateQuerySchema, TwilioCallSchema, VoiceQuerySchema
 from ivr_survey.signature import twilio_signed
 from survey_core.responses import events
@@ -26,7 +27,7 @@ from survey_core.responses.hashing import caller_hash
 from survey_core.statuses import Status
 from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import channels_of, localised
-from survey_core.surveys.schema import CONSENT, LANGUAGES, RECORDING
+from survey_core.surveys.schema import CONSENT, LANGUAGES, REASON, RECORDING
 from survey_core.web.context import survey_catalog
 from survey_core.web.errors import CLIENT_ERRORS, json_error
 
@@ -87,7 +88,9 @@ def _urls(state: CallState) -> dict[str, str | None]:
 def _ask(response: VoiceResponse, survey: dict[str, Any], state: CallState) -> Response:
     """Append question `state.q` (or the thanks when past the end) and render. A recording the
     caller did not say yes to right before (a definition stored before consent was asked) is
-    skipped, never asked: without a yes there is no <Record>."""
+    skipped, never asked: without a yes there is no <Record>. A question whose display
+    condition does not hold is passed by, neither asked nor stored."""
+    state = past_hidden(survey, state)
     while (step := unconsented_skip(survey, state)) is not None:
         state = _save(survey, state, step)
     if state.q >= len(survey["questions"]):
@@ -185,6 +188,14 @@ def _survey_of(state: CallState) -> dict[str, Any] | None:
         raise StateRefused
     # A consent is true or false and nothing else is: a yes is never a score of 1.
     if any((asked.get(k) == CONSENT) != isinstance(v, bool) for k, v in state.answers.items()):
+        raise StateRefused
+    # A reason is one of its options, by value.
+    options = {
+        q["key"]: [c["value"] for c in q["choices"]]
+        for q in (survey or {}).get("questions", [])
+        if q["type"] == REASON
+    }
+    if any(k in options and v not in options[k] for k, v in state.answers.items()):
         raise StateRefused
     return survey
 

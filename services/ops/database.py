@@ -6,8 +6,8 @@ from pymongo.database import Database
 
 from ivr_survey.default_survey import POST_CALL
 from survey_core.storage.indexes import ensure_indexes
-from survey_core.surveys.definitions import get_survey, publish_survey, seed_surveys
-from survey_core.surveys.schema import unconsented
+from survey_core.surveys.definitions import as_stored, get_survey, publish_survey, seed_surveys
+from survey_core.surveys.schema import REASON, unconsented
 from training_survey.default_survey import TRAINING_EVALUATION
 from web_survey.default_survey import POST_CONTACT
 
@@ -19,6 +19,7 @@ def init_database(db: Database) -> list[str]:
     names = ensure_indexes(db)
     seed_surveys(db, DEFAULT_SURVEYS)
     ask_consent(db, DEFAULT_SURVEYS)
+    ask_low_score_reason(db, DEFAULT_SURVEYS)
     return names
 
 
@@ -30,6 +31,24 @@ def ask_consent(db: Database, definitions: tuple[dict, ...]) -> list[str]:
     for definition in definitions:
         latest = get_survey(db, definition["slug"])
         if latest is not None and unconsented(latest["questions"]):
+            publish_survey(db, definition)
+            upgraded.append(definition["slug"])
+    return upgraded
+
+
+def ask_low_score_reason(db: Database, definitions: tuple[dict, ...]) -> list[str]:
+    """Publish each default survey that asks a low-score reason as the next version of its
+    stored survey when that is the earlier default unedited (the same questions without the
+    reason); returns their slugs. An edited survey is left as its owners made it."""
+    upgraded = []
+    for definition in definitions:
+        if not any(q["type"] == REASON for q in definition["questions"]):
+            continue
+        latest = get_survey(db, definition["slug"])
+        if latest is None or any(q["type"] == REASON for q in latest["questions"]):
+            continue
+        without = [q for q in definition["questions"] if q["type"] != REASON]
+        if latest["questions"] == as_stored({**definition, "questions": without})["questions"]:
             publish_survey(db, definition)
             upgraded.append(definition["slug"])
     return upgraded

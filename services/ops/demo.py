@@ -16,7 +16,9 @@ from survey_core.responses import events
 from survey_core.responses.events import Kind
 from survey_core.sealing import Keyring
 from survey_core.settings import ComplaintSettings
+from survey_core.surveys.conditions import visible
 from survey_core.surveys.definitions import get_survey
+from survey_core.surveys.schema import REASON
 
 AGENTS = {"A01": "north", "A02": "north", "A03": "south", "A04": "south", "A05": "vip"}
 # How far each agent's customers lean towards the top of each scale: most are satisfied, as in
@@ -63,6 +65,8 @@ def load_demo(
     dated when its customer answered, comments sealed with `keyring`; returns how many were
     new. The worker (or `settle_demo`) folds them into records and rollups."""
     rng = random.Random(20261001)
+    # The low-score reasons draw from a generator of their own: the scores stay as they were.
+    reason_rng = random.Random(20261002)
     now = datetime.now(UTC)
     surveys = {slug: get_survey(db, slug) for slug in ("post-call", "post-contact")}
     created = 0
@@ -91,6 +95,7 @@ def load_demo(
             "ces": 6 - _weighted(rng, 1, 5, BIAS[agent]),
         }
         qtypes = {q["key"]: q["type"] for q in survey["questions"]}
+        answers.update(_low_score_reasons(reason_rng, survey, answers))
         if qtypes.get("comment") == "text" and rng.random() < 0.3:
             mood = "unhappy" if answers["csat"] <= 2 or answers["nps"] <= 6 else "happy"
             answers["comment"] = rng.choice(COMMENTS[mood])
@@ -102,6 +107,23 @@ def load_demo(
         if progress:
             progress(1)
     return created
+
+
+def _low_score_reasons(
+    rng: random.Random, survey: dict[str, Any], answers: dict[str, Any]
+) -> dict[str, str]:
+    """A reason for each reason question the scores open (one in ten left unanswered when
+    optional), the first options likelier, as customers name waiting and unsolved problems."""
+    shown = visible(survey["questions"], answers)
+    found = {}
+    for q in survey["questions"]:
+        if q["type"] != REASON or q["key"] not in shown:
+            continue
+        if not q.get("required", True) and rng.random() < 0.1:
+            continue
+        options = [c["value"] for c in q["choices"]]
+        found[q["key"]] = rng.choices(options, weights=range(len(options) * 2, 0, -2))[0]
+    return found
 
 
 def settle_demo(db: Database, settings: ComplaintSettings) -> dict[str, int]:

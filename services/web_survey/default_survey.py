@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from survey_core.surveys.definitions import question
+from survey_core.surveys.low_scores import default_reason_question
 from survey_core.surveys.schema import LANGUAGES
 
 DEFAULT_WEB_SURVEY = "post-contact"
@@ -23,6 +24,10 @@ POST_CONTACT: dict[str, Any] = {
         ),
         question(
             "nps", "nps", "您有多大可能向朋友推荐我们？", "How likely are you to recommend us?"
+        ),
+        # Asked only after a CSAT of 1-2 or an NPS of 0-6 (a second step of the page).
+        default_reason_question(
+            "您给出这个评分的主要原因是什么？", "What was the main reason for your score?"
         ),
         question("ces", "ces", "解决问题有多容易？", "How easy was it to resolve your issue?"),
         question(

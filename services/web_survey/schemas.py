@@ -87,7 +87,8 @@ class InvitationBatchSchema(Schema):
 
 AnswersRequestSchema = answers_request(
     "Question key -> answer: an integer for csat/ces (1-5) and nps (0-10), an option value "
-    "for choice, a list of them for multi, a string for text."
+    "for choice and reason, a list of them for multi, a string for text. A question whose "
+    "`show_if` does not hold for the other answers takes none (422)."
 )
 
 
@@ -105,6 +106,9 @@ class ResponseSchema(Schema):
 class QuestionnaireSchema(ResponseSchema):
     questions = fields.List(
         fields.Nested(QuestionSchema),
-        metadata={"description": "The survey's questions, in order, as defined."},
+        metadata={
+            "description": "The survey's questions, in order, as defined; a question with "
+            "`show_if` is asked only when its condition holds over the earlier answers."
+        },
     )
     title = StrictDict(keys=DictKey(), values=StrictString(multiline=True))

@@ -23,6 +23,7 @@ REQUESTS = {
     "complaint_report.report": f"/api/v1/complaints/report?month={MONTH}&by=agent",
     "quality_reports.calibration_report": f"/api/v1/calibration?month={MONTH}&by=agent",
     "quality_reports.agent_report": f"/api/v1/agents/report?month={MONTH}",
+    "low_score_reasons.LowScoreReasons": f"/api/v1/metrics/reasons?month={MONTH}&metric=csat",
 }
 
 

@@ -292,7 +292,9 @@ def web_surveys(config: dict[str, Any], db, keys: dict[str, dict[str, str]]) -> 
     html = _ok(client.get(page)).get_data(as_text=True)
     form = {"csrf_token": _csrf(html), "csat": "1", "ces": "4", "comment": "Nobody called."}
     _ok(client.post(page, data=form), 422)
-    _ok(client.post(page, data={**form, "nps": "2"}))
+    _ok(client.post(page, data={**form, "nps": "2"}))  # a low score: the reason's step
+    reason = {**form, "nps": "2", "step": "2", "low_score_reason": "waiting"}
+    _ok(client.post(page, data=reason))
     _ok(client.get(page), 409)
     # The widget API: read, save a draft, submit, submit again.
     token = tokens["W2"]
@@ -396,6 +398,8 @@ def reports(config: dict[str, Any], db, keys: dict[str, dict[str, str]], month: 
     letter = {"source": "mail", "source_id": "L1", "agent": "A1", "received_at": when}
     _ok(client.post("/api/v1/thanks", json=letter, headers=writer), 201)
     get("/api/v1/agents/report", month=month)
+    for metric in ("csat", "nps"):
+        get("/api/v1/metrics/reasons", month=month, metric=metric)
     for by in ("agent", "team", "monitor"):
         get("/api/v1/calibration", month=month, by=by)
     for action in ("export", "erase"):

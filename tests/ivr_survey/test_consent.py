@@ -181,7 +181,8 @@ def test_a_definition_with_a_recording_and_no_consent_before_it_is_refused(clien
     assert response.status_code == 422, response.get_json()
     body = response.get_json()
     assert body["code"] == "validation_error" or body["status"] == 422
-    assert body["errors"]["questions"]["3"]["type"] == [
+    at = str(next(i for i, q in enumerate(LEGACY["questions"]) if q["key"] == "comment"))
+    assert body["errors"]["questions"][at]["type"] == [
         "The recording question 'comment' needs a consent question right before it."
     ]
 
@@ -189,14 +190,15 @@ def test_a_definition_with_a_recording_and_no_consent_before_it_is_refused(clien
 def test_a_consent_question_not_right_before_the_recording_is_refused(client, api_key):
     admin = api_key("admin")
     questions = copy.deepcopy(POST_CALL["questions"])
-    consent = questions.pop(3)
+    consent = questions.pop(next(i for i, q in enumerate(questions) if q["type"] == "consent"))
     questions.insert(0, consent)  # consent first, the comment after ces
+    comment = str(len(questions) - 1)
     bad = {**copy.deepcopy(POST_CALL), "slug": "far-consent", "questions": questions}
     response = client.post("/api/v1/surveys", json=bad, headers=admin)
     assert response.status_code == 422, response.get_json()
     errors = response.get_json()["errors"]["questions"]
-    assert set(errors) == {"0", "4"}
+    assert set(errors) == {"0", comment}
     assert "needs a recording question right after it" in errors["0"]["type"][0]
-    assert "'comment' needs a consent question" in errors["4"]["type"][0]
+    assert "'comment' needs a consent question" in errors[comment]["type"][0]
     good = {**copy.deepcopy(POST_CALL), "slug": "with-consent"}
     assert client.post("/api/v1/surveys", json=good, headers=admin).status_code == 201

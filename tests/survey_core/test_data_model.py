@@ -36,7 +36,7 @@ def test_seeded_post_call_survey_is_bilingual(db):
     survey = get_survey(db, DEFAULT_IVR_SURVEY)
     assert survey["version"] == 1
     types = [q["type"] for q in survey["questions"]]
-    assert types == ["csat", "nps", "ces", "consent", "recording"]
+    assert types == ["csat", "nps", "reason", "ces", "consent", "recording"]
     for q in survey["questions"]:
         assert set(q["prompt"]) == {"zh-CN", "en-US"}
 

@@ -65,7 +65,8 @@ def ivr_call(config) -> Call:
     breaker.reset()
     call = Call(ivr_survey.create_app(config).test_client(), query="lang=en-US&agent=A7")
     call.start()
-    for digits in ("1", "3", "5", "1"):  # the last: yes, record a comment
+    # csat 1, nps 3, the low-score reason they open (2), ces 5, then yes: record a comment
+    for digits in ("1", "3", "2", "5", "1"):
         call.press(digits)
     return call
 

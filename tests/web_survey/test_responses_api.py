@@ -35,7 +35,7 @@ def test_a_second_submission_is_refused_and_counted_once(client, invite, db, tim
     token = invite("T1")["token"]
     codes = [submit(client, token, GOOD).status_code for _ in range(times)]
     assert codes == [201] + [409] * (times - 1)
-    other = submit(client, token, {**GOOD, "csat": 1})
+    other = submit(client, token, {**GOOD, "csat": 1, "low_score_reason": "waiting"})
     assert other.status_code == 409
     assert other.get_json()["code"] == "already_answered"
     fold(db)

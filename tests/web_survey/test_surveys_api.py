@@ -94,10 +94,11 @@ def test_a_definition_that_makes_no_sense_gets_field_errors(client, admin, surve
 
 
 def test_a_missing_translation_is_named_where_it_is(client, admin):
-    survey = question_at(4, choices=[{"value": "x", "label": {"en-US": "X"}}])
+    topics = len(NEW["questions"]) - 1
+    survey = question_at(topics, choices=[{"value": "x", "label": {"en-US": "X"}}])
     errors = client.post("/api/v1/surveys", json=survey, headers=admin).get_json()["errors"]
     assert errors == {
-        "questions": {"4": {"choices": {"0": {"label": ["Missing the zh-CN text."]}}}}
+        "questions": {str(topics): {"choices": {"0": {"label": ["Missing the zh-CN text."]}}}}
     }
 
 

@@ -32,6 +32,14 @@ class FollowUpSchema(dimensions.schema_of(dimensions.CUSTOMER_DIMENSIONS, allow_
     id = StrictString(attribute="_id", metadata={"description": "The response's id."})
     interaction = StrictString()
     scores = StrictDict(keys=DictKey(), values=fields.Integer())
+    low_score_reasons = StrictDict(
+        keys=DictKey(),
+        values=fields.List(StrictString()),
+        metadata={
+            "description": "The customer's reasons for each low score, by metric "
+            '(e.g. {"csat": ["waiting"]}; [] when none was given). Not the contact\'s `reason`.'
+        },
+    )
     comment = StrictString(multiline=True, allow_none=True)
     status = StrictString()
     due_at = fields.DateTime()

@@ -8,6 +8,6 @@ from flask_smorest import Blueprint
 
 
 def blueprints() -> list[Blueprint]:
-    from aggregator.reports import complaints, metrics, quality, trainers
+    from aggregator.reports import complaints, metrics, quality, reasons, trainers
 
-    return [metrics.bp, trainers.bp, complaints.bp, quality.bp]
+    return [metrics.bp, trainers.bp, complaints.bp, quality.bp, reasons.bp]

@@ -16,6 +16,7 @@ QUEUED_FIELDS = (
     "interaction_id",
     "month",
     "scores",
+    "low_score_reasons",
     "started_at",
     "submitted_at",
 )

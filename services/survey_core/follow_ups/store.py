@@ -13,6 +13,7 @@ from survey_core.responses import dimensions
 from survey_core.settings import ComplaintSettings
 
 STEPS = ("open", "contacted", "resolved")
+LOW_SCORE_PREFIX = "low_score:"  # REASON_CATEGORIES keys of customers' low-score reasons
 
 
 class BadStep(Exception):
@@ -33,6 +34,7 @@ def drain_queue(db: Db, settings: ComplaintSettings, limit: int = 200) -> int:
             "interaction": entry.get("interaction_id"),
             **{name: entry.get(field) for name, field in dimensions.CUSTOMER.items()},
             "scores": entry.get("scores") or {},
+            "low_score_reasons": entry.get("low_score_reasons") or {},
             "comment": entry.get("comment"),
             "month": entry.get("month"),
             "status": "open",
@@ -43,7 +45,7 @@ def drain_queue(db: Db, settings: ComplaintSettings, limit: int = 200) -> int:
         complaint = {
             "source": "survey",
             "external_id": entry["_id"],
-            "category": settings.reason_categories.get(entry.get("reason") or "", "general"),
+            "category": complaint_category(entry, settings.reason_categories),
             "occurred_at": ended,
             **{
                 k: v
@@ -66,6 +68,17 @@ def drain_queue(db: Db, settings: ComplaintSettings, limit: int = 200) -> int:
         db.followup_queue.delete_one({"_id": entry["_id"]})
         handled += 1
     return handled
+
+
+def complaint_category(entry: dict[str, Any], categories: dict[str, str]) -> str:
+    """The category `REASON_CATEGORIES` maps the customer's low-score reason to (a key
+    `low_score:<reason>`; the first mapped, in order of its values), else the contact's own
+    reason (a key `<reason>`), else `general`."""
+    given = sorted({r for rs in (entry.get("low_score_reasons") or {}).values() for r in rs})
+    for reason in given:
+        if f"{LOW_SCORE_PREFIX}{reason}" in categories:
+            return categories[f"{LOW_SCORE_PREFIX}{reason}"]
+    return categories.get(entry.get("reason") or "", "general")
 
 
 def move(db: Db, follow_up_id: str, change: dict[str, Any], who: str | None) -> dict[str, Any]:

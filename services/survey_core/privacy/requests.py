@@ -54,6 +54,7 @@ KEPT = (
     "last_question_reached",
     "scores",
     "ratings",
+    "low_score_reasons",
     "counted",
     "done",
     "reached",

@@ -37,6 +37,13 @@ def merge_docs(docs: Iterable[Doc]) -> dict[str, Any]:
                 funnel[key] = funnel.get(key, 0) + value
     funnel["partial_at"] = {q: n for q, n in partial_at.items() if n}
     merged["funnel"] = funnel
+    low_reasons: dict[str, dict[str, int]] = {}  # {metric: {low-score reason: count}}
+    for doc in docs:
+        for metric, counts in (doc.get("low_reasons") or {}).items():
+            into = low_reasons.setdefault(metric, {})
+            for value, count in counts.items():
+                into[value] = into.get(value, 0) + count
+    merged["low_reasons"] = low_reasons
     return merged
 
 

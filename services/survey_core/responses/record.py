@@ -16,6 +16,7 @@ from typing import Any
 from survey_core.responses.events import META_FIELDS, TIME_META, Kind, parts_of
 from survey_core.statuses import LEFT_OUT, PARTICIPATED, UNREACHED_CALL_STATUSES, Status
 from survey_core.surveys.definitions import final_status, question_key_at
+from survey_core.surveys.low_scores import NONE_GIVEN, low_score_reasons
 from survey_core.surveys.schema import SCALES
 
 METRICS = tuple(SCALES)  # csat, nps, ces: one histogram each
@@ -169,6 +170,8 @@ def settle(doc: dict[str, Any], survey: Mapping[str, Any] | None) -> dict[str, A
         doc.pop("last_question_reached", None)
     if status in (Status.COMPLETE, Status.PARTIAL):
         doc.setdefault("submitted_at", doc.get("updated_at"))
+    if survey is not None:  # {metric: [reasons]} of its low scores (not the contact's reason)
+        doc["low_score_reasons"] = low_score_reasons(doc, survey)
     return doc
 
 
@@ -219,4 +222,6 @@ def counters(doc: Mapping[str, Any]) -> set[str]:
             found.add(f"{metric}.{int(score)}")
     for key, score in (doc.get("ratings") or {}).items():
         found.add(f"ratings.{key}.{int(score)}")
+    for metric, reasons in (doc.get("low_score_reasons") or {}).items():
+        found.update(f"low_reasons.{metric}.{r}" for r in (reasons or [NONE_GIVEN]))
     return found

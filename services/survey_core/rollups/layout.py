@@ -20,7 +20,7 @@ TRAINING_CHANNEL = dimensions.TRAINING_CHANNEL
 UNKNOWN = "(none)"
 CELL = "cell"
 DIRECTORY = "dir"
-COUNTER_GROUPS = (*METRICS, "ratings", "funnel")
+COUNTER_GROUPS = (*METRICS, "ratings", "funnel", "low_reasons")
 Target = tuple[str, str, str]  # (month, dim, value)
 
 

@@ -21,6 +21,7 @@ _GROUP_ID = {
     "status": "$status",
     "last_question_reached": "$last_question_reached",
     "ratings": "$ratings",
+    "low_score_reasons": "$low_score_reasons",
     **{metric: f"$scores.{metric}" for metric in METRICS},
 }
 

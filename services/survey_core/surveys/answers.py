@@ -2,8 +2,10 @@
 
 One marshmallow schema per survey version, built from its questions: scores are strict integers
 in the type's scale (`3.5`, `"4"` and `true` are refused, never truncated or coerced), a choice is
-one of its options, a multi several distinct ones, a text at most its maximum length. Recording
-questions are for the phone only and are not asked here.
+one of its options (a reason too), a multi several distinct ones, a text at most its maximum
+length. Recording questions are for the phone only and are not asked here. A question with a
+display condition is asked only when it holds: an answer to a question not shown is refused,
+and a required one is required only when shown.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from survey_core.fields import DictKey, StrictDict, StrictString, storable
-from survey_core.surveys.schema import MAX_QUESTIONS, SCALE_OF, TEXT_MAX_LENGTH
+from survey_core.surveys import conditions
+from survey_core.surveys.schema import MAX_QUESTIONS, REASON, SCALE_OF, TEXT_MAX_LENGTH
 
-ASKED_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text")
+ASKED_TYPES = ("csat", "nps", "ces", "rating", "choice", "multi", "text", REASON)
+NOT_SHOWN = "This question is not asked for the answers given."
+REQUIRED = "Missing data for required field."  # marshmallow's own words
 _SCORE = re.compile(r"[0-9]{1,2}")  # ASCII digits only: "٣" and "²" are not scores
 
 
@@ -55,7 +60,9 @@ def asked(survey: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _field(q: Mapping[str, Any]) -> fields.Field[Any]:
-    kind, required = q["type"], bool(q.get("required", True))
+    # A conditional question's requirement is checked once its condition is known.
+    kind = q["type"]
+    required = bool(q.get("required", True)) and q.get("show_if") is None
     if kind in SCALE_OF:
         low, high = SCALE_OF[kind]
         return fields.Integer(
@@ -66,7 +73,7 @@ def _field(q: Mapping[str, Any]) -> fields.Field[Any]:
             ),
         )
     values = [c["value"] for c in q.get("choices") or []]
-    if kind == "choice":
+    if kind in ("choice", REASON):
         return StrictString(required=required, validate=validate.OneOf(values))
     if kind == "multi":
         return fields.List(
@@ -107,7 +114,26 @@ def check_answers(survey: Mapping[str, Any], answers: Any, partial: bool = False
     if not isinstance(answers, Mapping):
         raise ValidationError({"answers": ["Must be an object of question key -> answer."]})
     loaded = answers_schema(survey).load(dict(answers), partial=partial)
-    return {k: v for k, v in loaded.items() if v not in (None, "", [])}
+    given = {k: v for k, v in loaded.items() if v not in (None, "", [])}
+    errors = shown_errors(asked(survey), given, partial)
+    if errors:
+        raise ValidationError(errors)
+    return given
+
+
+def shown_errors(
+    questions: list[dict[str, Any]], answers: Mapping[str, Any], partial: bool = False
+) -> dict[str, list[str]]:
+    """{key: [problem]} for each answer to a question its condition hides, and (unless
+    `partial`) for each required conditional question shown but not answered."""
+    shown = conditions.visible(questions, answers)
+    errors = {k: [NOT_SHOWN] for k in answers if k not in shown}
+    if not partial:
+        for q in questions:
+            conditional = q.get("show_if") is not None and q.get("required", True)
+            if conditional and q["key"] in shown and q["key"] not in answers:
+                errors[q["key"]] = [REQUIRED]
+    return errors
 
 
 def from_form(survey: Mapping[str, Any], form: Any) -> dict[str, Any]:

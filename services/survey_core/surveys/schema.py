@@ -2,8 +2,9 @@
 
 A definition that makes no sense (no questions, duplicate keys, an unknown type, a scale other
 than the type's, a choice with no options, a text missing in one of the survey's languages, a
-recording question without a consent question right before it)
-fails with field errors that name the place, e.g. {"questions": {"2": {"prompt": [...]}}}.
+recording question without a consent question right before it, a display condition that
+tests anything but an earlier question of a type it can compare) fails with field errors that
+name the place, e.g. {"questions": {"2": {"prompt": [...]}}}.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from marshmallow import (
 )
 
 from survey_core.fields import DictKey, StrictBoolean, StrictDict, StrictFloat, StrictString
+from survey_core.surveys import conditions
 
 LANGUAGES = ("zh-CN", "en-US")
 QUESTION_TYPES = (
@@ -33,6 +35,7 @@ QUESTION_TYPES = (
     "text",
     "consent",
     "recording",
+    "reason",
 )
 # A recording question is asked only after a yes to the consent question right before it.
 CONSENT, RECORDING = "consent", "recording"
@@ -43,7 +46,9 @@ SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1,
 # communication, clarity, interaction and overall.
 RATING_SCALE = (1, 5)
 SCALE_OF: dict[str, tuple[int, int]] = {**SCALES, "rating": RATING_SCALE}
-WITH_CHOICES = ("choice", "multi")
+WITH_CHOICES = ("choice", "multi", "reason")
+# A reason (for a low score) is one of at most nine, answered by one keypad digit on the phone.
+REASON, MAX_REASONS = "reason", 9
 TEXT_MAX_LENGTH = 1000  # a text question's default limit, in characters
 KEY = r"^[a-z][a-z0-9_]{0,31}\Z"
 MAX_QUESTIONS = 50  # a survey's most questions (so a multi-choice answer's most options too)
@@ -60,6 +65,16 @@ def _texts(**kwargs: Any) -> StrictDict:
         values=StrictString(multiline=True, validate=validate.Length(min=1, max=2000)),
         **kwargs,
     )
+
+
+class Condition(fields.Field[Any]):
+    """A display condition (`survey_core.surveys.conditions`): its shape is checked here, what
+    it refers to by the survey schema (which knows the questions before it)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if problems := conditions.shape_errors(value):
+            raise ValidationError(problems)
+        return value
 
 
 class ChoiceSchema(Schema):
@@ -86,6 +101,15 @@ class QuestionSchema(Schema):
     choices = fields.List(fields.Nested(ChoiceSchema), load_default=None)
     max_length = fields.Integer(strict=True, load_default=None, validate=validate.Range(1, 5000))
     max_seconds = fields.Integer(strict=True, load_default=None, validate=validate.Range(5, 300))
+    show_if = Condition(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": 'Asked only when this holds over earlier answers, e.g. {"csat": '
+            '{"lte": 2}} or {"any": [{"csat": {"lte": 2}}, {"nps": {"in": [0, 1, 2]}}]}.',
+            "type": "object",
+        },
+    )
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_: Any) -> None:
@@ -102,10 +126,14 @@ class QuestionSchema(Schema):
                 errors["choices"] = [f"A {kind} question needs at least one option."]
             elif len(set(values)) != len(values):
                 errors["choices"] = ["Option values must be unique."]
+            elif kind == REASON and len(values) > MAX_REASONS:
+                errors["choices"] = [f"A reason question has at most {MAX_REASONS} options."]
         elif data.get("choices") is not None:
             errors["choices"] = [f"A {kind} question has no options."]
         if data.get("max_length") is not None and kind != "text":
             errors["max_length"] = ["Only a text question has a maximum length."]
+        if data.get("show_if") is not None and kind == RECORDING:
+            errors["show_if"] = ["A recording question is asked with its consent question."]
         if errors:
             raise ValidationError(errors)
 
@@ -196,6 +224,8 @@ class SurveySchema(Schema):
             errors.setdefault("questions", {}).setdefault(i, {}).setdefault("type", []).append(
                 problem
             )
+        for i, problems in condition_errors(questions).items():
+            errors.setdefault("questions", {}).setdefault(i, {})["show_if"] = problems
         if errors:
             raise ValidationError(errors)
 
@@ -215,6 +245,18 @@ def unconsented(questions: list[dict[str, Any]]) -> dict[int, str]:
             problems[i] = (
                 f"The consent question {q['key']!r} needs a recording question right after it."
             )
+    return problems
+
+
+def condition_errors(questions: list[dict[str, Any]]) -> dict[int, list[str]]:
+    """{index: problems} of each display condition that tests anything but an earlier
+    question of a type it can compare, with an operator and values that type takes."""
+    problems: dict[int, list[str]] = {}
+    for i, q in enumerate(questions):
+        if q.get("show_if") is not None:
+            earlier = {p["key"]: p for p in questions[:i]}
+            if found := conditions.reference_errors(q["show_if"], earlier, SCALE_OF):
+                problems[i] = found
     return problems
 
 
@@ -245,6 +287,8 @@ def normalised(data: dict[str, Any]) -> dict[str, Any]:
     """A loaded definition with its implied defaults written out (a text's maximum length)."""
     for q in data["questions"]:
         q.pop("scale", None)
+        if q.get("show_if") is None:
+            q.pop("show_if", None)  # an unconditional question is stored as it always was
         if q["type"] == "text" and q.get("max_length") is None:
             q["max_length"] = TEXT_MAX_LENGTH
     return data

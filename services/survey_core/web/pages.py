@@ -2,9 +2,12 @@
 
 GET shows the form (and records the response as started); POST validates with the same
 marshmallow checks as the JSON API and either thanks the respondent or shows the form again
-with every answer kept, a summary of the problems at the top and a message beside each. The
-web survey (`/s/<token>`) and the training survey (`/t/<token>`) each build one with
-`pages_blueprint`; templates, styles and catalogs live beside this module.
+with every answer kept, a summary of the problems at the top and a message beside each. A
+survey with display conditions is asked in steps (`survey_core.surveys.steps`): the questions
+the first step's answers open come on a second page, the earlier answers carried in hidden
+fields (nothing is stored until the last step is submitted). The web survey (`/s/<token>`)
+and the training survey (`/t/<token>`) each build one with `pages_blueprint`;
+templates, styles and catalogs live beside this module.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from survey_core.responses.spool import Spool
 from survey_core.settings import LinkSettings
 from survey_core.storage.breaker import DATABASE_DOWN, breaker
 from survey_core.storage.client import get_db
-from survey_core.surveys.answers import asked, check_answers, from_form
+from survey_core.surveys.answers import REQUIRED, asked, check_answers, from_form
 from survey_core.surveys.definitions import localised
-from survey_core.surveys.schema import LANGUAGES, SCALE_OF, SCALES, TEXT_MAX_LENGTH
+from survey_core.surveys.schema import LANGUAGES, REASON, SCALE_OF, SCALES, TEXT_MAX_LENGTH
+from survey_core.surveys.steps import steps_of
 from survey_core.tokens import LinkExpired, LinkInvalid
 from survey_core.web.context import survey_catalog
 from survey_core.web.security import CSRF_FIELD, csrf_ok, csrf_token, page_headers
@@ -148,7 +152,7 @@ def _problem(question: dict[str, Any], answers: dict[str, Any]) -> str:
     if kind in SCALE_OF:
         low, high = SCALE_OF[kind]
         return _("Choose a score from %(low)s to %(high)s.", low=low, high=high)
-    if kind == "choice":
+    if kind in ("choice", REASON):
         return _("Choose one of the options.")
     if kind == "multi":
         return _("Choose from the options, each once.")
@@ -156,8 +160,14 @@ def _problem(question: dict[str, Any], answers: dict[str, Any]) -> str:
     return _("Please keep your answer to %(limit)s characters or fewer.", limit=limit)
 
 
-def _form(link: Link, answers: dict[str, Any], errors: dict[str, Any], status: int) -> Response:
-    questions = asked(link.survey)
+def _form(
+    link: Link, answers: dict[str, Any], errors: dict[str, Any], status: int, step: int = 1
+) -> Response:
+    """Step `step` of the questionnaire, the answers of the steps before it carried along."""
+    steps = steps_of(asked(link.survey), answers)
+    step = min(step, len(steps))
+    questions = steps[step - 1]
+    earlier = {q["key"] for page in steps[: step - 1] for q in page}
     problems = {q["key"]: _problem(q, answers) for q in questions if q["key"] in errors}
     html = render_template(
         "questionnaire.html",
@@ -167,6 +177,8 @@ def _form(link: Link, answers: dict[str, Any], errors: dict[str, Any], status: i
         greeting=localised(link.survey["greeting"], g.language),
         questions=questions,
         answers=answers,
+        carried={k: v for k, v in answers.items() if k in earlier},
+        step=step,
         problems=problems,
         scale_labels=scale_labels,
         csrf_field=CSRF_FIELD,
@@ -243,12 +255,17 @@ def pages_blueprint(prefix: str, service: Questionnaires) -> Blueprint:
         bound_to = link.invitation["_id"]
         if not csrf_ok(settings.secret_key, bound_to, request, lifetime, settings.public_base_url):
             raise PageError(400, "stale_form")
-        answers = from_form(link.survey, request.form)
+        answers, step = _posted(link.survey)
+        if request.form.get("back") and step > 1:  # to the step before, answers kept
+            return _form(link, answers, {}, 200, step - 1)
         try:
+            _check_steps(link.survey, answers, step)
+            if step < len(steps_of(asked(link.survey), answers)):  # the answers open more
+                return _form(link, answers, {}, 200, step + 1)
             checked = check_answers(link.survey, answers)
         except ValidationError as exc:
             errors = exc.messages if isinstance(exc.messages, dict) else {}
-            return _form(link, answers, errors, 422)
+            return _form(link, answers, errors, 422, _first_step_with(link.survey, answers, errors))
         _still_open(service, link)
         if not links.submit(get_db(), service.spool(), link, checked):
             raise PageError(409, "answered")
@@ -265,6 +282,44 @@ def pages_blueprint(prefix: str, service: Questionnaires) -> Blueprint:
     bp.register_error_handler(HTTPException, _http_error)
     bp.after_request(_headers)
     return bp
+
+
+MAX_STEPS = 50  # a survey's most questions: never more steps than that
+
+
+def _posted(survey: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """The answers a step posted (its own and the earlier steps'), only those of its steps
+    and the ones before, and the step's number (1 when absent or not a number)."""
+    raw = request.form.get("step", "1")
+    step = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 2 else 1
+    step = max(1, min(step, MAX_STEPS))
+    answers = from_form(survey, request.form)
+    steps = steps_of(asked(survey), answers)
+    keep = {q["key"] for page in steps[:step] for q in page}
+    return {k: v for k, v in answers.items() if k in keep}, min(step, len(steps))
+
+
+def _check_steps(survey: dict[str, Any], answers: dict[str, Any], step: int) -> None:
+    """Check the answers of steps 1..`step` (ValidationError: types, and required questions
+    left unanswered on them)."""
+    check_answers(survey, answers, partial=True)
+    steps = steps_of(asked(survey), answers)
+    missing = {
+        q["key"]: [REQUIRED]
+        for page in steps[:step]
+        for q in page
+        if q.get("required", True) and q["key"] not in answers
+    }
+    if missing:
+        raise ValidationError(missing)
+
+
+def _first_step_with(survey: dict[str, Any], answers: dict[str, Any], errors: Any) -> int:
+    """The number of the first step holding a question with an error."""
+    for n, page in enumerate(steps_of(asked(survey), answers), start=1):
+        if any(q["key"] in errors for q in page):
+            return n
+    return 1
 
 
 def _page_error(exc: PageError) -> Response:
