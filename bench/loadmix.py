@@ -69,7 +69,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 
 import psutil  # noqa: E402
-from _servers import ROOT, free_port, percentile  # noqa: E402
+from _driver import ROOT, free_port, percentile  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from ops.devstack import secantus_command, wait_for_port  # noqa: E402
@@ -209,7 +209,7 @@ class Stack:
         say(f"started: {ports}, worker pid {self.worker.pid if self.worker else '-'}")
 
     def _gunicorn(self, package: str) -> tuple[subprocess.Popen, int]:
-        """As bench/_servers.start_gunicorn, with the logs kept (a failure must be explained)."""
+        """As bench/_driver.start_gunicorn, with the logs kept (a failure must be explained)."""
         port = free_port()
         env = dict(self.env(), BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(self.gunicorn_workers))
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
