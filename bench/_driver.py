@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ops.devstack import secantus_command, wait_for_port
+from ops.devstack import end_processes, gunicorn_command, secantus_command, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW_S = 10.0  # the first and the last window of a run
@@ -72,12 +72,6 @@ def start_db(storage: str | None = None) -> tuple[subprocess.Popen, str]:
     return proc, f"mongodb://127.0.0.1:{port}/?directConnection=true"
 
 
-def gunicorn_command(app: str) -> list[str]:
-    """gunicorn with the deployment's settings (deploy/gunicorn.conf.py) serving `app`."""
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    return [gunicorn, "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), app]
-
-
 def gunicorn_env(env: dict[str, str], port: int, workers: int) -> dict[str, str]:
     return dict(
         os.environ,
@@ -103,13 +97,7 @@ def start_gunicorn(app: str, env: dict[str, str], workers: int = 2) -> tuple[sub
 
 
 def stop(*procs: subprocess.Popen) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    end_processes(procs)
 
 
 # --- requests and runs ---------------------------------------------------------------------
