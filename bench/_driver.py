@@ -160,6 +160,21 @@ class Plan:
 Client = Callable[[int, Plan, Any, int], dict[str, Any]]
 
 
+def until_done(plan: Plan, send: Callable[[int], tuple[float, float] | None]) -> dict[str, Any]:
+    """A client's loop: `send(i)` makes request i and gives (when it ended, its latency), or
+    None when the client has nothing left to send (the run then stops); until `plan` is done."""
+    ends, lats = [], []
+    i = 0
+    while not plan.done(i):
+        sent = send(i)
+        if sent is None:
+            plan.halt()
+            break
+        ends.append(sent[0]), lats.append(sent[1])
+        i += 1
+    return {"ends": ends, "lats": lats}
+
+
 def _client_process(client: Client, port: int, start_at: float, plan: Plan, arg, seed, out):
     try:
         time.sleep(max(0.0, start_at - time.monotonic()))

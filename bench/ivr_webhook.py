@@ -49,6 +49,7 @@ from _driver import (  # noqa: E402
     start_db,
     start_gunicorn,
     stop,
+    until_done,
     windows,
 )
 from twilio.request_validator import RequestValidator  # noqa: E402
@@ -114,14 +115,14 @@ def minimal_client(port, plan, _arg, seed):
     """One-insert requests, one after another, until `plan`."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
     run_id = uuid.uuid4().hex[:8]
-    ends, lats = [], []
-    i = 0
-    while not plan.done(i):
+
+    def send(i: int) -> tuple[float, float]:
         params = {"CallSid": f"CA{run_id}{seed:04d}{i:08d}", "From": "+86138", "Digits": "5"}
         _, end, lat = _post(conn, None, "", "/hit", params)
-        ends.append(end), lats.append(lat)
-        i += 1
-    return {"ends": ends, "lats": lats, "steps": ["hit"] * len(lats), "calls": 0}
+        return end, lat
+
+    run = until_done(plan, send)
+    return {**run, "steps": ["hit"] * len(run["lats"]), "calls": 0}
 
 
 def summarise(run, writes, wanted):

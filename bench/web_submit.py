@@ -57,6 +57,7 @@ from _driver import (  # noqa: E402
     start_db,
     start_gunicorn,
     stop,
+    until_done,
     windows,
 )
 
@@ -123,36 +124,33 @@ def create_links(port: int, key: str, prefix: str, count: int) -> list[str]:
 def submit_client(port, plan, tokens, _seed):
     """Each token's answers once, one request after another, until `plan`."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
-    ends, lats = [], []
-    i = 0
-    while not plan.done(i):
+
+    def send(i: int) -> tuple[float, float] | None:
         if i == len(tokens):
-            plan.halt()
-            break
+            return None
         body = json.dumps({"token": tokens[i], "answers": ANSWERS})
         status, data, end, lat = request(conn, "POST", "/api/v1/responses", body, JSON_HEADERS)
         if status != 201:
             raise RuntimeError(f"POST /api/v1/responses: {status} {data[:1000]!r}")
-        ends.append(end), lats.append(lat)
-        i += 1
-    return {"ends": ends, "lats": lats}
+        return end, lat
+
+    return until_done(plan, send)
 
 
 def minimal_client(port, plan, _tokens, seed):
     """The same JSON body (a made-up token of a real one's length) to the one-insert handler."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
     run_id = uuid.uuid4().hex
-    ends, lats = [], []
-    i = 0
-    while not plan.done(i):
+
+    def send(i: int) -> tuple[float, float]:
         token = f"{run_id}{seed:04d}{i:08d}".ljust(96, "x")
         body = json.dumps({"token": token, "answers": ANSWERS})
         status, data, end, lat = request(conn, "POST", "/hit.json", body, JSON_HEADERS)
         if status != 201:
             raise RuntimeError(f"POST /hit.json: {status} {data[:1000]!r}")
-        ends.append(end), lats.append(lat)
-        i += 1
-    return {"ends": ends, "lats": lats}
+        return end, lat
+
+    return until_done(plan, send)
 
 
 def summarise(run, writes, wanted, min_s):
