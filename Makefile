@@ -32,6 +32,7 @@ bench: install
 	$(PY) bench/complaints.py
 	$(PY) bench/memory.py
 	$(PY) bench/import_speed.py
+	$(PY) bench/dashboard_load.py --baseline main
 
 soak: install
 	$(PY) bench/soak.py $(SOAK_ARGS)

@@ -19,7 +19,6 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import random
@@ -34,52 +33,46 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 
-from _servers import percentile, start_db, start_gunicorn, stop  # noqa: E402
+from _driver import (  # noqa: E402
+    arguments,
+    for_seconds,
+    parse,
+    percentile,
+    request,
+    say,
+    start_db,
+    start_gunicorn,
+    stop,
+    windows,
+)
 from pymongo import InsertOne, UpdateOne  # noqa: E402
 
 CATEGORIES = ("login", "payment", "reading", "general", "non-core", "campaign", "intermittent")
-WINDOW_S = 10.0
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
 
 
 def run(port: int, path: str, body_of, headers: dict, seconds: float, ok: int) -> dict:
     """Requests one after another for `seconds`; each must answer `ok`."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
-    ends, lats = [], []
-    started = time.monotonic()
-    i = 0
-    while time.monotonic() - started < seconds:
-        body = json.dumps(body_of(i))
-        t0 = time.monotonic()
-        conn.request("POST", path, body, headers)
-        response = conn.getresponse()
-        data = response.read()
-        t1 = time.monotonic()
-        if response.status != ok:
-            raise SystemExit(f"{path}: {response.status} {data[:300]!r}")
-        ends.append(t1)
-        lats.append(t1 - t0)
-        i += 1
-    total = ends[-1] - started
-    first = sum(1 for e in ends if e - started <= WINDOW_S) / min(WINDOW_S, total)
-    last = sum(1 for e in ends if e >= ends[-1] - WINDOW_S) / min(WINDOW_S, total)
+
+    def send(i: int) -> float:
+        status, data, _, took = request(conn, "POST", path, json.dumps(body_of(i)), headers)
+        if status != ok:
+            raise SystemExit(f"{path}: {status} {data[:300]!r}")
+        return took
+
+    timed = for_seconds(send, seconds)
     return {
-        "n": len(ends),
-        "rps": len(ends) / total,
-        "first": first,
-        "last": last,
-        "p50": percentile(lats, 0.5) * 1000,
-        "p99": percentile(lats, 0.99) * 1000,
+        "n": len(timed["lats"]),
+        **windows(timed["ends"], timed["start"], timed["end"]),
+        "p50": percentile(timed["lats"], 0.5) * 1000,
+        "p99": percentile(timed["lats"], 0.99) * 1000,
     }
 
 
 def line(name: str, r: dict) -> None:
     print(
-        f"  {name:22s} {r['rps']:7.1f} req/s | first 10 s {r['first']:7.1f}, last 10 s "
-        f"{r['last']:7.1f}, last/first {r['last'] / r['first']:.2f} | p50 {r['p50']:6.2f} ms, "
+        f"  {name:22s} {r['rate']:7.1f} req/s | first 10 s {r['first']:7.1f}, last 10 s "
+        f"{r['last']:7.1f}, last/first {r['sustained']:.2f} | p50 {r['p50']:6.2f} ms, "
         f"p99 {r['p99']:6.2f} ms | {r['n']} requests",
         flush=True,
     )
@@ -146,10 +139,10 @@ def load_history(db, count: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arguments(__doc__)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--history", type=int, default=1_000_000)
-    args = parser.parse_args()
+    args = parse(parser)
     storage = tempfile.mkdtemp(prefix="bench-complaints-")
     procs = []
     try:
@@ -186,10 +179,10 @@ def main() -> None:
         line("minimal (one insert)", base)
         line("ours, empty", empty)
         line(f"ours, {args.history:,} stored", full)
-        ratio = empty["rps"] / base["rps"]
+        ratio = empty["rate"] / base["rate"]
         verdict = "met" if ratio >= 0.4 else "MISSED"
         print(f"  RATIO ours/minimal: {ratio:.3f} (target >= 0.4: {verdict})")
-        same = full["rps"] / empty["rps"]
+        same = full["rate"] / empty["rate"]
         verdict = "met" if same >= 0.9 else "MISSED"
         print(f"  RATIO with history / empty: {same:.3f} (target ~1, >= 0.9: {verdict})")
         print(f"  alerts stored: {db.alerts.count_documents({})}")

@@ -53,7 +53,6 @@ description contains one of them, e.g. `--only SIGKILL,HostUnreachable`).
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import signal
@@ -68,6 +67,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _driver import arguments, parse  # noqa: E402
 from loadmix import (  # noqa: E402
     Driver,
     Mix,
@@ -391,9 +391,7 @@ def verify(stack: Stack, mix: Mix) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--minutes", type=int, default=10)
     parser.add_argument("--rate", type=float, default=25.0, help="requests per second")
     parser.add_argument("--every", type=float, default=30.0, help="seconds between faults")
@@ -409,8 +407,7 @@ def main() -> int:
         help="SecantusDB without --sync-on-commit (a SIGKILL then loses the writes it "
         "acknowledged in its last moments: the database's loss, not the services')",
     )
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    args = parse(parser)
 
     options = ["--enable-test-commands"] + ([] if args.no_sync else ["--sync-on-commit"])
     stack = Stack(db_options=options)

@@ -22,10 +22,8 @@ Options: --events N (a multiple of 5), --batch 2000 (FOLD_BATCH), --workers 3, -
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
 import random
-import signal
 import sys
 import time
 import traceback
@@ -35,11 +33,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 
-from _servers import start_db, stop  # noqa: E402
+from _driver import arguments, parse, start_db, stop, windows  # noqa: E402
 
 MONTH = "2026-03"
 STARTED = datetime(2026, 3, 10, 9, 0, tzinfo=UTC).timestamp()
-WINDOW_S = 10.0
 EVENTS_PER_CALL = 5
 RETRY_AFTER_S = 1.0  # WORKER_INTERVAL_SECONDS: a worker's round that failed waits this long
 
@@ -172,18 +169,11 @@ def run_workers(uri: str, name: str, workers: int, batch: int) -> dict:
         raise RuntimeError("a worker failed:\n" + errors[0])
     batches = sorted(b for r in results for b in r[0])
     end = batches[-1][0] if batches else start_at
-    elapsed = end - start_at
-    folded = sum(n for _, n in batches)
-    window = min(WINDOW_S, elapsed / 2)
-    first = sum(n for t, n in batches if t < start_at + window) / window if window else 0
-    last = sum(n for t, n in batches if t >= end - window) / window if window else 0
+    rates = windows([t for t, _ in batches], start_at, end, [n for _, n in batches])
     return {
-        "folded": folded,
-        "seconds": elapsed,
-        "rate": folded / elapsed if elapsed else float("nan"),
-        "first": first,
-        "last": last,
-        "window": window,
+        "folded": sum(n for _, n in batches),
+        **rates,
+        "rate": rates["rate"] if rates["seconds"] else float("nan"),
         "batches": len(batches),
         "per_worker": [sum(n for _, n in r[0]) for r in results],
         "moved": sum(r[1] for r in results),
@@ -222,17 +212,14 @@ def verify(uri: str, name: str, expected: dict[str, int], events: int) -> tuple[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--events", type=int, default=60_000)
     parser.add_argument("--batch", type=int, default=2000, help="events per batch (FOLD_BATCH)")
     parser.add_argument("--workers", type=int, default=3, help="the concurrent scenario")
     parser.add_argument(
         "--tracebacks", action="store_true", help="print the first failed round's traceback"
     )
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    args = parse(parser)
     calls = args.events // EVENTS_PER_CALL
 
     db_proc, uri = start_db()
@@ -258,7 +245,7 @@ def main() -> None:
         f"1 worker : {one['rate']:8.1f} events/s ({one['folded']} in {one['seconds']:.1f} s, "
         f"{one['batches']} batches) | first {one['window']:.0f} s {one['first']:.1f}/s, "
         f"last {one['window']:.0f} s {one['last']:.1f}/s, last/first "
-        f"{one['last'] / one['first']:.2f}"
+        f"{one['sustained']:.2f}"
     )
     print(
         f"{args.workers} workers: {many['rate']:8.1f} events/s ({many['folded']} in "

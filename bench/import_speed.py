@@ -16,41 +16,20 @@ Options: --rows 200000, --batch 50000.
 
 from __future__ import annotations
 
-import argparse
-import random
-import signal
 import sys
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 
-from _servers import start_db, stop  # noqa: E402
+from _driver import WINDOW_S, arguments, parse, start_db, stop  # noqa: E402
+from _past_responses import csv_lines  # noqa: E402
 
-HEADER = "interaction_id,datetime,channel,agent,team,reason,csat,nps,ces\n"
-START = datetime(2025, 11, 1, tzinfo=UTC)
-WINDOW_S = 10.0
 TARGET = 1.0
 
 
-def csv_lines(rows: int, seed: int) -> Iterator[str]:
-    """A CSV of `rows` past responses, line by line (never all in memory at once)."""
-    rng = random.Random(seed)
-    yield HEADER
-    for i in range(rows):
-        moment = START + timedelta(days=30.4 * (i % 12) + rng.uniform(0.5, 28))
-        agent = (i // 12) % 60
-        yield (
-            f"H{seed}-{i},{moment.isoformat()},{rng.choice(['ivr', 'web', 'chat'])},"
-            f"A{agent:02d},T{agent % 6},R{rng.randrange(8)},{rng.randint(1, 5)},"
-            f"{rng.randint(0, 10)},{rng.randint(1, 5)}\n"
-        )
-
-
-def windows(samples: list[tuple[float, int]], total_s: float) -> str:
+def batch_windows(samples: list[tuple[float, int]], total_s: float) -> str:
     """Rates over the first and the last WINDOW_S seconds, from (seconds, rows done) samples
     taken as batches complete; empty when the run is shorter than two windows."""
     if total_s < 2 * WINDOW_S or len(samples) < 3:
@@ -94,20 +73,17 @@ def run(db, label: str, rows: int, batch: int, tz) -> tuple[float, object]:
     print(
         f"[bench] {label}: {rows} rows in {elapsed:.1f} s = {rate:,.0f} rows/s "
         f"(loaded {summary.loaded}, already present {summary.already_present})"
-        f"{windows(samples, elapsed)}",
+        f"{batch_windows(samples, elapsed)}",
         flush=True,
     )
     return rate, summary
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=50_000, help="importer batch")
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    args = parse(parser)
 
     from ops.database import init_database
     from survey_core.settings import Settings

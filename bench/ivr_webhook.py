@@ -27,16 +27,11 @@ Options: --writes N, --seconds MIN, --max-seconds MAX (per side and client count
 
 from __future__ import annotations
 
-import argparse
 import http.client
-import multiprocessing as mp
 import os
 import random
-import signal
 import sys
 import tempfile
-import time
-import traceback
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -45,27 +40,33 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 
-from _servers import percentile, start_db, start_gunicorn, stop  # noqa: E402
+from _driver import (  # noqa: E402
+    arguments,
+    drive,
+    parse,
+    percentile,
+    request,
+    start_db,
+    start_gunicorn,
+    stop,
+    until_done,
+    windows,
+)
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 TOKEN = "bench-auth-token"
-WINDOW_S = 10.0  # the first and the last window of a run
 WRITES_WANTED = 50_000
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def _post(conn, validator, base, path, params):
-    body = urlencode(params)
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    headers = dict(FORM)
     if validator is not None:
         headers["X-Twilio-Signature"] = validator.compute_signature(base + path, params)
-    started = time.monotonic()
-    conn.request("POST", path, body, headers)
-    response = conn.getresponse()
-    data = response.read()
-    ended = time.monotonic()
-    if response.status != 200:
-        raise RuntimeError(f"{path}: {response.status} {data[:300]!r}")
-    return data, ended, ended - started
+    status, data, ended, took = request(conn, "POST", path, urlencode(params), headers)
+    if status != 200:
+        raise RuntimeError(f"{path}: {status} {data[:300]!r}")
+    return data, ended, took
 
 
 def _next_action(data: bytes, tag: str) -> str:
@@ -75,135 +76,70 @@ def _next_action(data: bytes, tag: str) -> str:
     return node.get("action")
 
 
-def survey_client(port, start_at, plan, seed, out):
-    """Whole IVR calls, one after another, from `start_at` (monotonic clock) until `plan`."""
-    try:
-        base = f"http://127.0.0.1:{port}"
-        conn = http.client.HTTPConnection("127.0.0.1", port)
-        validator = RequestValidator(TOKEN)
-        rng = random.Random(seed)
-        run_id = uuid.uuid4().hex[:8]
-        ends, lats, steps = [], [], []
-        calls = 0
-        time.sleep(max(0.0, start_at - time.monotonic()))
-        while not plan.done(calls * 7):
-            sid = f"CA{run_id}{seed:04d}{calls:08d}"
-            common = {
-                "CallSid": sid,
-                "From": f"+861{rng.randrange(10**9, 10**10)}",  # a new caller: not suppressed
-                "To": "+15005550006",
-                "Direction": "inbound",
-            }
-            query = f"agent=A{rng.randrange(60):02d}&team=T1&reason=billing&lang=en-US"
-            data, end, lat = _post(conn, validator, base, f"/ivr/voice?{query}", common)
-            ends.append(end), lats.append(lat), steps.append("voice")
-            for digits in ("5", "10", "2", "1"):  # ... and 1: yes to a recorded comment
-                action = _next_action(data, "Gather")
-                data, end, lat = _post(conn, validator, base, action, {**common, "Digits": digits})
-                ends.append(end), lats.append(lat), steps.append("answer")
-            action = _next_action(data, "Record")
-            recording = {**common, "RecordingUrl": "https://r/1", "RecordingDuration": "5"}
-            data, end, lat = _post(conn, validator, base, action, recording)
-            ends.append(end), lats.append(lat), steps.append("record")
-            status = {**common, "CallStatus": "completed"}
-            _, end, lat = _post(conn, validator, base, "/ivr/status", status)
-            ends.append(end), lats.append(lat), steps.append("status")
-            calls += 1
-        out.put((ends, lats, steps, calls, None))
-    except Exception:  # noqa: BLE001 - reported by the parent
-        out.put(([], [], [], 0, traceback.format_exc()))
+def survey_client(port, plan, _arg, seed):
+    """Whole IVR calls, one after another, until `plan`."""
+    base = f"http://127.0.0.1:{port}"
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    validator = RequestValidator(TOKEN)
+    rng = random.Random(seed)
+    run_id = uuid.uuid4().hex[:8]
+    ends, lats, steps = [], [], []
+    calls = 0
+    while not plan.done(calls * 7):
+        sid = f"CA{run_id}{seed:04d}{calls:08d}"
+        common = {
+            "CallSid": sid,
+            "From": f"+861{rng.randrange(10**9, 10**10)}",  # a new caller: not suppressed
+            "To": "+15005550006",
+            "Direction": "inbound",
+        }
+        query = f"agent=A{rng.randrange(60):02d}&team=T1&reason=billing&lang=en-US"
+        data, end, lat = _post(conn, validator, base, f"/ivr/voice?{query}", common)
+        ends.append(end), lats.append(lat), steps.append("voice")
+        for digits in ("5", "10", "2", "1"):  # ... and 1: yes to a recorded comment
+            action = _next_action(data, "Gather")
+            data, end, lat = _post(conn, validator, base, action, {**common, "Digits": digits})
+            ends.append(end), lats.append(lat), steps.append("answer")
+        action = _next_action(data, "Record")
+        recording = {**common, "RecordingUrl": "https://r/1", "RecordingDuration": "5"}
+        data, end, lat = _post(conn, validator, base, action, recording)
+        ends.append(end), lats.append(lat), steps.append("record")
+        status = {**common, "CallStatus": "completed"}
+        _, end, lat = _post(conn, validator, base, "/ivr/status", status)
+        ends.append(end), lats.append(lat), steps.append("status")
+        calls += 1
+    return {"ends": ends, "lats": lats, "steps": steps, "calls": calls}
 
 
-def minimal_client(port, start_at, plan, seed, out):
-    """One-insert requests, one after another, from `start_at` until `plan`."""
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port)
-        run_id = uuid.uuid4().hex[:8]
-        ends, lats = [], []
-        time.sleep(max(0.0, start_at - time.monotonic()))
-        i = 0
-        while not plan.done(i):
-            params = {"CallSid": f"CA{run_id}{seed:04d}{i:08d}", "From": "+86138", "Digits": "5"}
-            _, end, lat = _post(conn, None, "", "/hit", params)
-            ends.append(end), lats.append(lat)
-            i += 1
-        out.put((ends, lats, ["hit"] * len(lats), 0, None))
-    except Exception:  # noqa: BLE001 - reported by the parent
-        out.put(([], [], [], 0, traceback.format_exc()))
+def minimal_client(port, plan, _arg, seed):
+    """One-insert requests, one after another, until `plan`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    run_id = uuid.uuid4().hex[:8]
 
+    def send(i: int) -> tuple[float, float]:
+        params = {"CallSid": f"CA{run_id}{seed:04d}{i:08d}", "From": "+86138", "Digits": "5"}
+        _, end, lat = _post(conn, None, "", "/hit", params)
+        return end, lat
 
-class Plan:
-    """When a run stops: after `min_s` once the clients made `requests` requests between them,
-    or at `max_s`. Shared by the client processes; the first to see it done notes the time."""
-
-    def __init__(self, start_at: float, min_s: float, max_s: float, requests: int) -> None:
-        self.start_at, self.min_s, self.max_s, self.requests = start_at, min_s, max_s, requests
-        self.count = mp.Value("q", 0)
-        self.stop_at = mp.Value("d", 0.0)
-        self._mine = 0  # this process's requests already added to `count`
-
-    def done(self, mine: int) -> bool:
-        with self.count.get_lock():
-            self.count.value += mine - self._mine
-            total = self.count.value
-        self._mine = mine
-        if self.stop_at.value:
-            return True
-        now = time.monotonic()
-        elapsed = now - self.start_at
-        if elapsed < self.max_s and (elapsed < self.min_s or total < self.requests):
-            return False
-        with self.stop_at.get_lock():
-            if not self.stop_at.value:
-                self.stop_at.value = now
-        return True
-
-
-def drive(client, port, clients, min_s, max_s=None, requests=0):
-    """Run `clients` processes of `client` (see Plan); the per-request records."""
-    out = mp.Queue()
-    start_at = time.monotonic() + 1.0  # every process starts at the same instant
-    plan = Plan(start_at, min_s, min_s if max_s is None else max_s, requests)
-    procs = [mp.Process(target=client, args=(port, start_at, plan, i, out)) for i in range(clients)]
-    for p in procs:
-        p.start()
-    results = [out.get() for _ in procs]
-    for p in procs:
-        p.join()
-    errors = [err for *_, err in results if err]
-    if errors:
-        raise RuntimeError("a client failed:\n" + errors[0])
-    return {
-        "start": start_at,
-        "end": plan.stop_at.value,
-        "ends": [t for r in results for t in r[0]],
-        "lats": [t for r in results for t in r[1]],
-        "steps": [s for r in results for s in r[2]],
-        "calls": sum(r[3] for r in results),
-    }
+    run = until_done(plan, send)
+    return {**run, "steps": ["hit"] * len(run["lats"]), "calls": 0}
 
 
 def summarise(run, writes, wanted):
-    start, end, ends, lats = run["start"], run["end"], run["ends"], run["lats"]
-    window = min(WINDOW_S, (end - start) / 2)
-    first = sum(1 for t in ends if start <= t < start + window) / window
-    last = sum(1 for t in ends if end - window <= t < end) / window
+    lats = run["lats"]
     by_step: dict[str, list[float]] = {}
     for step, lat in zip(run["steps"], lats, strict=True):
         by_step.setdefault(step, []).append(lat)
+    rates = windows(run["ends"], run["start"], run["end"])
     return {
-        "rps": sum(1 for t in ends if start <= t < end) / (end - start),
-        "first": first,
-        "last": last,
-        "sustained": last / first if first else float("nan"),
+        "rps": rates["rate"],
+        **rates,
         "p50": percentile(lats, 0.5) * 1000,
         "p99": percentile(lats, 0.99) * 1000,
         "requests": len(lats),
         "calls": run["calls"],
         "writes": writes,
         "wanted": wanted,
-        "seconds": end - start,
-        "window": window,
         "steps": {k: percentile(v, 0.5) * 1000 for k, v in by_step.items()},
     }
 
@@ -221,9 +157,7 @@ def line(name, s):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument(
         "--writes", type=int, default=WRITES_WANTED, help="requests (= writes) per timed run"
     )
@@ -231,10 +165,8 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=150, help="maximum seconds per run")
     parser.add_argument("--clients", default="1,4", help="client counts, e.g. 1,4")
     parser.add_argument("--warmup", type=float, default=2, help="untimed seconds before each")
-    args = parser.parse_args()
+    args = parse(parser)
     counts = [int(c) for c in args.clients.split(",") if c.strip()]
-    # SIGTERM (timeout, Ctrl-C from a wrapper) still stops the servers via `finally`.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from ops.database import init_database
     from survey_core.storage.client import get_client

@@ -69,10 +69,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 
 import psutil  # noqa: E402
-from _servers import ROOT, free_port, percentile  # noqa: E402
+from _driver import ROOT, free_port, percentile  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from ops.devstack import secantus_command, wait_for_port  # noqa: E402
+from ops.devstack import end_processes, gunicorn_command, secantus_command, wait_for_port  # noqa: E402
 
 TWILIO_TOKEN = "loadmix-twilio-auth-token"
 PHONE_HASH_KEY = "loadmix-phone-hash-key"
@@ -125,13 +125,7 @@ class Database:
         """Stop the process with `sig` (SIGKILL: no shutdown at all) and wait for the port."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        end_processes([self.proc], sig, 20)
         self.proc = None
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -209,18 +203,12 @@ class Stack:
         say(f"started: {ports}, worker pid {self.worker.pid if self.worker else '-'}")
 
     def _gunicorn(self, package: str) -> tuple[subprocess.Popen, int]:
-        """As bench/_servers.start_gunicorn, with the logs kept (a failure must be explained)."""
+        """As bench/_driver.start_gunicorn, with the logs kept (a failure must be explained)."""
         port = free_port()
         env = dict(self.env(), BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(self.gunicorn_workers))
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         with open(self.logs / f"{package}.log", "ab") as out:
             proc = subprocess.Popen(
-                [
-                    gunicorn,
-                    "-c",
-                    str(ROOT / "deploy" / "gunicorn.conf.py"),
-                    f"{package}:create_app()",
-                ],
+                gunicorn_command(f"{package}:create_app()"),
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -336,14 +324,7 @@ class Stack:
 
     def stop(self) -> None:
         procs = [p for p, _ in self.services.values()] + ([self.worker] if self.worker else [])
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        end_processes(procs, wait_s=15)
         if self._client is not None:
             self._client.close()
         self.db.stop()

@@ -25,10 +25,8 @@ Options: --services (comma-separated, default all four), --rounds 3, --target-mb
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -42,7 +40,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 
-from _servers import start_db, start_gunicorn, stop  # noqa: E402
+from _driver import arguments, parse, start_db, start_gunicorn, stop  # noqa: E402
 
 SERVICES = ("ivr_survey", "web_survey", "training_survey", "aggregator")
 TWILIO_TOKEN = "bench-auth-token"
@@ -237,14 +235,11 @@ def worker_rss(master_pid: int) -> tuple[int, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--services", default=",".join(SERVICES))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--target-mb", type=float, default=100.0)
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    args = parse(parser)
     wanted = [s.strip() for s in args.services.split(",") if s.strip()]
 
     db_proc, uri = start_db()

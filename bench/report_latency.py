@@ -19,42 +19,21 @@ Options: --small 1000, --large 1000000, --events 1000, --repeat 30, --batch 5000
 
 from __future__ import annotations
 
-import argparse
 import random
-import signal
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.ivr_survey.twilio_sim
 
-from _servers import start_db, stop  # noqa: E402
+from _driver import arguments, parse, start_db, stop  # noqa: E402
+from _past_responses import MONTHS, csv_lines  # noqa: E402
 
-HEADER = "interaction_id,datetime,channel,agent,team,reason,csat,nps,ces\n"
-START = datetime(2025, 11, 1, tzinfo=UTC)
-MONTHS = [f"{2025 + (10 + i) // 12}-{(10 + i) % 12 + 1:02d}" for i in range(12)]  # 2025-11..
 BREAKDOWN_MONTH = "2026-05"
-
-
-def csv_lines(rows: int, seed: int) -> Iterator[str]:
-    """A CSV of `rows` past responses, line by line (1M rows never sit in memory at once)."""
-    rng = random.Random(seed)
-    yield HEADER
-    for i in range(rows):
-        # Months and agents cycle, so every month has all 60 agents at 1k rows as at 1M: the
-        # breakdown then returns the same rows and only the volume differs.
-        moment = START + timedelta(days=30.4 * (i % 12) + rng.uniform(0.5, 28))
-        agent = (i // 12) % 60
-        yield (
-            f"H{seed}-{i},{moment.isoformat()},{rng.choice(['ivr', 'web', 'chat'])},"
-            f"A{agent:02d},T{agent % 6},R{rng.randrange(8)},{rng.randint(1, 5)},"
-            f"{rng.randint(0, 10)},{rng.randint(1, 5)}\n"
-        )
 
 
 def load(db, rows: int, batch: int, tz) -> float:
@@ -155,9 +134,7 @@ def timed(fn, repeat: int, warm_up_s: float = 5.0) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=1_000, help="unfolded events per size")
@@ -169,8 +146,7 @@ def main() -> None:
     parser.add_argument(
         "--replay", type=int, default=500, help="rows replayed as IVR calls (0: skip)"
     )
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    args = parse(parser)
 
     from ops.database import init_database
     from ops.worker import survey_lookup

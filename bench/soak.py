@@ -39,24 +39,21 @@ into this run, holding its storage lock for seconds at a time.
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _driver import arguments, parse  # noqa: E402
 from loadmix import Driver, Mix, Stack, Usage, backlog_line, rss_line, say  # noqa: E402
 
 GROWTH_LIMIT = 0.10
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--minutes", type=int, default=10)
     parser.add_argument("--rate", type=float, default=30.0, help="requests per second")
     parser.add_argument("--think", type=float, default=1.0, help="mean think time, seconds")
@@ -72,10 +69,9 @@ def main() -> int:
         help="hold the database process to the 10%% RSS limit too (its cache grows with the "
         "data it stores: it fails by design)",
     )
-    args = parser.parse_args()
+    args = parse(parser)
     if args.minutes < 1:
         parser.error("--minutes must be at least 1")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     extra_env = dict(pair.split("=", 1) for pair in args.env)
     stack = Stack(db_options=args.db_args.split(), extra_env=extra_env)

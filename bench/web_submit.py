@@ -33,18 +33,13 @@ Options: --writes N, --seconds MIN, --max-seconds MAX (per side and client count
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import math
-import multiprocessing as mp
-import queue
 import shutil
-import signal
 import sys
 import tempfile
 import time
-import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -52,28 +47,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 
-from _servers import percentile, start_db, start_gunicorn, stop  # noqa: E402
+from _driver import (  # noqa: E402
+    arguments,
+    drive,
+    parse,
+    percentile,
+    request,
+    say,
+    start_db,
+    start_gunicorn,
+    stop,
+    until_done,
+    windows,
+)
 
-WINDOW_S = 10.0  # the first and the last window of a run
 ANSWERS = {"csat": 5, "nps": 9, "ces": 2, "comment": "Quick and friendly, thank you."}
 JSON_HEADERS = {"Content-Type": "application/json"}
 BATCH_ITEMS = 1000  # the batch API's limit
 BATCH_BYTES = 60_000  # under the default MAX_CONTENT_LENGTH (64 KiB)
 CREATE_THREADS = 3  # concurrent batch calls while creating links
 WARMUP_LINKS = 400  # per client: a warm-up ends after `--warmup` s or when these are used
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def _request(conn, method, path, body=None, headers=None):
-    started = time.monotonic()
-    conn.request(method, path, body, headers or {})
-    response = conn.getresponse()
-    data = response.read()
-    ended = time.monotonic()
-    return response.status, data, ended, ended - started
 
 
 # --- links ---------------------------------------------------------------------------------
@@ -98,7 +91,7 @@ def _create_batch(port: int, key: str, body: bytes) -> list[str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         headers = {**JSON_HEADERS, "Authorization": f"Bearer {key}"}
-        status, data, _, _ = _request(conn, "POST", "/api/v1/invitations:batch", body, headers)
+        status, data, _, _ = request(conn, "POST", "/api/v1/invitations:batch", body, headers)
     finally:
         conn.close()
     if status != 200:
@@ -128,142 +121,50 @@ def create_links(port: int, key: str, prefix: str, count: int) -> list[str]:
 # --- clients -------------------------------------------------------------------------------
 
 
-def submit_client(port, start_at, plan, tokens, seed, out):
-    """Each token's answers once, one request after another, from `start_at` until `plan`."""
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port)
-        ends, lats = [], []
-        time.sleep(max(0.0, start_at - time.monotonic()))
-        i = 0
-        while not plan.done(i):
-            if i == len(tokens):
-                plan.halt()
-                break
-            body = json.dumps({"token": tokens[i], "answers": ANSWERS})
-            status, data, end, lat = _request(conn, "POST", "/api/v1/responses", body, JSON_HEADERS)
-            if status != 201:
-                raise RuntimeError(f"POST /api/v1/responses: {status} {data[:1000]!r}")
-            ends.append(end), lats.append(lat)
-            i += 1
-        out.put((ends, lats, None))
-    except Exception:  # noqa: BLE001 - reported by the parent
-        out.put(([], [], traceback.format_exc()))
+def submit_client(port, plan, tokens, _seed):
+    """Each token's answers once, one request after another, until `plan`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+
+    def send(i: int) -> tuple[float, float] | None:
+        if i == len(tokens):
+            return None
+        body = json.dumps({"token": tokens[i], "answers": ANSWERS})
+        status, data, end, lat = request(conn, "POST", "/api/v1/responses", body, JSON_HEADERS)
+        if status != 201:
+            raise RuntimeError(f"POST /api/v1/responses: {status} {data[:1000]!r}")
+        return end, lat
+
+    return until_done(plan, send)
 
 
-def minimal_client(port, start_at, plan, tokens, seed, out):
+def minimal_client(port, plan, _tokens, seed):
     """The same JSON body (a made-up token of a real one's length) to the one-insert handler."""
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port)
-        run_id = uuid.uuid4().hex
-        ends, lats = [], []
-        time.sleep(max(0.0, start_at - time.monotonic()))
-        i = 0
-        while not plan.done(i):
-            token = f"{run_id}{seed:04d}{i:08d}".ljust(96, "x")
-            body = json.dumps({"token": token, "answers": ANSWERS})
-            status, data, end, lat = _request(conn, "POST", "/hit.json", body, JSON_HEADERS)
-            if status != 201:
-                raise RuntimeError(f"POST /hit.json: {status} {data[:1000]!r}")
-            ends.append(end), lats.append(lat)
-            i += 1
-        out.put((ends, lats, None))
-    except Exception:  # noqa: BLE001 - reported by the parent
-        out.put(([], [], traceback.format_exc()))
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    run_id = uuid.uuid4().hex
 
+    def send(i: int) -> tuple[float, float]:
+        token = f"{run_id}{seed:04d}{i:08d}".ljust(96, "x")
+        body = json.dumps({"token": token, "answers": ANSWERS})
+        status, data, end, lat = request(conn, "POST", "/hit.json", body, JSON_HEADERS)
+        if status != 201:
+            raise RuntimeError(f"POST /hit.json: {status} {data[:1000]!r}")
+        return end, lat
 
-class Plan:
-    """When a run stops: after `min_s` once the clients made `requests` requests between them,
-    at `max_s`, or when a client has used up its links (`halt`). Shared by the client
-    processes; the first to see it done notes the time."""
-
-    def __init__(self, start_at: float, min_s: float, max_s: float, requests: int) -> None:
-        self.start_at, self.min_s, self.max_s, self.requests = start_at, min_s, max_s, requests
-        self.count = mp.Value("q", 0)
-        self.stop_at = mp.Value("d", 0.0)
-        self.ran_out = mp.Value("b", 0)
-        self._mine = 0  # this process's requests already added to `count`
-
-    def done(self, mine: int) -> bool:
-        with self.count.get_lock():
-            self.count.value += mine - self._mine
-            total = self.count.value
-        self._mine = mine
-        if self.stop_at.value:
-            return True
-        now = time.monotonic()
-        elapsed = now - self.start_at
-        if elapsed < self.max_s and (elapsed < self.min_s or total < self.requests):
-            return False
-        self._stop(now)
-        return True
-
-    def halt(self) -> None:
-        self.ran_out.value = 1
-        self._stop(time.monotonic())
-
-    def _stop(self, now: float) -> None:
-        with self.stop_at.get_lock():
-            if not self.stop_at.value:
-                self.stop_at.value = now
-
-
-def drive(client, port, clients, min_s, max_s=None, requests=0, tokens=None, progress=False):
-    """Run `clients` processes of `client` (see Plan), client i with `tokens[i]`."""
-    out = mp.Queue()
-    start_at = time.monotonic() + 1.0  # every process starts at the same instant
-    plan = Plan(start_at, min_s, min_s if max_s is None else max_s, requests)
-    procs = [
-        mp.Process(
-            target=client,
-            args=(port, start_at, plan, tokens[i] if tokens else None, i, out),
-            daemon=True,
-        )
-        for i in range(clients)
-    ]
-    for p in procs:
-        p.start()
-    results = []
-    while len(results) < len(procs):
-        try:
-            results.append(out.get(timeout=10))
-        except queue.Empty:
-            if not any(p.is_alive() for p in procs):
-                raise RuntimeError("the client processes died without a result") from None
-            if progress:
-                elapsed = time.monotonic() - start_at
-                say(f"  ... {plan.count.value} requests, {elapsed:.0f} s")
-    for p in procs:
-        p.join()
-    errors = [err for *_, err in results if err]
-    if errors:
-        raise RuntimeError("a client failed:\n" + errors[0])
-    return {
-        "start": start_at,
-        "end": plan.stop_at.value,
-        "ends": [t for r in results for t in r[0]],
-        "lats": [t for r in results for t in r[1]],
-        "ran_out": bool(plan.ran_out.value),
-    }
+    return until_done(plan, send)
 
 
 def summarise(run, writes, wanted, min_s):
-    start, end, ends, lats = run["start"], run["end"], run["ends"], run["lats"]
-    window = min(WINDOW_S, (end - start) / 2)
-    first = sum(1 for t in ends if start <= t < start + window) / window
-    last = sum(1 for t in ends if end - window <= t < end) / window
+    lats = run["lats"]
+    rates = windows(run["ends"], run["start"], run["end"])
     return {
-        "rps": sum(1 for t in ends if start <= t < end) / (end - start),
-        "first": first,
-        "last": last,
-        "sustained": last / first if first else float("nan"),
+        "rps": rates["rate"],
+        **rates,
         "p50": percentile(lats, 0.5) * 1000,
         "p99": percentile(lats, 0.99) * 1000,
         "requests": len(lats),
         "writes": writes,
         "wanted": wanted,
-        "seconds": end - start,
-        "window": window,
-        "short": run["ran_out"] and (end - start < min_s or len(lats) < wanted),
+        "short": run["ran_out"] and (rates["seconds"] < min_s or len(lats) < wanted),
     }
 
 
@@ -288,7 +189,7 @@ def sequential(port, requests, check, max_s=math.inf, progress=False):
     lats = []
     started = last = time.monotonic()
     for method, path, body, headers in requests:
-        status, data, end, lat = _request(conn, method, path, body, headers)
+        status, data, end, lat = request(conn, method, path, body, headers)
         check(path, status, data)
         lats.append(lat)
         if end - started >= max_s:
@@ -359,9 +260,7 @@ def submits_stored(db, prefix):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--writes", type=int, default=20_000, help="requests per timed run")
     parser.add_argument("--seconds", type=float, default=20, help="minimum seconds per run")
     parser.add_argument("--max-seconds", type=float, default=150, help="maximum seconds per run")
@@ -373,13 +272,12 @@ def main() -> None:
         action="store_true",
         help="--writes 3000 --seconds 5 --max-seconds 30 --pages 300 --warmup 1",
     )
-    args = parser.parse_args()
+    args = parse(parser)
     if args.quick:
         args.writes, args.seconds, args.max_seconds, args.pages, args.warmup = 3000, 5, 30, 300, 1
     counts = [int(c) for c in args.clients.split(",") if c.strip()]
-    # SIGTERM (timeout, a wrapper) still stops the servers via `finally`; Ctrl-C reaches the
-    # whole process group (gunicorn and SecantusDB stop too) and then `finally` as well.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Ctrl-C reaches the whole process group (gunicorn and SecantusDB stop too) and then
+    # `finally` as well.
 
     from ops.database import init_database
     from survey_core.storage.client import get_client
@@ -444,7 +342,7 @@ def main() -> None:
                 oport,
                 clients,
                 args.warmup,
-                tokens=[tokens[i::clients] for i in range(clients)],
+                args=[tokens[i::clients] for i in range(clients)],
             )
             estimated = len(warm["lats"]) / (warm["end"] - warm["start"])
             per_client = links_for_run(estimated, clients, args)
@@ -466,7 +364,7 @@ def main() -> None:
                 args.seconds,
                 args.max_seconds,
                 args.writes,
-                tokens=[tokens[i::clients] for i in range(clients)],
+                args=[tokens[i::clients] for i in range(clients)],
                 progress=True,
             )
             submits, opens = submits_stored(db, prefix + "t")

@@ -72,6 +72,27 @@ def api_key(db: Database):
 
 
 @pytest.fixture
+def read_key(api_key) -> dict[str, str]:
+    return api_key("read")
+
+
+@pytest.fixture
+def writer(api_key) -> dict[str, str]:
+    return api_key("write")
+
+
+@pytest.fixture
+def admin(api_key) -> dict[str, str]:
+    return api_key("admin")
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the `app` fixture of the package under test (its conftest builds it)."""
+    return app.test_client()
+
+
+@pytest.fixture
 def own_server() -> Iterator[SecantusServer]:
     """A SecantusDB server of this test's own, for tests that stop and restart it."""
     server = SecantusServer(test_commands=False).start()

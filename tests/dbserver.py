@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from ops.devstack import secantus_command, wait_for_port
+from ops.devstack import end_processes, secantus_command, wait_for_port
 
 
 def free_port() -> int:
@@ -41,13 +41,8 @@ class SecantusServer:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc:
+            end_processes([self.proc])
         self.proc = None
         # The port must really be closed before a test asserts on "database down".
         deadline = time.monotonic() + 5

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 PACKAGES = ("ivr_survey", "web_survey", "training_survey", "aggregator")
@@ -66,6 +67,29 @@ def secantus_command(port: int, storage: str, *extra: str) -> list[str]:
     ]
 
 
+def gunicorn_command(app: str) -> list[str]:
+    """gunicorn with the deployment's settings (deploy/gunicorn.conf.py) serving `app`."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    return [gunicorn, "-c", str(CHECKOUT / "deploy" / "gunicorn.conf.py"), app]
+
+
+def end_processes(
+    procs: Iterable[subprocess.Popen], sig: int = signal.SIGTERM, wait_s: float = 10.0
+) -> None:
+    """Send `sig` to each process still running, then wait up to `wait_s` for each (and kill
+    the ones that do not end by then)."""
+    procs = list(procs)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(sig)
+    for proc in procs:
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(wait_s)
+
+
 def fresh_keys(env: dict[str, str]) -> dict[str, str]:
     """One API key per scope for this run (`make-run-<scope>`; the previous run's are
     revoked), as VOC_<SCOPE>_KEY variables."""
@@ -106,14 +130,7 @@ def main() -> int:
         stopping = True
         _say("stopping...")
         env_file.unlink(missing_ok=True)
-        for _name, proc in reversed(children):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for _name, proc in reversed(children):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        end_processes(proc for _name, proc in reversed(children))
 
     def on_signal(*_: object) -> None:
         stop()
@@ -158,21 +175,12 @@ def main() -> int:
         worker = subprocess.Popen([*surveyctl, "worker"], env=env, start_new_session=True)
         children.append(("worker", worker))
         _say("started the folding worker (surveyctl worker)")
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         for package, port in ports:
             if not port_free(port):
                 raise SystemExit(f"port {port} for {package} is taken")
             svc_env = dict(env, BIND=f"127.0.0.1:{port}")
-            proc = subprocess.Popen(
-                [
-                    gunicorn,
-                    "-c",
-                    str(CHECKOUT / "deploy" / "gunicorn.conf.py"),
-                    f"{package}:create_app()",
-                ],
-                env=svc_env,
-                start_new_session=True,
-            )
+            command = gunicorn_command(f"{package}:create_app()")
+            proc = subprocess.Popen(command, env=svc_env, start_new_session=True)
             children.append((package, proc))
         for package, port in ports:
             if not wait_for_port(port, 30):

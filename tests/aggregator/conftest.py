@@ -9,13 +9,8 @@ from tests.pipeline import submit
 
 
 @pytest.fixture
-def client(config):
-    return aggregator.create_app(config).test_client()
-
-
-@pytest.fixture
-def read_key(api_key):
-    return api_key("read")
+def app(config):
+    return aggregator.create_app(config)
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@ appends one record; admins read it newest first; nothing changes or removes one.
 
 from __future__ import annotations
 
-import pytest
 from click.testing import CliRunner
 
-import aggregator
 import web_survey
 from ops.cli import main
 from survey_core.complaints import rules
@@ -17,11 +15,6 @@ COMPLAINT = {
     "category": "login",
     "occurred_at": "2026-11-02T09:30:00+08:00",
 }
-
-
-@pytest.fixture
-def client(config):
-    return aggregator.create_app(config).test_client()
 
 
 def trail(client, admin, **query):

@@ -9,7 +9,6 @@ from itertools import permutations
 
 import pytest
 
-import aggregator
 from survey_core import calibration
 from tests.pipeline import fold, submit
 
@@ -88,11 +87,6 @@ def test_krippendorffs_alpha_matches_its_definition():
     assert pairs[("M1", "M2")]["alpha"] == pytest.approx(
         alpha_by_hand([[80, 75], [60, 65]]), abs=1e-12
     )
-
-
-@pytest.fixture
-def client(config):
-    return aggregator.create_app(config).test_client()
 
 
 def item(score, max_=10, weight=1.0):

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pymongo import MongoClient, monitoring
 
-import aggregator
 from survey_core.complaints import rules
 from survey_core.complaints.store import RuleBook, minute_of, record_complaint, replace_rules
 
@@ -191,11 +190,6 @@ def test_three_concurrent_writers_open_one_alert_per_occurrence(db):
     alerts = stored(db)
     assert set(alerts) == {("login", 10, t), ("login", 30, t), ("login", 180, t)}
     assert alerts[("login", 10, t)][0] == "notice" and alerts[("login", 30, t)][0] == "level-1"
-
-
-@pytest.fixture
-def client(config):
-    return aggregator.create_app(config).test_client()
 
 
 def test_the_api_records_lists_and_acknowledges(client, api_key, db):

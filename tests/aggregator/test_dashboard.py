@@ -14,11 +14,6 @@ from tests.pipeline import fold, submit
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture
-def client(config):
-    return aggregator.create_app(config).test_client()
-
-
 def sign_in(client, key: str, lang: str = "en-US"):
     page = client.get(f"/dashboard/sign-in?lang={lang}").get_data(as_text=True)
     token = CSRF.search(page).group(1)

@@ -18,11 +18,6 @@ from tests.pipeline import answered, closed, fold, submit
 TWILIO_URL = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
 
 
-@pytest.fixture
-def client(config):
-    return aggregator.create_app(config).test_client()
-
-
 def _month(config) -> str:
     return month_of(datetime.now(UTC), aggregator.create_app(config).config["SETTINGS"].tz)
 

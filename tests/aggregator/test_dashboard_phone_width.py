@@ -42,6 +42,7 @@ def test_a_phone_page_stays_390px_wide_with_long_unbroken_comments(browser, conf
         page.goto(f"{base}/dashboard?lang=en-US")
         page.fill("#key", key)
         page.click("button[type=submit]")
+        page.wait_for_load_state("load")  # its stylesheet too, before anything is measured
         assert page.url.rstrip("/").endswith("/dashboard")
         comments = page.inner_text("#comments")
         assert "Recording, 7 s" in comments and "{'url'" not in comments

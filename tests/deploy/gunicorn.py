@@ -4,14 +4,12 @@ tests that speak to it over a socket or put nginx in front of it."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ops.devstack import wait_for_port
+from ops.devstack import end_processes, gunicorn_command, wait_for_port
 from tests.dbserver import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,19 +31,13 @@ def running_gunicorn(app: str, mongo_uri: str, tmp: Path, **settings: str) -> It
         **settings,
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    config = str(ROOT / "deploy" / "gunicorn.conf.py")
     with open(tmp / "gunicorn.log", "wb") as log:
         proc = subprocess.Popen(
-            [gunicorn, "-c", config, app], env=env, stdout=log, stderr=subprocess.STDOUT
+            gunicorn_command(app), env=env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
             if not wait_for_port(port, 30):
                 raise RuntimeError("gunicorn did not start: " + (tmp / "gunicorn.log").read_text())
             yield port
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            end_processes([proc], wait_s=15)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.devstack import wait_for_port
+from ops.devstack import end_processes, wait_for_port
 from tests.dbserver import free_port
 from tests.deploy.test_gunicorn_errors import assert_json_error, exchange
 
@@ -86,11 +86,7 @@ def running_nginx(tmp: Path, upstreams: Mapping[str, int] | None = None) -> Iter
             raise RuntimeError("nginx did not start: " + (tmp / "error.log").read_text())
         yield port
     finally:
-        proc.send_signal(signal.SIGQUIT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        end_processes([proc], signal.SIGQUIT)
 
 
 @pytest.fixture(scope="module")

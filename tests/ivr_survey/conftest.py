@@ -15,11 +15,6 @@ def app(config):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
 def call(client):
     def make(**kw) -> Call:
         return Call(client, **kw)

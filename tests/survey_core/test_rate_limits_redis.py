@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import signal
 import subprocess
 from collections.abc import Iterator
 
@@ -19,7 +18,7 @@ import pytest
 
 import training_survey
 import web_survey
-from ops.devstack import wait_for_port
+from ops.devstack import end_processes, wait_for_port
 from tests.dbserver import free_port
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -65,11 +64,7 @@ def redis_uri(tmp_path) -> Iterator[str]:
             raise RuntimeError("redis-server did not start")
         yield f"redis://127.0.0.1:{port}"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        end_processes([proc])
 
 
 @pytest.fixture

@@ -15,21 +15,6 @@ def app(config):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def admin(api_key):
-    return api_key("admin")
-
-
-@pytest.fixture
-def writer(api_key):
-    return api_key("write")
-
-
-@pytest.fixture
 def trainer(client, admin):
     def make(trainer_id: str = "TR1", name: str = "Li Wei", team: str = "onboarding", **kw):
         body = {"id": trainer_id, "name": name, "team": team, **kw}

@@ -15,16 +15,6 @@ def app(config):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def writer(api_key):
-    return api_key("write")
-
-
-@pytest.fixture
 def invite(client, writer):
     """POST one invitation; returns the JSON body (url, token, ...)."""
 

@@ -27,11 +27,6 @@ NEW = {
 }
 
 
-@pytest.fixture
-def admin(api_key):
-    return api_key("admin")
-
-
 def test_a_new_survey_is_version_one_and_an_edit_is_version_two(client, admin):
     created = client.post("/api/v1/surveys", json=NEW, headers=admin)
     assert created.status_code == 201, created.get_json()
