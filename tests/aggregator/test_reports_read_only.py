@@ -23,6 +23,8 @@ REQUESTS = {
     "complaint_report.report": f"/api/v1/complaints/report?month={MONTH}&by=agent",
     "quality_reports.calibration_report": f"/api/v1/calibration?month={MONTH}&by=agent",
     "quality_reports.agent_report": f"/api/v1/agents/report?month={MONTH}",
+    "qa_sample.qa_sample": f"/api/v1/qa/sample?month={MONTH}&per_agent=2&detractors=2",
+    "response_rows.response_rows": f"/api/v1/responses?from=2026-09&to={MONTH}&agent=A1",
 }
 
 
