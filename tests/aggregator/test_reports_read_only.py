@@ -99,3 +99,20 @@ def test_the_dashboard_page_writes_nothing(config, db, api_key, watched):
     watched.seen.clear()
     assert client.get(f"/dashboard?month={MONTH}").status_code == 200
     assert watched.seen == []
+
+
+def test_the_contact_agent_and_sample_pages_write_nothing(config, db, api_key, watched):
+    _responses(db)
+    client = aggregator.create_app(config).test_client()
+    page = client.get("/dashboard/sign-in").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    key = api_key("read")["Authorization"].split()[1]
+    assert client.post("/dashboard/sign-in", data={"key": key, "csrf_token": token}).status_code
+    watched.seen.clear()
+    for url in (
+        "/dashboard/contacts/web/W0",
+        f"/dashboard/agents/A1?month={MONTH}",
+        f"/dashboard/qa-sample?month={MONTH}&per_agent=2",
+    ):
+        assert client.get(url).status_code == 200, url
+        assert watched.seen == [], f"{url} wrote {watched.seen}"
