@@ -48,7 +48,7 @@ class SampledContact(Schema):
     channel = StrictString()
     interaction_id = StrictString()
     agent = StrictString()
-    at = fields.DateTime(metadata={"description": "When the customer answered."})
+    at = fields.DateTime(allow_none=True, metadata={"description": "When the customer answered."})
     detractor = fields.Boolean(metadata={"description": "NPS 0-6, else CSAT 1-2."})
     csat = fields.Integer(allow_none=True)
     nps = fields.Integer(allow_none=True)

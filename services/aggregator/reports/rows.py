@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +29,8 @@ bp = Blueprint(
     url_prefix="/api/v1",
     description="One row per customer response, for reporting tools (read scope).",
 )
-STREAM_BATCH = 500  # records read per round trip while a CSV streams
+STREAM_BATCH = 500
+CURSOR_RE = re.compile(r"[A-Za-z0-9_-]{1,1400}")  # records read per round trip while a CSV streams
 
 
 class Cursor(StrictString):
@@ -38,6 +40,8 @@ class Cursor(StrictString):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
+        if not CURSOR_RE.fullmatch(text):
+            raise self.make_error("cursor")
         try:
             raw = text.encode("ascii") + b"=" * (-len(text) % 4)
             return base64.b64decode(raw, altchars=b"-_", validate=True).decode("utf-8")
@@ -53,7 +57,10 @@ class RowsQuery(FilterMixin, MonthRange):
     status = StrictString(load_default=None, validate=validate.OneOf([s.value for s in Status]))
     cursor = Cursor(
         load_default=None,
-        metadata={"description": "`next_cursor` of the last page", "pattern": "^[A-Za-z0-9_-]+$"},
+        metadata={
+            "description": "`next_cursor` of the last page",
+            "pattern": "^[A-Za-z0-9_-]{1,1400}$",
+        },
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
     format = StrictString(
