@@ -192,3 +192,32 @@ def test_a_contact_nobody_recorded_is_a_404_page_and_every_page_needs_sign_in(co
     for url in ("/dashboard/contacts/ivr/CA1", "/dashboard/agents/A1", "/dashboard/qa-sample"):
         answer = stranger.get(url)
         assert answer.status_code == 302 and "/dashboard/sign-in" in answer.headers["Location"]
+
+
+def test_sealed_free_text_is_opened_for_the_page_and_the_recording_still_plays(
+    config, db, api_key, month, twilio
+):
+    from cryptography.fernet import Fernet
+
+    from survey_core.sealing import Keyring
+
+    key = Fernet.generate_key().decode()
+    keyring = Keyring([key])
+    base, asked, _ = twilio
+    _call_with_recording(db, month, {"url": keyring.seal(RECORDING_URL), "duration": 7})
+    db.responses.update_one(
+        {"_id": "ivr:CA1"}, {"$set": {"transcripts.comment": keyring.seal("sealed words")}}
+    )
+    client = _signed_in_client(config, api_key, FIELD_ENCRYPTION_KEY=key, TWILIO_API_BASE_URL=base)
+    _quality_records(client, api_key, "ivr", "CA1", "A7")
+    assert db.monitor_scores.find_one({"rid": "ivr:CA1"})["comment"] != (
+        "Missed the <b>refund</b> policy"
+    )
+    html = client.get("/dashboard/contacts/ivr/CA1").get_data(as_text=True)
+    assert "<q>sealed words</q>" in html and "Missed the &lt;b&gt;refund" in html
+    assert "{&#39;enc&#39;" not in html and "gAAAA" not in html
+    assert client.get("/dashboard/recordings/ivr/comment/CA1").data == AUDIO
+    unkeyed = _signed_in_client(config, api_key, TWILIO_API_BASE_URL=base)
+    shown = unkeyed.get("/dashboard/contacts/ivr/CA1")
+    assert shown.status_code == 200 and "gAAAA" not in shown.get_data(as_text=True)
+    assert unkeyed.get("/dashboard/recordings/ivr/comment/CA1").status_code == 404
