@@ -1,9 +1,11 @@
-"""Outbound calls and texts, and deleting recordings, go through the real twilio REST client."""
+"""Outbound calls and texts, and deleting recordings, go through the real twilio REST client;
+a recording's audio is fetched with the account's credentials, which never leave the server."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
@@ -43,3 +45,26 @@ def recording_deleter(
             raise TwilioUnavailable(type(exc).__name__) from None
 
     return delete
+
+
+TWILIO_API = "https://api.twilio.com"
+MAX_AUDIO_BYTES = 50 * 1024 * 1024  # about an hour of MP3: no survey comment is longer
+
+
+def recording_audio(account_sid: str, auth_token: str, api_base_url: str | None, sid: str) -> bytes:
+    """The MP3 of recording `sid` of our account (the address is built here from the SID, never
+    taken from stored data); LookupError when Twilio has no such recording, TwilioUnavailable
+    when it cannot be fetched."""
+    url = f"{api_base_url or TWILIO_API}/2010-04-01/Accounts/{account_sid}/Recordings/{sid}.mp3"
+    try:
+        with requests.get(url, auth=(account_sid, auth_token), timeout=10, stream=True) as got:
+            if got.status_code == 404:
+                raise LookupError(sid)
+            if got.status_code != 200:
+                raise TwilioUnavailable(f"Twilio answered {got.status_code}")
+            audio: bytes = got.raw.read(MAX_AUDIO_BYTES + 1, decode_content=True)
+    except requests.RequestException as exc:
+        raise TwilioUnavailable(type(exc).__name__) from None
+    if len(audio) > MAX_AUDIO_BYTES:
+        raise TwilioUnavailable("the recording is larger than any survey comment")
+    return audio

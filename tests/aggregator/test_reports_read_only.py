@@ -24,6 +24,8 @@ REQUESTS = {
     "quality_reports.calibration_report": f"/api/v1/calibration?month={MONTH}&by=agent",
     "quality_reports.agent_report": f"/api/v1/agents/report?month={MONTH}",
     "low_score_reasons.LowScoreReasons": f"/api/v1/metrics/reasons?month={MONTH}&metric=csat",
+    "qa_sample.qa_sample": f"/api/v1/qa/sample?month={MONTH}&per_agent=2&detractors=2",
+    "response_rows.response_rows": f"/api/v1/responses?from=2026-09&to={MONTH}&agent=A1",
 }
 
 
@@ -98,3 +100,20 @@ def test_the_dashboard_page_writes_nothing(config, db, api_key, watched):
     watched.seen.clear()
     assert client.get(f"/dashboard?month={MONTH}").status_code == 200
     assert watched.seen == []
+
+
+def test_the_contact_agent_and_sample_pages_write_nothing(config, db, api_key, watched):
+    _responses(db)
+    client = aggregator.create_app(config).test_client()
+    page = client.get("/dashboard/sign-in").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    key = api_key("read")["Authorization"].split()[1]
+    assert client.post("/dashboard/sign-in", data={"key": key, "csrf_token": token}).status_code
+    watched.seen.clear()
+    for url in (
+        "/dashboard/contacts/web/W0",
+        f"/dashboard/agents/A1?month={MONTH}",
+        f"/dashboard/qa-sample?month={MONTH}&per_agent=2",
+    ):
+        assert client.get(url).status_code == 200, url
+        assert watched.seen == [], f"{url} wrote {watched.seen}"

@@ -71,6 +71,14 @@ ALLOWED_SCATTERS = {
         "an erasure first folds what is not folded yet (the worker's batch read by `at`, from "
         "each shard's index): rare admin requests"
     ),
+    ("responses", "survey_core/responses/reads.py:sampling_frame"): (
+        "a QA sample (API, dashboard page, an agent's page) reads the month's customer "
+        "responses on every shard: a monitor's request, a few times a day"
+    ),
+    ("responses", "survey_core/responses/reads.py:rows"): (
+        "rows for reporting tools page through the months' responses by `_id` on every "
+        "shard: an export, paged"
+    ),
     ("responses", "survey_core/responses/reads.py:newest_comments"): (
         "the dashboard's ten newest comments of a month: each shard sends its ten, once per "
         "dashboard view"
@@ -398,6 +406,9 @@ def reports(config: dict[str, Any], db, keys: dict[str, dict[str, str]], month: 
     letter = {"source": "mail", "source_id": "L1", "agent": "A1", "received_at": when}
     _ok(client.post("/api/v1/thanks", json=letter, headers=writer), 201)
     get("/api/v1/agents/report", month=month)
+    get("/api/v1/qa/sample", month=month, per_agent=2, detractors=2)
+    rows = get("/api/v1/responses", limit=2, **span).get_json()
+    get("/api/v1/responses", cursor=rows["next_cursor"], format="csv", **span)
     for metric in ("csat", "nps"):
         get("/api/v1/metrics/reasons", month=month, metric=metric)
     for by in ("agent", "team", "monitor"):
@@ -412,6 +423,10 @@ def reports(config: dict[str, Any], db, keys: dict[str, dict[str, str]], month: 
     form = {"csrf_token": _csrf(html), "key": reader["Authorization"][7:], "lang": "en-US"}
     _ok(client.post("/dashboard/sign-in", data=form), 302)
     html = _ok(client.get(f"/dashboard?month={month}&lang=en-US")).get_data(as_text=True)
+    _ok(client.get("/dashboard/contacts/ivr/CA1?lang=en-US"))
+    _ok(client.get("/dashboard/recordings/ivr/comment/CA1"), 404)  # no recording
+    _ok(client.get("/dashboard/agents/A17?lang=en-US"))
+    _ok(client.get(f"/dashboard/qa-sample?month={month}&lang=en-US"))
     _ok(client.post("/dashboard/sign-out", data={"csrf_token": _csrf(html)}), 302)
 
 

@@ -211,3 +211,8 @@ def init_app(app: Flask) -> None:
     )
     Babel(app, locale_selector=page_locale)
     app.register_blueprint(bp)
+    from aggregator.dashboard import agents, contacts, qa
+
+    app.register_blueprint(contacts.bp)
+    app.register_blueprint(agents.bp)
+    app.register_blueprint(qa.bp)

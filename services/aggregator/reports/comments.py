@@ -10,6 +10,7 @@ from pymongo.database import Database
 
 from survey_core import sealing
 from survey_core.responses import reads
+from survey_core.responses.events import parts_of
 from survey_core.sealing import Keyring
 
 COMMENT = "comment"  # the question key the default surveys use for a free comment
@@ -37,6 +38,7 @@ def comment_of(record: Mapping[str, Any], keyring: Keyring = sealing.NO_KEYS) ->
         "transcript": transcript if isinstance(transcript, str) else None,
         "agent": record.get("agent_id"),
         "csat": (record.get("scores") or {}).get("csat"),
+        "contact": parts_of(record["_id"]) if "_id" in record else None,  # (channel, interaction)
     }
     if isinstance(value, Mapping):
         shown["recording"] = recording_of(value)
@@ -45,8 +47,9 @@ def comment_of(record: Mapping[str, Any], keyring: Keyring = sealing.NO_KEYS) ->
     return shown
 
 
-def recent_comments(db: Database, month: str) -> list[dict[str, Any]]:
-    """The month's latest customer comments (never a trainee's), newest first."""
-    found = reads.newest_comments(db, month, COMMENT, SHOWN)
+def recent_comments(db: Database, month: str, agent: str | None = None) -> list[dict[str, Any]]:
+    """The month's latest customer comments (never a trainee's; `agent`'s alone when named),
+    newest first."""
+    found = reads.newest_comments(db, month, COMMENT, SHOWN, agent)
     keyring = sealing.current()
     return [comment_of(record, keyring) for record in found]

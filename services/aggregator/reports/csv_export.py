@@ -1,12 +1,12 @@
 """CSV for spreadsheets: UTF-8 with a BOM (so Excel shows Chinese names), 2 decimals.
 
-Every CSV the product writes goes through `table` here, which neutralises formulas: a text cell
-(an agent, a team, a trainer's name, a query value echoed back) that starts with `=`, `+`, `-`,
-`@`, a tab or a carriage return is written with a leading `'`, so a spreadsheet shows it as text
-and never runs it; so is one whose first character after spaces, line breaks or zero-width
-characters is one of those, or one of their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20).
-Text is neutralised whatever it came from; numbers (int, float: only ever our own figures) are
-written as numbers (a negative NPS stays `-12.50`).
+Every CSV the product writes goes through `table` (or `streamed_table`) here, which neutralises
+formulas: a text cell (an agent, a team, a trainer's name, a query value echoed back) that
+starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading `'`, so a
+spreadsheet shows it as text and never runs it; so is one whose first character after spaces,
+line breaks or zero-width characters is one of those, or one of their full-width forms (U+FF1D,
+U+FF0B, U+FF0D, U+FF20). Text is neutralised whatever it came from; numbers (int, float: only
+ever our own figures) are written as numbers (a negative NPS stays `-12.50`).
 A report's columns come from its response schema (`columns`), so its CSV has every figure its
 JSON has.
 """
@@ -16,10 +16,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from flask import Response
+from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -112,6 +112,28 @@ def table(header: Iterable[str], rows: Iterable[Iterable[Any]], filename: str) -
     for row in rows:
         writer.writerow([cell(v) for v in row])
     response = Response(out.getvalue().encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
+    response.charset = "utf-8"
+    return response
+
+
+def streamed_table(header: Iterable[str], rows: Iterable[Iterable[Any]], filename: str) -> Response:
+    """`table`, written row by row as the response is sent (rows read while streaming)."""
+
+    def lines() -> Iterator[bytes]:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        out.write("\ufeff")
+        writer.writerow([cell(h) for h in header])
+        for row in rows:
+            writer.writerow([cell(v) for v in row])
+            if out.tell() > 64 * 1024:
+                yield out.getvalue().encode("utf-8")
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue().encode("utf-8")
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
     response.charset = "utf-8"
     return response

@@ -116,3 +116,8 @@ def listed(
 def overdue(db: Db, now: datetime, limit: int) -> list[dict[str, Any]]:
     """The overdue follow-ups, most overdue first."""
     return listed(db, {}, True, now, limit)
+
+
+def of_contact(db: Db, rid: str) -> dict[str, Any] | None:
+    """The follow-up of one contact (keyed by its response id), if one was opened."""
+    return db.follow_ups.find_one({"_id": rid})

@@ -1,4 +1,5 @@
-"""Monitor scores, self-ratings and thanks: stored once under their keyed id, read by month."""
+"""Monitor scores, self-ratings and thanks: stored once under their keyed id, read by month,
+by contact or by agent."""
 
 from __future__ import annotations
 
@@ -38,3 +39,20 @@ def per_agent(
         group["mean"] = {"$avg": f"${value}"}
     found = db[collection].aggregate([{"$match": {"month": month}}, {"$group": group}])
     return {str(d["_id"]): (d["n"], d.get("mean")) for d in found if d["_id"]}
+
+
+def of_contact(db: Db, collection: Collection, rid: str) -> list[dict[str, Any]]:
+    """What was recorded about one contact (its response id), oldest first."""
+    field = "rid" if collection == "monitor_scores" else "_id"
+    return list(db[collection].find({field: rid}).sort("stored_at", 1))
+
+
+def of_agent(db: Db, collection: Collection, agent: str, month: str) -> list[dict[str, Any]]:
+    """`agent`'s records of `month`, newest first."""
+    return list(db[collection].find({"month": month, "agent": agent}).sort("stored_at", -1))
+
+
+def scored_among(db: Db, rids: list[str]) -> set[str]:
+    """Which of the contacts `rids` a monitor has scored (in any month)."""
+    found = db.monitor_scores.find({"rid": {"$in": rids}}, {"rid": 1})
+    return {d["rid"] for d in found}
