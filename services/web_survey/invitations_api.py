@@ -90,9 +90,17 @@ def _send(invitation: dict[str, Any], survey: dict[str, Any], phone: str, url: s
 
 def _invite(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     survey = _survey_for(body)
-    try:
-        done = invitations.invite(get_db(), service.link_policy(), survey, body)
-    except invitations.SurveySuppressed:
+    done = invitations.invite_many(get_db(), service.link_policy(), [(survey, body)])[0]
+    return _outcome(body, survey, done)
+
+
+def _outcome(
+    body: dict[str, Any],
+    survey: dict[str, Any],
+    done: invitations.Invited | invitations.SurveySuppressed,
+) -> tuple[str, dict[str, Any] | None]:
+    """What one invitation request came to (sent first, if it asked to be)."""
+    if isinstance(done, invitations.SurveySuppressed):
         return "recently_surveyed", None
     shown = _shown(done.invitation, done.created)
     if body["send"] and not done.invitation.get("sent_at"):
@@ -140,11 +148,16 @@ def _room_for_a_batch() -> None:
 )
 @bp.response(200, InvitationBatchSchema)
 def create_invitations(body: dict[str, Any]) -> dict[str, Any]:
-    """Create up to 1,000 links at once; one outcome per item, in order."""
+    """Create up to 1,000 links at once; one outcome per item, in order. Every item is
+    checked before any is stored; the links are made in four database round trips."""
     counts = {"created": 0, "existing": 0, "recently_surveyed": 0}
     results = []
-    for index, item in enumerate(body["invitations"]):
-        outcome, shown = _invite(item)
+    items = body["invitations"]
+    surveys = [_survey_for(item) for item in items]
+    asked = list(zip(surveys, items, strict=True))
+    made = invitations.invite_many(get_db(), service.link_policy(), asked)
+    for index, (item, survey, done) in enumerate(zip(items, surveys, made, strict=True)):
+        outcome, shown = _outcome(item, survey, done)
         counts[outcome] += 1
         results.append({"index": index, "outcome": outcome, "invitation": shown})
     return {**counts, "results": results}

@@ -8,17 +8,18 @@ The web survey invites customers; the training survey invites trainees (purpose 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from survey_core.documents import Db
 from survey_core.months import month_of
 from survey_core.responses import dimensions, events
-from survey_core.responses.admission import recently_surveyed
+from survey_core.responses.admission import took_part_since
 from survey_core.responses.events import Kind, response_id
 from survey_core.responses.hashing import caller_hash, keyed_hash
 from survey_core.tokens import LinkToken, new_link_id, read_link, read_token, sign_link
@@ -99,20 +100,72 @@ def invite(
     body: dict[str, Any],
     now: datetime | None = None,
 ) -> Invited:
-    """Create the invitation `body` describes (or find the contact's existing one)."""
+    """Create the invitation `body` describes (or find the contact's existing one);
+    SurveySuppressed if the customer took another survey within the survey's `suppress_days`."""
+    found = invite_many(db, policy, [(survey, body)], now)[0]
+    if isinstance(found, SurveySuppressed):
+        raise found
+    return found
+
+
+def invite_many(
+    db: Db,
+    policy: LinkPolicy,
+    asked: Sequence[tuple[dict[str, Any], dict[str, Any]]],
+    now: datetime | None = None,
+) -> list[Invited | SurveySuppressed]:
+    """Create the invitations of (survey, body) pairs in order, in four round trips however
+    many: the contacts' existing invitations, the customers' last participations, the new
+    invitations, their `invite` events. One outcome per pair: the invitation (created, or the
+    contact's existing one: a second pair for a contact finds the first's), or
+    SurveySuppressed."""
     now = now or datetime.now(UTC)
-    rid = response_id(body["channel"], body["interaction_id"])
-    existing = db.invitations.find_one({"rid": rid})
-    if existing is not None:
-        _announce(db, existing)
-        return Invited(existing, created=False)
-    hashed = customer_hash(body, policy.hash_key)
-    if recently_surveyed(db, hashed, survey["suppress_days"], body["interaction_id"], now):
-        raise SurveySuppressed(survey["suppress_days"])
+    rids = [response_id(body["channel"], body["interaction_id"]) for _, body in asked]
+    known = {d["rid"]: d for d in db.invitations.find({"rid": {"$in": sorted(set(rids))}})}
+    hashes = [customer_hash(body, policy.hash_key) for _, body in asked]
+    wanted = sorted({h for h in hashes if h})
+    latest = {d["_id"]: d for d in db.callers.find({"_id": {"$in": wanted}})} if wanted else {}
+    outcomes: list[Invited | SurveySuppressed] = []
+    made: list[dict[str, Any]] = []
+    for (survey, body), rid, hashed in zip(asked, rids, hashes, strict=True):
+        if rid in known:
+            outcomes.append(Invited(known[rid], created=False))
+            continue
+        days = survey["suppress_days"]
+        if took_part_since(latest.get(hashed or ""), days, body["interaction_id"], now):
+            outcomes.append(SurveySuppressed(days))
+            continue
+        known[rid] = _invitation(policy, survey, body, rid, hashed, now)
+        made.append(known[rid])
+        outcomes.append(Invited(known[rid], created=True))
+    lost = _insert_new(db, made)
+    if lost:  # concurrent requests for the same contacts won: theirs are the contacts' links
+        won = {d["rid"]: d for d in db.invitations.find({"rid": {"$in": sorted(lost)}})}
+        outcomes = [
+            Invited(won.get(o.invitation["rid"], o.invitation), created=False)
+            if isinstance(o, Invited) and o.created and o.invitation["rid"] in lost
+            else o
+            for o in outcomes
+        ]
+    # The `invite` events (again for existing ones, after a failure between the two writes:
+    # a replay changes nothing).
+    shown = {o.invitation["rid"]: o.invitation for o in outcomes if isinstance(o, Invited)}
+    events.insert_all(db, [events.event(Kind.INVITE, inv["meta"]) for inv in shown.values()])
+    return outcomes
+
+
+def _invitation(
+    policy: LinkPolicy,
+    survey: dict[str, Any],
+    body: dict[str, Any],
+    rid: str,
+    hashed: str | None,
+    now: datetime,
+) -> dict[str, Any]:
     expires = expires_at(policy, body.get("expires_in"), now)
     link_id = new_link_id()
     meta = _meta(body, survey, now, expires, hashed, policy.tz)
-    invitation = {
+    return {
         "_id": link_id,
         "rid": rid,
         "token": sign_link(policy.secret, policy.purpose, link_id, expires, meta),
@@ -120,17 +173,20 @@ def invite(
         "created_at": now,
         "expires_at": expires,
     }
+
+
+def _insert_new(db: Db, made: list[dict[str, Any]]) -> set[str]:
+    """Insert the new invitations; the contacts (rids) whose insert met another's invitation."""
+    if not made:
+        return set()
     try:
-        db.invitations.insert_one(invitation)
-    except DuplicateKeyError:  # a concurrent request for the same contact won
-        return Invited(db.invitations.find_one({"rid": rid}) or invitation, created=False)
-    _announce(db, invitation)
-    return Invited(invitation, created=True)
-
-
-def _announce(db: Db, invitation: dict[str, Any]) -> None:
-    """The `invite` event (again, after a failure between the two inserts: a no-op if not)."""
-    events.insert(db, events.event(Kind.INVITE, invitation["meta"]))
+        db.invitations.insert_many(made, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != events.DUPLICATE_KEY for e in errors):
+            raise
+        return {made[e["index"]]["rid"] for e in errors}
+    return set()
 
 
 def find(db: Db, policy: LinkPolicy, token: str) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,14 +30,19 @@ def recently_surveyed(
     """
     if not hashed or days <= 0:
         return False
-    since = (now or datetime.now(UTC)) - timedelta(days=days)
     latest = db.callers.find_one({"_id": hashed})
-    return bool(
-        latest
-        and latest.get("started_at")
-        and latest["started_at"] >= since
-        and latest["interaction_id"] != interaction_id
-    )
+    return took_part_since(latest, days, interaction_id, now or datetime.now(UTC))
+
+
+def took_part_since(
+    latest: Mapping[str, Any] | None, days: int, interaction_id: str, now: datetime
+) -> bool:
+    """Whether a caller's latest participation (their `callers` document) is another survey
+    within the last `days` days."""
+    if not latest or days <= 0 or not latest.get("started_at"):
+        return False
+    since = now - timedelta(days=days)
+    return bool(latest["started_at"] >= since and latest.get("interaction_id") != interaction_id)
 
 
 def admission(

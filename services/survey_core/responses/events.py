@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from flask import has_app_context
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from survey_core import keys, sealing
 from survey_core.documents import Db
@@ -27,6 +27,7 @@ from survey_core.storage.breaker import DATABASE_DOWN, breaker
 
 log = logging.getLogger("voc.events")
 Outcome = Literal["stored", "duplicate", "conflict"]
+DUPLICATE_KEY = 11000  # the server's code for a key already taken
 # What identifies a response and files it in the reports; carried by every event, so any one
 # of a response's events can be folded first.
 META_FIELDS = (
@@ -161,6 +162,18 @@ def insert(db: Db, ev: Mapping[str, Any], keyring: Keyring | None = None) -> Out
             log.warning("refused a second, different answer: %s", ev["_id"])
             return "conflict"
         return "duplicate"
+
+
+def insert_all(db: Db, evs: list[dict[str, Any]]) -> None:
+    """Store events that carry no answers (invitations' `invite`) in one round trip; one
+    already stored is a replay and changes nothing."""
+    if not evs:
+        return
+    try:
+        db.events.insert_many([_stored_form(ev) for ev in evs], ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            raise
 
 
 def record(

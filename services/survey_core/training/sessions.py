@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from survey_core import sealing
 from survey_core.documents import Db
 from survey_core.months import month_of
-from survey_core.questionnaires.invitations import LinkPolicy, expires_at, invite
+from survey_core.questionnaires.invitations import Invited, LinkPolicy, expires_at, invite_many
 from survey_core.responses.dimensions import TRAINING_CHANNEL
 from survey_core.responses.events import response_id
 from survey_core.responses.hashing import evaluation_interaction
@@ -92,7 +92,7 @@ def create_session(
     }
     evaluations = [response_id(CHANNEL, interaction) for interaction in hashed.values()]
     db.training_rosters.insert_one({"_id": session_id, "evaluations": evaluations})
-    links = []
+    contacts = []
     for trainee in body["trainees"]:
         contact = {
             "channel": CHANNEL,
@@ -104,7 +104,13 @@ def create_session(
             "session_id": session_id,
             "expires_in": body.get("expires_in"),
         }
-        links.append((trainee, invite(db, policy, survey, contact, now).invitation))
+        contacts.append((survey, contact))
+    made = invite_many(db, policy, contacts, now)  # a trainee is never suppressed: no number
+    links = [
+        (trainee, done.invitation)
+        for trainee, done in zip(body["trainees"], made, strict=True)
+        if isinstance(done, Invited)
+    ]
     return session, links
 
 
