@@ -84,7 +84,7 @@ def test_a_month_without_a_previous_one_makes_no_test(client, api_key, db, confi
     fold(db)
     sign_in(client, api_key("read")["Authorization"][7:])
     html = client.get(f"/dashboard?month={month}&lang=en-US").get_data(as_text=True)
-    assert "no test: too few answers" in _tile(html, "csat")
+    assert "no test: too few answers or no spread" in _tile(html, "csat")
 
 
 def test_months_before_the_first_with_data_are_left_out_and_gaps_stay_gaps():
@@ -107,7 +107,7 @@ def test_months_before_the_first_with_data_are_left_out_and_gaps_stay_gaps():
     assert len(drawn["bands"]) == 1 and len(drawn["whiskers"]) == 1  # June alone: a bar
     assert [d["text"] for d in drawn["dots"]] == ["80", "70", "90"]
     first, last = drawn["months"][0]["x"], drawn["months"][-1]["x"]
-    assert first == charts.LEFT and last == charts.WIDTH - charts.RIGHT  # room for the label
+    assert first == charts.LEFT + charts.PAD and last == charts.WIDTH - charts.RIGHT - charts.PAD
 
 
 def test_points_under_min_n_are_grey_in_charts_and_tiles(client, api_key, db, config):

@@ -89,6 +89,7 @@ def dashboard() -> Any:
         may_act=access.may_act(key),
         tiles=overview.tiles(snap, db, months, docs, now, min_n),
         rows=rows,
+        first_row=overview.first_with_data(rows),
         charts=overview.trend_charts(rows, min_n),
         breakdowns={by: queries.breakdown(snap, month, by, min_n, "adjusted") for by in BREAKDOWNS},
         funnel=queries.funnel(snap, month, None),

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 WIDTH, HEIGHT = 360, 250
-LEFT, RIGHT, TOP, BOTTOM = 52, 18, 24, 62
+LEFT, RIGHT, TOP, BOTTOM = 52, 6, 24, 62
+PAD = 16  # between the axes and the first and last month
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,10 @@ def band_chart(
     values, ticks, month labels (the year under the first and under each January)."""
     first = next((i for i, p in enumerate(points) if p.n > 0), len(points))
     shown = list(points[first:])
-    step = (WIDTH - LEFT - RIGHT) / max(1, len(shown) - 1)
+    first_x, last_x = LEFT + PAD, WIDTH - RIGHT - PAD  # a value's text clears the axis
+    step = (last_x - first_x) / max(1, len(shown) - 1)
     xs = [
-        LEFT + i * step if len(shown) > 1 else (LEFT + WIDTH - RIGHT) / 2 for i in range(len(shown))
+        first_x + i * step if len(shown) > 1 else (first_x + last_x) / 2 for i in range(len(shown))
     ]
     intervals = [
         (p.low, p.high) if p.low is not None and p.high is not None else None for p in shown

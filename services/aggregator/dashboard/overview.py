@@ -51,6 +51,12 @@ def rows_of(months: list[str], docs: dict[str, dict[str, Any]]) -> list[dict[str
     return [{"month": m, **queries.metric_row(docs[m], "adjusted")} for m in months]
 
 
+def first_with_data(rows: list[dict[str, Any]]) -> int:
+    """The index of the first month with an answer (the last month when none has one)."""
+    answered = [i for i, row in enumerate(rows) if any(row[m]["n"] for m in SCALES)]
+    return answered[0] if answered else len(rows) - 1
+
+
 def tiles(
     snap: Snapshot,
     db: Db,
