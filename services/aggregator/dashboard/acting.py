@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as Reply
 
 from aggregator.dashboard import access
 from survey_core.complaints import alerts
@@ -39,7 +40,7 @@ def _refused(language: str, status: int, message: str, errors: dict[str, list[st
     return Response(html, status=status, mimetype="text/html")
 
 
-def _checked(action: str, target: dict[str, Any]) -> tuple[dict[str, Any] | None, Response | None]:
+def _checked(action: str, target: dict[str, Any]) -> tuple[dict[str, Any] | None, Reply | None]:
     """The acting key, or the page refusing: not signed in (a redirect), a forged or stale
     form (400), a key that may only look (403); each refusal audited."""
     language = access.language()
@@ -58,13 +59,13 @@ def _checked(action: str, target: dict[str, Any]) -> tuple[dict[str, Any] | None
     return key, None
 
 
-def _back(anchor: str) -> Response:
+def _back(anchor: str) -> Reply:
     month = access.chosen_month()
     return redirect(url_for("dashboard.dashboard", month=month, _anchor=anchor), code=303)
 
 
 @bp.post("/dashboard/alerts/<alert_id>/ack")
-def acknowledge(alert_id: str) -> Response:
+def acknowledge(alert_id: str) -> Reply:
     """Acknowledge an open alert, then back to the dashboard."""
     target = {"alert_id": alert_id}
     key, refused = _checked("dashboard acknowledge alert", target)
@@ -111,7 +112,7 @@ def _change_of(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 
 @bp.post("/dashboard/follow-ups/<follow_up_id>")
-def work_follow_up(follow_up_id: str) -> Response:
+def work_follow_up(follow_up_id: str) -> Reply:
     """Assign a follow-up, record the contact, resolve it or reopen it (store.move)."""
     target = {"follow_up_id": follow_up_id}
     asked = request.form.get("action", "")

@@ -65,7 +65,11 @@ def comments() -> Any:
         if not errors
         else {"comments": [], "has_next": False, "page": page}
     )
-    wanted = {"month": month, "band": band or "", **{n: filters.get(n, "") for n in FILTERS}}
+    wanted: dict[str, Any] = {
+        "month": month,
+        "band": band or "",
+        **{n: filters.get(n, "") for n in FILTERS},
+    }
     html = render_template(
         "comments.html",
         language=language,
