@@ -136,3 +136,9 @@ def test_filters_that_cannot_be_are_a_422_naming_them(client, month, query, fiel
 def test_the_comment_list_needs_a_signed_in_browser(config, month):
     anonymous = aggregator.create_app(config).test_client()
     assert anonymous.get("/dashboard/comments").status_code == 302
+
+
+def test_switching_language_keeps_the_filters(client, month):
+    html = client.get(f"/dashboard/comments?month={month}&band=csat-1-2&agent=A%261&lang=en-US")
+    link = re.search(r'<a href="([^"]+)" lang="zh-CN"', html.get_data(as_text=True)).group(1)
+    assert link == f"?lang=zh-CN&amp;month={month}&amp;band=csat-1-2&amp;agent=A%261"

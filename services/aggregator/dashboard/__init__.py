@@ -128,7 +128,7 @@ def sign_in_page() -> Response:
 
 @bp.post("/dashboard/sign-in")
 def sign_in() -> Any:
-    """Check the key (read scope) and keep its hash in the session cookie."""
+    """Check the key (any scope looks; `access.may_act` decides who acts) and open a session."""
     language = _language()
     settings = current_app.config["SETTINGS"]
     if not csrf_ok(settings.secret_key, SIGN_IN, request, 86400, settings.public_base_url):

@@ -5,7 +5,7 @@ link to its contact."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -81,6 +81,9 @@ def comments() -> Any:
         errors=errors,
         found=found,
         contact_path=contact_path,
+        lang_query="".join(
+            f"&{urlencode({k: v})}" for k, v in wanted.items() if v and k != "month"
+        ),
         previous_url=url_for(".comments", **wanted, page=page - 1) if page > 1 else None,
         next_url=url_for(".comments", **wanted, page=page + 1) if found["has_next"] else None,
     )
