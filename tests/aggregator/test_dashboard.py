@@ -72,7 +72,7 @@ def test_the_figures_shown_are_the_apis(client, api_key, db, config):
     assert f'<td class="nps">{row["nps"]["value"]:.1f}</td>' in shown
     assert f'<td class="ces">{row["ces"]["value"]:.2f}</td>' in shown
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<svg" in html and 'class="band"' in html
+    assert "<svg" in html and 'class="whisker"' in html  # one month: its interval as a bar
     chinese = client.get(f"/dashboard?month={month}&lang=zh-CN").get_data(as_text=True)
     assert '<html lang="zh-CN">' in chinese
 

@@ -1,4 +1,4 @@
-"""No report request writes: every report, in JSON and CSV, and the dashboard's page, watched
+"""No report request writes: every report, in JSON and CSV, and the dashboard's pages, watched
 at the database. The one write a CSV export makes is its audit record (who exported what)."""
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def test_no_report_request_writes(config, db, api_key, watched):
     assert any(name == "insert" and collection == "thanks" for name, collection in watched.seen)
 
 
-def test_the_dashboard_page_writes_nothing(config, db, api_key, watched):
+def test_the_dashboard_pages_write_nothing(config, db, api_key, watched):
     _responses(db)
     client = aggregator.create_app(config).test_client()
     page = client.get("/dashboard/sign-in").get_data(as_text=True)
@@ -98,7 +98,8 @@ def test_the_dashboard_page_writes_nothing(config, db, api_key, watched):
     signed_in = client.post("/dashboard/sign-in", data={"key": key, "csrf_token": token})
     assert signed_in.status_code == 302
     watched.seen.clear()
-    assert client.get(f"/dashboard?month={MONTH}").status_code == 200
+    for page in ("/dashboard", "/dashboard/comments"):
+        assert client.get(f"{page}?month={MONTH}&band=csat-1-2").status_code == 200
     assert watched.seen == []
 
 

@@ -79,6 +79,10 @@ ALLOWED_SCATTERS = {
         "rows for reporting tools page through the months' responses by `_id` on every "
         "shard: an export, paged"
     ),
+    ("responses", "survey_core/responses/comments.py:page_of_comments"): (
+        "the dashboard's comment list, a page of twenty of a month's comments by band and "
+        "dimension: each shard sends its page, once per page view"
+    ),
     ("responses", "survey_core/responses/reads.py:newest_comments"): (
         "the dashboard's ten newest comments of a month: each shard sends its ten, once per "
         "dashboard view"
@@ -427,7 +431,18 @@ def reports(config: dict[str, Any], db, keys: dict[str, dict[str, str]], month: 
     _ok(client.get("/dashboard/recordings/ivr/comment/CA1"), 404)  # no recording
     _ok(client.get("/dashboard/agents/A17?lang=en-US"))
     _ok(client.get(f"/dashboard/qa-sample?month={month}&lang=en-US"))
+    _ok(client.get(f"/dashboard/comments?month={month}&band=nps-detractors&lang=en-US"))
     _ok(client.post("/dashboard/sign-out", data={"csrf_token": _csrf(html)}), 302)
+    # Acting from the dashboard, with a write key.
+    html = _ok(client.get("/dashboard/sign-in?lang=en-US")).get_data(as_text=True)
+    form = {"csrf_token": _csrf(html), "key": writer["Authorization"][7:], "lang": "en-US"}
+    _ok(client.post("/dashboard/sign-in", data=form), 302)
+    html = _ok(client.get(f"/dashboard?month={month}&lang=en-US")).get_data(as_text=True)
+    acting = {"csrf_token": _csrf(html)}
+    _ok(client.post(f"/dashboard/alerts/{alerts[0]['id']}/ack", data=acting), 302, 303, 409, 422)
+    resolve = {**acting, "action": "resolved", "root_cause": "Late", "action_taken": "Called"}
+    _ok(client.post("/dashboard/follow-ups/chat:W2", data=resolve), 302, 303, 404, 409, 422)
+    _ok(client.post("/dashboard/sign-out", data=acting), 302)
 
 
 def worker_steps(config: dict[str, Any], db) -> None:

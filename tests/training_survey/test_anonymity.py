@@ -196,13 +196,11 @@ def test_a_session_is_stored_with_its_window_before_any_link_is_made(
     }
     made = []
 
-    def fails_second(*args, **kwargs):
-        if made:
-            raise RuntimeError("the database went away")
-        made.append(invitations.invite(*args, **kwargs))
-        return made[-1]
+    def fails_half_way(db, policy, asked, now=None):
+        made.append(invitations.invite_many(db, policy, asked[:1], now)[0])
+        raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(sessions, "invite", fails_second)
+    monkeypatch.setattr(sessions, "invite_many", fails_half_way)
     half_way = {**HELD, "trainer_id": "TR1", "topic": "half", "trainees": ["v1", "v2"]}
     assert client.post("/api/v1/sessions", json=half_way, headers=writer).status_code == 500
     half = db.training_sessions.find_one({"topic": "half"})

@@ -1,10 +1,10 @@
 """The quality manager's dashboard at /dashboard: the month at a glance, server-rendered.
 
-Sign-in takes a `read` key once and opens a server-side session (dashboard_sessions); the
-signed, HttpOnly (and, outside development, Secure) cookie carries only the session's random
-id. Every page load checks the session and its key again, so signing out or revoking the key
-signs the browser out, old copies of the cookie included. Every figure comes from the same
-functions as the JSON API.
+Sign-in takes a key once (read keys look; write and admin keys also act: `access.py`) and
+opens a server-side session (dashboard_sessions); the signed, HttpOnly (and, outside
+development, Secure) cookie carries only the session's random id. Every page load checks the
+session and its key again, so signing out or revoking the key signs the browser out, old
+copies of the cookie included. Every figure comes from the same functions as the JSON API.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from flask import (
     Flask,
     Response,
     current_app,
-    g,
     redirect,
     render_template,
     request,
@@ -26,18 +25,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from aggregator.dashboard import charts
+from aggregator.dashboard import access, acting, comments_list, overview
 from aggregator.reports.comments import recent_comments
 from aggregator.reports.quality import agents_of, calibration_of
 from survey_core.complaints import alerts
 from survey_core.follow_ups import store as follow_ups
-from survey_core.months import MONTH_RE, month_of, months_ending
+from survey_core.months import months_ending
 from survey_core.reports import queries, trainers
 from survey_core.storage.client import get_db
-from survey_core.surveys.schema import LANGUAGES
 from survey_core.web import audit_trail
 from survey_core.web import browser_sessions as dashboard_sessions
-from survey_core.web.auth import grants, hash_key, live_key
+from survey_core.web.auth import hash_key, live_key
 from survey_core.web.context import snapshot
 from survey_core.web.security import CSRF_FIELD, csrf_ok, csrf_token, page_headers
 
@@ -53,72 +51,55 @@ BREAKDOWNS = ("agent", "team", "reason", "channel")
 
 
 def _signed_in() -> dict[str, Any] | None:
-    record = dashboard_sessions.key_of(get_db(), session.get("sid"))
-    return record if grants(record, "read") else None
+    return access.signed_in()
 
 
 def _language() -> str:
-    remembered = session.get("lang")
-    asked_for = request.values.get("lang") or (remembered if isinstance(remembered, str) else "")
-    language = asked_for if asked_for in LANGUAGES else "zh-CN"
-    session["lang"] = language
-    g.language = language
-    return language
+    return access.language()
 
 
-def _chart(rows: list[dict[str, Any]], metric: str, lo: float, hi: float) -> dict[str, Any]:
-    points = []
-    for row in rows:
-        figure = row[metric]
-        ci = figure.get("ci") or [None, None]
-        points.append(charts.Point(row["month"], figure.get("value"), ci[0], ci[1], figure["n"]))
-    return {"svg": charts.band_chart(points, lo, hi), "points": points}
-
-
-def _month() -> str:
-    asked_for = request.args.get("month", "")
-    if MONTH_RE.match(asked_for) and "\n" not in asked_for:
-        return asked_for
-    return month_of(datetime.now(UTC), current_app.config["SETTINGS"].tz)
+def _min_n() -> int:
+    asked_for = request.args.get("min_n", "0")
+    return (
+        int(asked_for) if asked_for.isascii() and asked_for.isdigit() and len(asked_for) < 7 else 0
+    )
 
 
 @bp.get("/dashboard")
 def dashboard() -> Any:
     """The month at a glance (signed in), else the sign-in page."""
     language = _language()
-    if _signed_in() is None:
+    key = _signed_in()
+    if key is None:
         return redirect(url_for("dashboard.sign_in_page", lang=language))
-    db, month = get_db(), _month()
-    min_n = request.args.get("min_n", "0")
-    min_n_value = int(min_n) if min_n.isascii() and min_n.isdigit() and len(min_n) < 7 else 0
+    db, month, min_n = get_db(), access.chosen_month(), _min_n()
     settings = current_app.config["SETTINGS"]
-    months = months_ending(month, 12)
-    rows = queries.monthly(snapshot(), months, {}, "adjusted")
-    now = datetime.now(UTC)
+    snap, now = snapshot(), datetime.now(UTC)
+    months, docs = overview.trend(snap, month)
+    rows = overview.rows_of(months, docs)
+    ranking = trainers.ranking_of(snap, month, settings.min_trainer_sample, settings.anonymity_min)
     html = render_template(
         "dashboard.html",
         language=language,
         month=month,
         months=months_ending(month, 24),
-        min_n=min_n_value,
+        min_n=min_n,
         csrf_field=CSRF_FIELD,
-        csrf_token=csrf_token(settings.secret_key, session["sid"]),
+        csrf_token=access.form_token(),
+        may_act=access.may_act(key),
+        tiles=overview.tiles(snap, db, months, docs, now, min_n),
         rows=rows,
-        charts={
-            "csat": _chart(rows, "csat", 0, 100),
-            "nps": _chart(rows, "nps", -100, 100),
-            "ces": _chart(rows, "ces", 1, 5),
-        },
-        breakdowns={
-            by: queries.breakdown(snapshot(), month, by, min_n_value, "adjusted")
-            for by in BREAKDOWNS
-        },
-        funnel=queries.funnel(snapshot(), month, None),
-        ranking=trainers.ranking_of(
-            snapshot(), month, settings.min_trainer_sample, settings.anonymity_min
-        ),
+        first_row=overview.first_with_data(rows),
+        charts=overview.trend_charts(rows, min_n),
+        breakdowns={by: queries.breakdown(snap, month, by, min_n, "adjusted") for by in BREAKDOWNS},
+        funnel=queries.funnel(snap, month, None),
+        ranking=ranking,
+        eligible=[t for t in ranking["trainers"] if t["eligible"]],
+        not_eligible=[t for t in ranking["trainers"] if not t["eligible"]],
         alerts=alerts.listed(db, {"status": "open"}, 20),
-        overdue=follow_ups.overdue(db, now, 20),
+        follow_ups=follow_ups.listed(db, {"status": {"$ne": "resolved"}}, False, now, 20),
+        resolved=follow_ups.recently_resolved(db, 10),
+        now=now,
         flags=[
             r
             for r in calibration_of(month, "agent")["rows"]
@@ -147,14 +128,14 @@ def sign_in_page() -> Response:
 
 @bp.post("/dashboard/sign-in")
 def sign_in() -> Any:
-    """Check the key (read scope) and keep its hash in the session cookie."""
+    """Check the key (any scope looks; `access.may_act` decides who acts) and open a session."""
     language = _language()
     settings = current_app.config["SETTINGS"]
     if not csrf_ok(settings.secret_key, SIGN_IN, request, 86400, settings.public_base_url):
         return Response(_("This form has expired. Reload the page to answer."), status=400)
     key = (request.form.get("key") or "").strip()
     record = live_key(get_db(), hash_key(key))
-    if not key or not grants(record, "read"):
+    if not key or not access.may_look(record):
         who = str(record["name"]) if record else "(unknown key)"
         audit_trail.record("dashboard sign-in", {}, 401, via="dashboard", who=who)
         html = render_template(
@@ -216,3 +197,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(contacts.bp)
     app.register_blueprint(agents.bp)
     app.register_blueprint(qa.bp)
+    app.register_blueprint(acting.bp)
+    app.register_blueprint(comments_list.bp)

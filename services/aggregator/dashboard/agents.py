@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
 
-from aggregator.dashboard import _language, _month, _signed_in
+from aggregator.dashboard.access import chosen_month, signed_in
+from aggregator.dashboard.access import language as page_language
 from aggregator.reports.comments import recent_comments
 from aggregator.reports.qa_sample import sample_of
 from aggregator.reports.quality import calibration_of
@@ -29,10 +30,10 @@ DETRACTOR_WEIGHT = 2.0  # on the agent's page, detractors are twice as likely to
 @bp.get("/dashboard/agents/<path:agent>")
 def agent_page(agent: str) -> Any:
     """The agent's months and the month's quality records (signed in), else the sign-in page."""
-    language = _language()
-    if _signed_in() is None:
+    language = page_language()
+    if signed_in() is None:
         return redirect(url_for("dashboard.sign_in_page", lang=language))
-    db, month = get_db(), _month()
+    db, month = get_db(), chosen_month()
     months = months_ending(month, 12)
     scores = monitoring.of_agent(db, "monitor_scores", agent, month)
     calibration = next(

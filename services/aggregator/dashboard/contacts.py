@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
 
-from aggregator.dashboard import _language, _signed_in
+from aggregator.dashboard.access import language as page_language
+from aggregator.dashboard.access import signed_in
 from aggregator.reports.comments import recording_of
 from survey_core import sealing
 from survey_core.complaints import reads as complaints
@@ -90,8 +91,8 @@ def history_of(follow_up: Mapping[str, Any] | None, keyring: Keyring) -> dict[st
 @bp.get("/dashboard/contacts/<channel>/<path:interaction>")
 def contact_page(channel: str, interaction: str) -> Any:
     """Everything known about one contact (signed in), else the sign-in page."""
-    language = _language()
-    if _signed_in() is None:
+    language = page_language()
+    if signed_in() is None:
         return redirect(url_for("dashboard.sign_in_page", lang=language))
     db, keyring, rid = get_db(), sealing.current(), response_id(channel, interaction)
     record = reads.contact(db, rid)
@@ -131,7 +132,7 @@ def contact_page(channel: str, interaction: str) -> Any:
 def recording(channel: str, key: str, interaction: str) -> Response:
     """A recorded answer's audio, fetched from Twilio by its SID with the account's credentials
     (signed in; never a redirect to Twilio, so the browser never sees where or how)."""
-    if _signed_in() is None:
+    if signed_in() is None:
         return error_response(401, "unauthorized", "Sign in to the dashboard first.")
     record = reads.contact(get_db(), response_id(channel, interaction))
     value = sealing.current().shown_answer(((record or {}).get("answers") or {}).get(key))

@@ -17,7 +17,8 @@ from flask import (
 )
 from marshmallow import ValidationError
 
-from aggregator.dashboard import _language, _month, _signed_in
+from aggregator.dashboard.access import chosen_month, signed_in
+from aggregator.dashboard.access import language as page_language
 from aggregator.reports.qa_sample import SampleQuery, sample_of
 from survey_core.months import months_ending
 from survey_core.web.security import CSRF_FIELD, csrf_token, page_headers
@@ -28,10 +29,10 @@ bp = Blueprint("qa", __name__)
 @bp.get("/dashboard/qa-sample")
 def qa_sample_page() -> Any:
     """The month's QA sample (signed in), else the sign-in page; a bad choice is a 422 page."""
-    language = _language()
-    if _signed_in() is None:
+    language = page_language()
+    if signed_in() is None:
         return redirect(url_for("dashboard.sign_in_page", lang=language))
-    month = _month()
+    month = chosen_month()
     asked = {k: v for k, v in request.args.items() if k in ("per_agent", "detractors", "seed")}
     problems: dict[str, Any] = {}
     try:

@@ -1,4 +1,5 @@
-"""Close the loop: follow-ups of unhappy responses for team leads (read to list, write to move)."""
+"""Close the loop: follow-ups of unhappy responses for team leads (read to list, write to
+assign, move and reopen)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from flask import g
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from survey_core import sealing
 from survey_core.fields import DictKey, StrictDict, StrictString
@@ -22,7 +23,7 @@ bp = Blueprint(
     "follow_ups",
     __name__,
     url_prefix="/api/v1",
-    description="Follow-ups of unhappy responses: open -> contacted -> resolved.",
+    description="Follow-ups of unhappy responses: open -> contacted -> resolved (-> open again).",
 )
 _AUTH = AUTH_ERRORS
 _TEXT = validate.Length(min=1, max=2000)
@@ -47,8 +48,11 @@ class FollowUpSchema(dimensions.schema_of(dimensions.CUSTOMER_DIMENSIONS, allow_
     root_cause = StrictString(multiline=True)
     action_taken = StrictString(multiline=True)
     note = StrictString(multiline=True)
+    assignee = StrictString()
+    assigned_at = fields.DateTime()
     contacted_at = fields.DateTime()
     resolved_at = fields.DateTime()
+    reopened_at = fields.DateTime()
 
 
 class FollowUpListSchema(Schema):
@@ -63,10 +67,21 @@ class FollowUpQuerySchema(
 
 
 class FollowUpChangeSchema(Schema):
-    status = StrictString(required=True, validate=validate.OneOf(store.STEPS[1:]))
+    status = StrictString(
+        validate=validate.OneOf(store.STEPS),
+        metadata={"description": "`contacted`, `resolved`, or `open` to reopen a resolved one."},
+    )
+    assignee = StrictString(
+        validate=validate.Length(1, 128), metadata={"description": "The person working it."}
+    )
     root_cause = StrictString(multiline=True, validate=_TEXT)
     action_taken = StrictString(multiline=True, validate=_TEXT)
     note = StrictString(multiline=True, validate=_TEXT)
+
+    @validates_schema
+    def _something_to_do(self, data: dict[str, Any], **_: Any) -> None:
+        if "status" not in data and "assignee" not in data:
+            raise ValidationError("Give a status, an assignee or both.", "status")
 
 
 def _shown(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -99,12 +114,14 @@ def list_follow_ups(query: dict[str, Any]) -> dict[str, Any]:
         **_AUTH,
         400: "The body is not valid JSON.",
         404: "`follow_up_not_found`.",
-        422: "`validation_error`: going back, or resolving without a root cause and an action.",
+        422: "`validation_error`: a move `store.MOVES` forbids, resolving without a root cause "
+        "and an action, assigning a resolved one, or a concurrent change.",
     },
 )
 @bp.response(200, FollowUpSchema)
 def move_follow_up(body: dict[str, Any], follow_up_id: str) -> dict[str, Any]:
-    """Record contact with the customer, or the resolution (root cause and action taken)."""
+    """Assign it to a person, record contact with the customer or the resolution (root cause
+    and action taken), or reopen a resolved one; one function for this and the dashboard."""
     try:
         doc = store.move(get_db(), follow_up_id, body, g.api_key.get("name"))
     except LookupError:

@@ -149,7 +149,8 @@ AGENT_COLUMNS = columns(AgentCsvRow, first=["agent", "honour_rank"])
 def agent_report(query: dict[str, Any]) -> Any:
     """Per agent in a month: thank-you letters, complaints and their rate, the mean monitor
     score, CSAT; and the honour roll: most thanks first, then the higher CSAT, among agents
-    with at least `min_n` CSAT answers. CSV: one row per agent with its `honour_rank`."""
+    thanked at least once with at least `min_n` CSAT answers. CSV: one row per agent with its
+    `honour_rank`."""
     report = agents_of(query["month"], query.get("min_n", 5))
     if wants_csv(query.get("format"), request.headers.get("Accept", "")):
         place = {row["agent"]: i for i, row in enumerate(report["honour_roll"], 1)}
@@ -196,7 +197,7 @@ def agents_of(month: str, min_n: int) -> dict[str, Any]:
             }
         )
     roll = sorted(
-        (r for r in rows if r["eligible"]),
+        (r for r in rows if r["eligible"] and r["thanks"] > 0),
         key=lambda r: (-r["thanks"], -(r["csat"]["value"] or 0), r["agent"]),
     )
     return {"month": month, "min_n": min_n, "agents": rows, "honour_roll": roll[:10]}

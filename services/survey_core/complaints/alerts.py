@@ -20,3 +20,8 @@ def acknowledge(db: Db, alert_id: str, who: str | None) -> dict[str, Any] | None
     change = {"status": "acknowledged", "acknowledged_by": who, "acknowledged_at": now}
     db.alerts.update_one({"_id": alert_id, "status": "open"}, {"$set": change})
     return db.alerts.find_one({"_id": alert_id})
+
+
+def count_open(db: Db) -> int:
+    """How many alerts are open (not acknowledged)."""
+    return db.alerts.count_documents({"status": "open"})

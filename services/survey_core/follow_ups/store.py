@@ -1,5 +1,6 @@
 """Follow-ups of unhappy responses: opened by the worker from its queue (with the response's
-complaint), moved by the team lead through open -> contacted -> resolved."""
+complaint), assigned and moved by the team lead through open -> contacted -> resolved, and
+reopened (resolved -> open)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ from survey_core.settings import ComplaintSettings
 
 STEPS = ("open", "contacted", "resolved")
 LOW_SCORE_PREFIX = "low_score:"  # REASON_CATEGORIES keys of customers' low-score reasons
+# Where a follow-up in each status may be moved (the same status again records a new note):
+# forward only, except that a resolved one may be reopened.
+MOVES = {
+    "open": {"contacted", "resolved"},
+    "contacted": {"contacted", "resolved"},
+    "resolved": {"resolved", "open"},
+}
 
 
 class BadStep(Exception):
@@ -81,21 +89,41 @@ def complaint_category(entry: dict[str, Any], categories: dict[str, str]) -> str
     return categories.get(entry.get("reason") or "", "general")
 
 
-def move(db: Db, follow_up_id: str, change: dict[str, Any], who: str | None) -> dict[str, Any]:
-    """Move a follow-up forward (never back); resolving needs a root cause and an action."""
+def move(db: Db, follow_up_id: str, change: Mapping[str, Any], who: str | None) -> dict[str, Any]:
+    """Assign a follow-up to a person and/or move it (`MOVES`: forward, or a resolved one
+    reopened); resolving needs a root cause and an action, a resolved one takes no assignee.
+    The change applies only to the follow-up as it was read (a concurrent move is refused)."""
     current = db.follow_ups.find_one({"_id": follow_up_id})
     if current is None:
         raise LookupError(follow_up_id)
-    step = change["status"]
-    if STEPS.index(step) < STEPS.index(current["status"]):
-        raise BadStep("status", f"A {current['status']} follow-up cannot go back to {step}.")
+    was, step = current.get("status", "open"), change.get("status")
+    if step is None and not change.get("assignee"):
+        raise BadStep("status", "Give a status, an assignee or both.")
+    if step is not None and step not in MOVES.get(was, set()):
+        raise BadStep("status", f"A {was} follow-up cannot be moved to {step}.")
     if step == "resolved" and not (change.get("root_cause") and change.get("action_taken")):
         raise BadStep("root_cause", "Resolving needs a root cause and an action taken.")
+    if change.get("assignee") and (step or was) == "resolved":
+        raise BadStep("assignee", "A resolved follow-up is not assigned; reopen it first.")
     now = datetime.now(UTC)
-    update = {k: v for k, v in change.items() if v is not None}
-    update[f"{step}_at"] = now
-    update[f"{step}_by"] = who
-    db.follow_ups.update_one({"_id": follow_up_id}, {"$set": update})
+    fields = ("assignee", "root_cause", "action_taken", "note")
+    update: dict[str, Any] = {k: change[k] for k in fields if change.get(k) is not None}
+    unset: dict[str, Any] = {}
+    if change.get("assignee"):
+        update.update(assigned_at=now, assigned_by=who)
+    if step is not None:
+        label = "reopened" if step == "open" else step
+        update.update({"status": step, f"{label}_at": now, f"{label}_by": who})
+        if step == "open":
+            unset = {"resolved_at": "", "resolved_by": ""}
+    operation: dict[str, Any] = {"$set": update}
+    if unset:
+        operation["$unset"] = unset
+    done = db.follow_ups.update_one(
+        {"_id": follow_up_id, "status": current.get("status")}, operation
+    )
+    if done.matched_count == 0:
+        raise BadStep("status", "The follow-up changed meanwhile; look at it again.")
     return db.follow_ups.find_one({"_id": follow_up_id}) or current
 
 
@@ -121,3 +149,13 @@ def overdue(db: Db, now: datetime, limit: int) -> list[dict[str, Any]]:
 def of_contact(db: Db, rid: str) -> dict[str, Any] | None:
     """The follow-up of one contact (keyed by its response id), if one was opened."""
     return db.follow_ups.find_one({"_id": rid})
+
+
+def count_overdue(db: Db, now: datetime) -> int:
+    """How many follow-ups are not resolved and past due."""
+    return db.follow_ups.count_documents({"status": {"$ne": "resolved"}, "due_at": {"$lt": now}})
+
+
+def recently_resolved(db: Db, limit: int) -> list[dict[str, Any]]:
+    """The follow-ups resolved last, newest first (those a team lead may reopen)."""
+    return list(db.follow_ups.find({"status": "resolved"}).sort("resolved_at", -1).limit(limit))
