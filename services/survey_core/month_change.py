@@ -10,6 +10,7 @@ variance in either month).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from survey_core.scoring import Histogram, Z, normalise, t_quantile
@@ -55,16 +56,27 @@ def _nps_and_variance(hist: Histogram | None) -> tuple[float, float, int]:
     return 100 * score, 100 * 100 * max(0.0, pro + det - score * score) / n, n
 
 
-def nps(previous: Histogram | None, current: Histogram | None) -> dict[str, Any]:
-    """Change of NPS, in points; z = difference / sqrt(se1^2 + se2^2)."""
-    score1, var1, n1 = _nps_and_variance(previous)
-    score2, var2, n2 = _nps_and_variance(current)
+def _two_months(
+    before: tuple[float, float, int],
+    after: tuple[float, float, int],
+    se: Callable[[], float],
+    critical: Callable[[], float],
+) -> dict[str, Any]:
+    """The change between two months' (figure, variance, n): no change without answers in
+    both; untested with fewer than two in either or no variance in both; else the change
+    over its standard error `se()` against `critical()`."""
+    (m1, v1, n1), (m2, v2, n2) = before, after
     if n1 == 0 or n2 == 0:
         return _result(None, None, Z)
-    delta = score2 - score1
-    if n1 < 2 or n2 < 2 or var1 + var2 == 0:
-        return _result(delta, None, Z)
-    return _result(delta, delta / math.sqrt(var1 + var2), Z)
+    if n1 < 2 or n2 < 2 or v1 + v2 == 0:
+        return _result(m2 - m1, None, Z)
+    return _result(m2 - m1, (m2 - m1) / se(), critical())
+
+
+def nps(previous: Histogram | None, current: Histogram | None) -> dict[str, Any]:
+    """Change of NPS, in points; z = difference / sqrt(se1^2 + se2^2)."""
+    before, after = _nps_and_variance(previous), _nps_and_variance(current)
+    return _two_months(before, after, lambda: math.sqrt(before[1] + after[1]), lambda: Z)
 
 
 def _mean_and_variance(hist: Histogram | None) -> tuple[float, float, int]:
@@ -87,15 +99,14 @@ def welch_df(var1: float, n1: int, var2: float, n2: int) -> int:
 
 def ces(previous: Histogram | None, current: Histogram | None) -> dict[str, Any]:
     """Change of the CES mean; Welch's t-test against t(0.975, floor(df))."""
-    m1, v1, n1 = _mean_and_variance(previous)
-    m2, v2, n2 = _mean_and_variance(current)
-    if n1 == 0 or n2 == 0:
-        return _result(None, None, Z)
-    delta = m2 - m1
-    if n1 < 2 or n2 < 2 or v1 + v2 == 0:
-        return _result(delta, None, Z)
-    df = welch_df(v1, n1, v2, n2)
-    return _result(delta, delta / math.sqrt(v1 / n1 + v2 / n2), t_quantile(df))
+    before, after = _mean_and_variance(previous), _mean_and_variance(current)
+    (_, v1, n1), (_, v2, n2) = before, after
+    return _two_months(
+        before,
+        after,
+        lambda: math.sqrt(v1 / n1 + v2 / n2),
+        lambda: t_quantile(welch_df(v1, n1, v2, n2)),
+    )
 
 
 def counts(previous: int, current: int) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from survey_core.web.app import public_base
 from survey_core.web.auth import require_api_key
 from survey_core.web.context import snapshot, survey_catalog
 from survey_core.web.errors import APIError
-from survey_core.web.openapi import AUTH_ERRORS, error_responses, public
+from survey_core.web.openapi import AUTH_ERRORS, BODY_ERRORS, error_responses, public
 from training_survey import service
 from training_survey.default_survey import CRITERIA, TRAINING_SURVEY
 from training_survey.schemas import (
@@ -45,7 +45,7 @@ evaluations_bp = Blueprint(
     description="Evaluations from a form of your own; the link's token is the credential.",
 )
 _AUTH = AUTH_ERRORS
-_BODY = {400: "The body is not valid JSON.", 422: "`validation_error`: `errors` names the fields."}
+_BODY = BODY_ERRORS
 
 
 def _invalid(errors: dict[str, Any]) -> APIError:

@@ -15,7 +15,7 @@ from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
 from survey_core.web.metrics import count_alert
-from survey_core.web.openapi import AUTH_ERRORS, error_responses
+from survey_core.web.openapi import AUTH_ERRORS, BODY_ERRORS, error_responses
 
 bp = Blueprint(
     "complaints",
@@ -24,7 +24,7 @@ bp = Blueprint(
     description="Complaints, escalation rules and the alerts they raise.",
 )
 _AUTH = AUTH_ERRORS
-_BODY = {400: "The body is not valid JSON.", 422: "`validation_error`: `errors` names the fields."}
+_BODY = BODY_ERRORS
 _LABEL = validate.Length(min=1, max=128)
 # Prometheus labels of alerts: the seeded categories (an edited rule book's others are `other`).
 ALERT_LABELS = (frozenset(r["category"] for r in rules.DEFAULT_RULES), frozenset(rules.LEVELS))

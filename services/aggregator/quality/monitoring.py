@@ -18,7 +18,7 @@ from survey_core.months import month_of
 from survey_core.responses.events import response_id
 from survey_core.storage.client import get_db
 from survey_core.web.auth import require_api_key
-from survey_core.web.openapi import AUTH_ERRORS, error_responses
+from survey_core.web.openapi import AUTH_ERRORS, BODY_ERRORS, error_responses
 
 bp = Blueprint(
     "quality",
@@ -26,7 +26,7 @@ bp = Blueprint(
     url_prefix="/api/v1",
     description="Monitor scores, self-ratings, thanks and the calibration report.",
 )
-_BODY = {400: "The body is not valid JSON.", 422: "`validation_error`: `errors` names the fields."}
+_BODY = BODY_ERRORS
 _ID = validate.Length(min=1, max=128)
 
 

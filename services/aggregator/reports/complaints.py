@@ -8,14 +8,14 @@ from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from aggregator.reports.csv_export import also_csv, columns, scoped_csv, wants_csv
+from aggregator.reports.csv_export import columns, scoped_csv, wants_csv
+from aggregator.reports.endpoint import report as report_view
 from aggregator.reports.schemas import Month
 from survey_core.complaints import store
 from survey_core.fields import StrictString
 from survey_core.reports import queries
-from survey_core.web.auth import require_api_key
 from survey_core.web.context import snapshot
-from survey_core.web.openapi import AUTH_ERRORS, error_responses
+from survey_core.web.openapi import AUTH_ERRORS
 
 bp = Blueprint(
     "complaint_report",
@@ -49,11 +49,7 @@ class ComplaintReport(Schema):
 
 
 @bp.get("/complaints/report")
-@require_api_key("read")
-@bp.arguments(ComplaintReportQuery, location="query")
-@error_responses(bp, {**_AUTH, 422: "`validation_error`."})
-@also_csv(bp)
-@bp.response(200, ComplaintReport)
+@report_view(bp, ComplaintReportQuery, ComplaintReport, {**_AUTH, 422: "`validation_error`."})
 def report(query: dict[str, Any]) -> Any:
     """Complaints per agent, team or category in a month, and the complaint rate (complaints /
     contacts surveyed); CSV: the whole month's row (scope `month`), then one per value."""

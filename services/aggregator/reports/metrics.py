@@ -8,7 +8,8 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from aggregator.reports.csv_export import also_csv, csv_response, funnel_csv, wants_csv
+from aggregator.reports.csv_export import csv_response, funnel_csv, wants_csv
+from aggregator.reports.endpoint import report
 from aggregator.reports.schemas import (
     BreakdownQuery,
     BreakdownReport,
@@ -19,9 +20,7 @@ from aggregator.reports.schemas import (
 )
 from survey_core.months import month_range
 from survey_core.reports import queries
-from survey_core.web.auth import require_api_key
 from survey_core.web.context import snapshot
-from survey_core.web.openapi import error_responses
 
 bp = Blueprint(
     "metrics",
@@ -31,26 +30,13 @@ bp = Blueprint(
 )
 
 
-# What every report may answer besides 200, as documented in the OpenAPI document.
-REPORT_ERRORS = {
-    401: "No API key, or an unknown or revoked one.",
-    403: "The API key lacks the read scope.",
-    422: "`validation_error`: `errors` names the bad query parameters.",
-    503: "`database_unavailable`: try again shortly (`Retry-After`).",
-}
-
-
 def _csv_requested(args: dict[str, Any]) -> bool:
     return wants_csv(args.get("format"), request.headers.get("Accept", ""))
 
 
 @bp.route("/metrics/monthly")
 class Monthly(MethodView):
-    @require_api_key("read")
-    @bp.arguments(MonthlyQuery, location="query")
-    @error_responses(bp, REPORT_ERRORS)
-    @also_csv(bp)
-    @bp.response(200, MonthlyReport)
+    @report(bp, MonthlyQuery, MonthlyReport)
     def get(self, args: dict[str, Any]) -> Any:
         """One row per month from `from` to `to`, optionally filtered by dimensions."""
         filters = {dim: args.get(dim) for dim in queries.FILTER_DIMS}
@@ -63,11 +49,7 @@ class Monthly(MethodView):
 
 @bp.route("/metrics/breakdown")
 class Breakdown(MethodView):
-    @require_api_key("read")
-    @bp.arguments(BreakdownQuery, location="query")
-    @error_responses(bp, REPORT_ERRORS)
-    @also_csv(bp)
-    @bp.response(200, BreakdownReport)
+    @report(bp, BreakdownQuery, BreakdownReport)
     def get(self, args: dict[str, Any]) -> Any:
         """One row per agent, team, channel, reason or survey in a month, best CSAT first."""
         rows = queries.breakdown(
@@ -80,11 +62,7 @@ class Breakdown(MethodView):
 
 @bp.route("/funnel")
 class Funnel(MethodView):
-    @require_api_key("read")
-    @bp.arguments(FunnelQuery, location="query")
-    @error_responses(bp, REPORT_ERRORS)
-    @also_csv(bp)
-    @bp.response(200, FunnelReport)
+    @report(bp, FunnelQuery, FunnelReport)
     def get(self, args: dict[str, Any]) -> Any:
         """Offered, left out, started, completed and partial by the question reached."""
         result = queries.funnel(snapshot(), args["month"], args["channel"])

@@ -9,7 +9,8 @@ from typing import Any
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from aggregator.reports.csv_export import also_csv, columns, pick, scoped_csv, table, wants_csv
+from aggregator.reports.csv_export import columns, pick, scoped_csv, table, wants_csv
+from aggregator.reports.endpoint import report
 from aggregator.reports.quality_schemas import (
     AgentCsvRow,
     AgentReport,
@@ -22,9 +23,8 @@ from survey_core import calibration
 from survey_core.monitoring import store
 from survey_core.responses import reads
 from survey_core.storage.client import get_db
-from survey_core.web.auth import require_api_key
 from survey_core.web.context import snapshot
-from survey_core.web.openapi import AUTH_ERRORS, error_responses
+from survey_core.web.openapi import AUTH_ERRORS
 
 bp = Blueprint(
     "quality_reports",
@@ -50,11 +50,7 @@ CALIBRATION_COLUMNS = columns(
 
 
 @bp.get("/calibration")
-@require_api_key("read")
-@bp.arguments(CalibrationQuery, location="query")
-@error_responses(bp, {**AUTH_ERRORS, 422: "`validation_error`."})
-@also_csv(bp)
-@bp.response(200, CalibrationReport)
+@report(bp, CalibrationQuery, CalibrationReport, {**AUTH_ERRORS, 422: "`validation_error`."})
 def calibration_report(query: dict[str, Any]) -> Any:
     """Monitors against customers, agents' self-ratings against customers, monitors against
     each other, for one month (each record in the month of its own timestamp); CSV: the whole
@@ -141,11 +137,7 @@ AGENT_COLUMNS = columns(AgentCsvRow, first=["agent", "honour_rank"])
 
 
 @bp.get("/agents/report")
-@require_api_key("read")
-@bp.arguments(AgentReportQuery, location="query")
-@error_responses(bp, {**AUTH_ERRORS, 422: "`validation_error`."})
-@also_csv(bp)
-@bp.response(200, AgentReport)
+@report(bp, AgentReportQuery, AgentReport, {**AUTH_ERRORS, 422: "`validation_error`."})
 def agent_report(query: dict[str, Any]) -> Any:
     """Per agent in a month: thank-you letters, complaints and their rate, the mean monitor
     score, CSAT; and the honour roll: most thanks first, then the higher CSAT, among agents

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from aggregator.reports.schemas import CsatSchema, Interval, Month
+from aggregator.reports.schemas import CsatSchema, Interval, Month, month_report_query
 from survey_core.fields import StrictString
 
 
@@ -88,13 +88,9 @@ class CalibrationCsvRow(CalibrationFigures):
     paired_with = StrictString()
 
 
-class AgentReportQuery(Schema):
-    month = Month(required=True)
-    min_n = fields.Integer(
-        validate=validate.Range(0, 100_000),
-        metadata={"description": "CSAT answers an agent needs for the honour roll (default 5)."},
-    )
-    format = StrictString(load_default=None, validate=validate.OneOf(["json", "csv"]))
+AgentReportQuery = month_report_query(
+    "CSAT answers an agent needs for the honour roll (default 5).", "AgentReportQuery"
+)
 
 
 class AgentRow(Schema):

@@ -9,14 +9,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from aggregator.reports.csv_export import also_csv, table, wants_csv
-from aggregator.reports.metrics import REPORT_ERRORS
+from aggregator.reports.csv_export import table, wants_csv
+from aggregator.reports.endpoint import report
 from aggregator.reports.schemas import Month
 from survey_core.fields import DictKey, StrictDict, StrictString
 from survey_core.reports.low_scores import METRICS, low_score_reasons
-from survey_core.web.auth import require_api_key
 from survey_core.web.context import snapshot
-from survey_core.web.openapi import error_responses
 
 bp = Blueprint(
     "low_score_reasons",
@@ -68,11 +66,7 @@ class ReasonsReport(Schema):
 
 @bp.route("/metrics/reasons")
 class LowScoreReasons(MethodView):
-    @require_api_key("read")
-    @bp.arguments(ReasonsQuery, location="query")
-    @error_responses(bp, REPORT_ERRORS)
-    @also_csv(bp)
-    @bp.response(200, ReasonsReport)
+    @report(bp, ReasonsQuery, ReasonsReport)
     def get(self, args: dict[str, Any]) -> Any:
         """Low CSAT or NPS scores of a month by the reason the customer gave (a response
         giving two reasons counts under each; `(none)`: none given)."""

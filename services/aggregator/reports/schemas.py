@@ -141,13 +141,23 @@ class FunnelReport(Schema):
     completion_rate = fields.Float(allow_none=True)
 
 
-class RankingQuery(Schema):
-    month = Month(required=True)
-    min_n = fields.Integer(
-        validate=validate.Range(0, 100_000),
-        metadata={"description": "m of the Bayesian average (default MIN_TRAINER_SAMPLE, 5)."},
+def month_report_query(min_n: str, name: str) -> type[Schema]:
+    """The query of a month's report with a minimum n (`min_n` says what it is) and `format`."""
+    return Schema.from_dict(
+        {
+            "month": Month(required=True),
+            "min_n": fields.Integer(
+                validate=validate.Range(0, 100_000), metadata={"description": min_n}
+            ),
+            "format": StrictString(load_default=None, validate=validate.OneOf(["json", "csv"])),
+        },
+        name=name,
     )
-    format = StrictString(load_default=None, validate=validate.OneOf(["json", "csv"]))
+
+
+RankingQuery = month_report_query(
+    "m of the Bayesian average (default MIN_TRAINER_SAMPLE, 5).", "RankingQuery"
+)
 
 
 class TrendQuery(MonthRange):

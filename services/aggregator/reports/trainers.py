@@ -8,14 +8,12 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from aggregator.reports.csv_export import RANKING_COLUMNS, also_csv, csv_response, wants_csv
-from aggregator.reports.metrics import REPORT_ERRORS
+from aggregator.reports.csv_export import RANKING_COLUMNS, csv_response, wants_csv
+from aggregator.reports.endpoint import report
 from aggregator.reports.schemas import RankingQuery, RankingReport, TrendQuery, TrendReport
 from survey_core.months import month_range
 from survey_core.reports import trainers
-from survey_core.web.auth import require_api_key
 from survey_core.web.context import snapshot
-from survey_core.web.openapi import error_responses
 
 bp = Blueprint(
     "trainers",
@@ -27,11 +25,7 @@ bp = Blueprint(
 
 @bp.route("/trainers/ranking")
 class Ranking(MethodView):
-    @require_api_key("read")
-    @bp.arguments(RankingQuery, location="query")
-    @error_responses(bp, REPORT_ERRORS)
-    @also_csv(bp)
-    @bp.response(200, RankingReport)
+    @report(bp, RankingQuery, RankingReport)
     def get(self, args: dict[str, Any]) -> Any:
         """Every trainer evaluated in `month`, best Bayesian score first; `best` or null."""
         m = args.get("min_n")
@@ -47,10 +41,7 @@ class Ranking(MethodView):
 
 @bp.route("/trainers/<trainer_id>/monthly")
 class Trend(MethodView):
-    @require_api_key("read")
-    @bp.arguments(TrendQuery, location="query")
-    @error_responses(bp, REPORT_ERRORS)
-    @bp.response(200, TrendReport)
+    @report(bp, TrendQuery, TrendReport, csv=False)
     def get(self, args: dict[str, Any], trainer_id: str) -> Any:
         """One trainer's figures per month from `from` to `to`."""
         months = month_range(args["from_"], args["to"])

@@ -104,6 +104,11 @@ AUTH_ERRORS = {
     401: "No API key, or an unknown or revoked one.",
     403: "The API key lacks the scope this endpoint needs.",
 }
+# What an endpoint that takes a JSON body may answer about it.
+BODY_ERRORS = {
+    400: "The body is not valid JSON.",
+    422: "`validation_error`: `errors` names the fields.",
+}
 
 
 def public(blp: ApiBlueprint) -> Callable[[F], F]:
