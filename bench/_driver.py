@@ -23,10 +23,21 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ops.devstack import end_processes, gunicorn_command, secantus_command, wait_for_port
-
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW_S = 10.0  # the first and the last window of a run
+
+
+class _Devstack:
+    """`ops.devstack` of this tree, imported when first used (a measuring subprocess points
+    its imports at another commit's tree, whose devstack may differ)."""
+
+    def __getattr__(self, name: str):
+        import ops.devstack
+
+        return getattr(ops.devstack, name)
+
+
+devstack = _Devstack()
 
 
 def say(message: str) -> None:
@@ -65,9 +76,11 @@ def start_db(storage: str | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     storage = storage or tempfile.mkdtemp(prefix="bench-secantus-")
     proc = subprocess.Popen(
-        secantus_command(port, storage), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        devstack.secantus_command(port, storage),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    if not wait_for_port(port, 30):
+    if not devstack.wait_for_port(port, 30):
         raise SystemExit("SecantusDB did not start")
     return proc, f"mongodb://127.0.0.1:{port}/?directConnection=true"
 
@@ -86,18 +99,18 @@ def gunicorn_env(env: dict[str, str], port: int, workers: int) -> dict[str, str]
 def start_gunicorn(app: str, env: dict[str, str], workers: int = 2) -> tuple[subprocess.Popen, int]:
     port = free_port()
     proc = subprocess.Popen(
-        gunicorn_command(app),
+        devstack.gunicorn_command(app),
         env=gunicorn_env(env, port, workers),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    if not wait_for_port(port, 30):
+    if not devstack.wait_for_port(port, 30):
         raise SystemExit(f"{app} did not start")
     return proc, port
 
 
 def stop(*procs: subprocess.Popen) -> None:
-    end_processes(procs)
+    devstack.end_processes(procs)
 
 
 # --- requests and runs ---------------------------------------------------------------------

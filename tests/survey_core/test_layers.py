@@ -114,10 +114,34 @@ def test_services_import_neither_each_other_nor_the_operator_tooling(package):
             assert top not in others | {"ops"}, f"{path} imports {name}"
 
 
+# Modules that use threading's locks and start no thread.
+LOCKS_ONLY = {"memory_limits.py"}
+
+
 def test_no_app_factory_starts_a_thread():
     for package in (*SERVICE_PACKAGES, "survey_core/web"):
         for path in modules(package):
+            if path.name in LOCKS_ONLY:
+                source = path.read_text()
+                assert ".start()" not in source and "Thread(" not in source, path
+                continue
             assert "threading" not in imports(path), f"{path} imports threading"
+
+
+def test_the_memory_rate_limit_storage_starts_no_thread():
+    import threading
+
+    from limits.storage import storage_from_string
+
+    from survey_core.web import memory_limits
+
+    before = threading.active_count()
+    storage = storage_from_string("memory://")
+    assert isinstance(storage, memory_limits.InlineSweepMemoryStorage)
+    for i in range(50):
+        storage.incr(f"key-{i % 5}", 60)
+    assert storage.get("key-1") == 10
+    assert threading.active_count() == before
 
 
 ARCHITECTURE = SERVICES.parent / "docs" / "architecture.md"

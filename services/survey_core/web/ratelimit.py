@@ -20,6 +20,7 @@ from flask_limiter.util import get_remote_address
 from limits.errors import ConfigurationError
 
 from survey_core.settings import ConfigError, LimitedSettings
+from survey_core.web import memory_limits  # noqa: F401 - `memory://` without timer threads
 
 # What a 429 says when no limit told us when its window resets (never less than a second).
 DEFAULT_RETRY_AFTER_S = 60
