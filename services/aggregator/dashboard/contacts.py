@@ -58,8 +58,7 @@ def answers_of(
             "transcript": None,
         }
         if isinstance(value, Mapping):
-            playable = recording_sid(value) is not None  # its URL already opened
-            item["recording"] = {**recording_of(value), "playable": playable}
+            item["recording"] = recording_of(value)  # its URL already opened
             text = keyring.shown(transcripts.get(key))
             item["transcript"] = text if isinstance(text, str) else None
         elif isinstance(value, list):
