@@ -16,7 +16,7 @@ from survey_core.follow_ups.store import drain_queue
 from survey_core.months import month_of
 from tests.aggregator.test_dashboard import sign_in
 from tests.aggregator.test_dashboard_comments import _call_with_recording
-from tests.pipeline import fold, submit
+from tests.pipeline import answered, closed, fold, submit
 
 SID = "RE" + "ab" * 16
 ACCOUNT = "AC" + "1" * 32  # the config fixture's
@@ -221,3 +221,21 @@ def test_sealed_free_text_is_opened_for_the_page_and_the_recording_still_plays(
     shown = unkeyed.get("/dashboard/contacts/ivr/CA1")
     assert shown.status_code == 200 and "gAAAA" not in shown.get_data(as_text=True)
     assert unkeyed.get("/dashboard/recordings/ivr/comment/CA1").status_code == 404
+
+
+@pytest.mark.parametrize(("consent", "en", "zh"), [(True, "yes", "是"), (False, "no", "否")])
+def test_a_consent_answer_reads_as_yes_or_no_in_the_viewers_language(
+    config, db, api_key, month, consent, en, zh
+):
+    meta = {"channel": "ivr", "interaction_id": "CA1", "agent_id": "A7", "survey": "post-call"}
+    meta.update(version=1, month=month)
+    answered(db, meta, "csat", 5, 1)
+    answered(db, meta, "consent", consent, 5, done=True, qtype="consent")
+    closed(db, meta)
+    fold(db)
+    client = _signed_in_client(config, api_key)
+    for lang, word in (("en-US", en), ("zh-CN", zh)):
+        html = client.get(f"/dashboard/contacts/ivr/CA1?lang={lang}").get_data(as_text=True)
+        shown = re.search(r'<div data-key="consent"><dt>.*?</dt><dd>\s*(.*?)\s*</dd>', html, re.S)
+        assert shown.group(1) == word
+        assert "True" not in html and "False" not in html

@@ -217,3 +217,42 @@ def test_bytes_that_are_not_utf8_in_a_form_never_make_a_500(client, api_key, db,
         content_type="application/x-www-form-urlencoded",
     )
     assert sent.status_code in (303, 422)
+
+
+def _form_of(page: str, follow_up_id: str, action: str) -> dict[str, str]:
+    """The hidden fields of the page's form for `action` on `follow_up_id`, as a browser
+    sends them with that button."""
+    item = re.search(rf'<li data-follow-up="{follow_up_id}".*?</li>', page, re.S).group(0)
+    for form in re.findall(r"<form .*?</form>", item, re.S):
+        if f'value="{action}"' in form:
+            hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+            return dict(hidden)
+    raise AssertionError(f"no {action} form for {follow_up_id}")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (RESOLVE, {**RESOLVE, "root_cause": "Another cause"}),
+        ({"action": "contacted", "note": "Called."}, {"action": "contacted", "note": "Again."}),
+        (RESOLVE, {"action": "contacted", "note": "Called."}),
+        (RESOLVE, {"action": "assign", "assignee": "李四"}),
+    ],
+)
+def test_a_second_tab_acting_on_a_follow_up_another_moved_changes_nothing(
+    config, api_key, db, follow_up_id, first, second
+):
+    """Two tabs (two people) open the same follow-up; one acts; the other's form, made from
+    the page as it was, is refused with a page saying it changed meanwhile."""
+    tab_a, tab_b = (aggregator.create_app(config).test_client() for _ in range(2))
+    page_a = _signed_in_page(tab_a, api_key, "write")
+    page_b = _signed_in_page(tab_b, api_key, "admin")
+    path = f"/dashboard/follow-ups/{follow_up_id}"
+    form_a = _form_of(page_a, follow_up_id, first["action"])
+    assert tab_a.post(path, data={**form_a, **first}).status_code == 303
+    before = db.follow_ups.find_one({"_id": follow_up_id})
+    form_b = _form_of(page_b, follow_up_id, second["action"])
+    refused = tab_b.post(path, data={**form_b, **second})
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert "it may have changed meanwhile" in refused.get_data(as_text=True)
+    assert db.follow_ups.find_one({"_id": follow_up_id}) == before

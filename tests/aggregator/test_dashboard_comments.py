@@ -1,5 +1,6 @@
 """The dashboard's recent comments: a spoken comment is a recording (a link with its length),
-never a Python dict; text is escaped; a link is only ever to an http(s) address."""
+never a Python dict; text is escaped; a recording plays only through the dashboard's own
+recordings route, so the stored address (whatever host it names) never reaches a page."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from survey_core.months import month_of
 from tests.aggregator.test_dashboard import sign_in
 from tests.pipeline import answered, closed, fold, submit
 
-TWILIO_URL = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+TWILIO_URL = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE" + "0f" * 16
+PLAYED = "/dashboard/recordings/ivr/comment/CA1"
 
 
 def _month(config) -> str:
@@ -47,9 +49,9 @@ def _comments_html(client, api_key, lang: str = "en-US") -> str:
 def test_a_recorded_comment_shows_as_a_recording_link_with_its_length(client, api_key, db, config):
     _call_with_recording(db, _month(config), {"url": TWILIO_URL, "duration": 7})
     shown = _comments_html(client, api_key)
-    assert f'<a class="recording" href="{TWILIO_URL}"' in shown
-    assert ">Recording, 7 s</a>" in shown and "(A7, CSAT 2)" in shown
-    assert "url" not in shown.replace(TWILIO_URL, "") and "duration" not in shown
+    assert f'<a class="recording" href="{PLAYED}">Recording, 7 s</a>' in shown
+    assert "(A7, CSAT 2)" in shown
+    assert "twilio" not in shown and "url" not in shown and "duration" not in shown
     assert "录音，7 秒" in _comments_html(client, api_key, "zh-CN")
 
 
@@ -64,11 +66,39 @@ def test_a_recording_with_a_transcript_shows_both(client, api_key, db, config):
 
 
 @pytest.mark.parametrize(
-    "url", ["javascript:alert(1)", "data:text/html,x", "//evil.example", "ftp://x/y", None, 7]
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "//evil.example",
+        "ftp://x/y",
+        "https://evil.example/rec.mp3",
+        "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
+        None,
+        7,
+    ],
 )
-def test_a_recording_address_that_is_not_http_is_never_a_link(url):
+def test_a_recording_address_naming_no_twilio_recording_is_not_playable(url):
     shown = comment_of({"answers": {"comment": {"url": url, "duration": 3}}})
-    assert shown["recording"] == {"url": None, "seconds": 3}
+    assert shown["recording"] == {"playable": False, "seconds": 3}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/2010-04-01/Accounts/AC1/Recordings/RE" + "0f" * 16,
+        "http://api.twilio.com.evil.example/Recordings/RE" + "0f" * 16,
+    ],
+)
+def test_a_recording_stored_with_another_host_plays_only_through_the_service(
+    client, api_key, db, config, url
+):
+    """The page links to the dashboard's recordings route, which asks Twilio for the SID;
+    the address the IVR was sent is never a link (it could be anyone's)."""
+    _call_with_recording(db, _month(config), {"url": url, "duration": 4})
+    shown = _comments_html(client, api_key)
+    assert f'<a class="recording" href="{PLAYED}">Recording, 4 s</a>' in shown
+    assert "evil" not in shown
 
 
 @pytest.mark.parametrize(
@@ -77,6 +107,18 @@ def test_a_recording_address_that_is_not_http_is_never_a_link(url):
 def test_a_recording_length_is_shown_only_when_it_is_a_number(duration, seconds):
     shown = comment_of({"answers": {"comment": {"url": TWILIO_URL, "duration": duration}}})
     assert shown["recording"]["seconds"] == seconds
+
+
+@pytest.mark.parametrize("page", ["/dashboard", "/dashboard/comments", "/dashboard/agents/A7"])
+def test_every_page_listing_comments_plays_a_recording_through_the_service(
+    client, api_key, db, config, page
+):
+    month = _month(config)
+    _call_with_recording(db, month, {"url": "https://evil.example/Recordings/RE" + "1" * 32})
+    sign_in(client, api_key("read")["Authorization"][7:])
+    html = client.get(f"{page}?month={month}&lang=en-US").get_data(as_text=True)
+    assert f'<a class="recording" href="{PLAYED}">Recording</a>' in html
+    assert "evil" not in html
 
 
 def test_a_recording_without_a_safe_address_shows_as_text(client, api_key, db, config):

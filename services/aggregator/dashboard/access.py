@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app, g, request, session
 
+from survey_core.fields import YEARS
 from survey_core.months import MONTH_RE, month_of
 from survey_core.storage.client import get_db
 from survey_core.surveys.schema import LANGUAGES
@@ -45,9 +46,11 @@ def language() -> str:
 
 
 def chosen_month() -> str:
-    """The month asked for (YYYY-MM), else this month in the contact centre's time zone."""
+    """The month asked for (YYYY-MM, in the years our records can hold: `fields.YEARS`), else
+    this month in the contact centre's time zone (a page counts months back from it)."""
     asked_for = request.values.get("month", "")
-    if isinstance(asked_for, str) and MONTH_RE.match(asked_for) and "\n" not in asked_for:
+    found = MONTH_RE.match(asked_for) if isinstance(asked_for, str) else None
+    if found and int(found.group(1)) in YEARS:
         return asked_for
     return month_of(datetime.now(UTC), current_app.config["SETTINGS"].tz)
 

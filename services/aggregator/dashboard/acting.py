@@ -111,6 +111,12 @@ def _change_of(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     return change, errors
 
 
+def _seen(form: Any) -> str | None:
+    """The status the form's page showed (its hidden `seen` field), if it sent one."""
+    seen = form.get("seen")
+    return seen if isinstance(seen, str) and seen else None
+
+
 @bp.post("/dashboard/follow-ups/<follow_up_id>")
 def work_follow_up(follow_up_id: str) -> Reply:
     """Assign a follow-up, record the contact, resolve it or reopen it (store.move)."""
@@ -126,7 +132,7 @@ def work_follow_up(follow_up_id: str) -> Reply:
     change, errors = _change_of(request.form)
     if not errors:
         try:
-            follow_ups.move(get_db(), follow_up_id, change, who)
+            follow_ups.move(get_db(), follow_up_id, change, who, _seen(request.form))
         except LookupError:
             audit_trail.record(action, target, 404, via="dashboard", who=who)
             return _refused(language, 404, _("There is no such follow-up."), {})

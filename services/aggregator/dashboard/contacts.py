@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
+from flask_babel import gettext as _
 
 from aggregator.dashboard.access import language as page_language
 from aggregator.dashboard.access import signed_in
@@ -58,12 +59,13 @@ def answers_of(
             "transcript": None,
         }
         if isinstance(value, Mapping):
-            playable = recording_sid(value) is not None  # its URL already opened
-            item["recording"] = {**recording_of(value), "playable": playable}
+            item["recording"] = recording_of(value)  # its URL already opened
             text = keyring.shown(transcripts.get(key))
             item["transcript"] = text if isinstance(text, str) else None
         elif isinstance(value, list):
             item["value"] = ", ".join(str(labels.get(v, v)) for v in value)
+        elif isinstance(value, bool):  # a consent: the caller's yes or no, in words
+            item["value"] = _("yes") if value else _("no")
         elif value is not None:
             item["value"] = str(labels.get(value, value))
         shown.append(item)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from pymongo.database import Database
 
 from survey_core import sealing
+from survey_core.privacy.retention import recording_sid
 from survey_core.responses import reads
 from survey_core.responses.comments import page_of_comments
 from survey_core.responses.events import parts_of
@@ -34,13 +34,14 @@ BANDS: dict[str, tuple[str, int, int]] = {
 
 
 def recording_of(value: Mapping[str, Any]) -> dict[str, Any]:
-    """A spoken comment ({url, duration} as the IVR stores it): a link only to an http(s)
-    address (never `javascript:`), its length in whole seconds when it is a number."""
-    url = value.get("url")
-    safe = isinstance(url, str) and urlsplit(url).scheme in ("http", "https") and "\n" not in url
+    """A spoken comment ({url, duration} as the IVR stores it, its URL opened): `playable`
+    when the URL names a Twilio recording SID (the page plays it through the dashboard's
+    recordings route, which fetches it from Twilio by that SID; the stored address itself,
+    whatever host it names, never reaches the page), its length in whole seconds when it is
+    a number."""
     seconds = value.get("duration")
     ok = isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0
-    return {"url": url if safe else None, "seconds": round(seconds) if ok else None}
+    return {"playable": recording_sid(value) is not None, "seconds": round(seconds) if ok else None}
 
 
 def comment_of(record: Mapping[str, Any], keyring: Keyring = sealing.NO_KEYS) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def comment_of(record: Mapping[str, Any], keyring: Keyring = sealing.NO_KEYS) ->
         "interaction": record.get("interaction_id"),
         "csat": (record.get("scores") or {}).get("csat"),
         "contact": parts_of(record["_id"]) if "_id" in record else None,  # (channel, interaction)
+        "key": COMMENT,  # the question it answers (a recording plays by it)
         "scores": {
             metric: value
             for metric, value in (record.get("scores") or {}).items()

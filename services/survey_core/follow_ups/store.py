@@ -89,14 +89,24 @@ def complaint_category(entry: dict[str, Any], categories: dict[str, str]) -> str
     return categories.get(entry.get("reason") or "", "general")
 
 
-def move(db: Db, follow_up_id: str, change: Mapping[str, Any], who: str | None) -> dict[str, Any]:
+def move(
+    db: Db,
+    follow_up_id: str,
+    change: Mapping[str, Any],
+    who: str | None,
+    seen: str | None = None,
+) -> dict[str, Any]:
     """Assign a follow-up to a person and/or move it (`MOVES`: forward, or a resolved one
     reopened); resolving needs a root cause and an action, a resolved one takes no assignee.
-    The change applies only to the follow-up as it was read (a concurrent move is refused)."""
+    The change applies only to the follow-up as it was read (a concurrent move is refused),
+    and with `seen` (the status the acting page showed) only while it still has that status:
+    a second browser tab never redoes, over someone else's, a move already made."""
     current = db.follow_ups.find_one({"_id": follow_up_id})
     if current is None:
         raise LookupError(follow_up_id)
     was, step = current.get("status", "open"), change.get("status")
+    if seen is not None and seen != was:
+        raise BadStep("status", "The follow-up changed meanwhile; look at it again.")
     if step is None and not change.get("assignee"):
         raise BadStep("status", "Give a status, an assignee or both.")
     if step is not None and step not in MOVES.get(was, set()):
