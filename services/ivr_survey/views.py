@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
+from marshmallow import ValidationError
 from pymongo.database import Database
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -119,7 +120,7 @@ def _save(survey: dict[str, Any], before: CallState, step: Step) -> CallState:
 @twilio_signed
 def voice() -> Response:
     """A call enters the survey: sampling, suppression, greeting and the first question."""
-    query = VOICE_QUERY.load(request.args)
+    query = _voice_query()
     call = TWILIO_CALL.load(request.form)
     settings = current_app.config["SETTINGS"]
     db = _db()
@@ -261,6 +262,19 @@ def status() -> Response:
         close = events.event(Kind.CLOSE, meta, end_reason=call["CallStatus"])
         store(_db(), [close])
     return _empty()
+
+
+def _voice_query() -> dict[str, Any]:
+    """The voice URL's query (set by whoever routes the call to us). A caller must never hear
+    "an application error": a value it cannot take (a line break in `agent`, an unknown
+    `lang`) is left out, logged as a warning naming the parameter, and the call goes on."""
+    try:
+        return dict(VOICE_QUERY.load(request.args))
+    except ValidationError as exc:
+        refused = sorted(exc.messages) if isinstance(exc.messages, dict) else []
+        log.warning("the voice URL's %s refused; the call goes on without", ", ".join(refused))
+        kept = {k: v for k, v in request.args.items() if k not in refused}
+        return dict(VOICE_QUERY.load(kept))
 
 
 @bp.errorhandler(Exception)

@@ -173,3 +173,15 @@ def test_the_goodbye_for_a_refused_state_speaks_a_language_of_ours(call, lang):
     assert response.status_code == 200
     root = ET.fromstring(response.get_data(as_text=True))
     assert [say.get("language") for say in root.iter("Say")] == ["en-US"]
+
+
+@pytest.mark.parametrize(
+    "query", ["agent=A%E2%80%AE1&team=north", "lang=xx-XX&agent=A1", "team=" + "x" * 200]
+)
+def test_a_voice_url_value_it_cannot_take_is_left_out_and_the_call_goes_on(call, db, caplog, query):
+    """The voice URL is the integrator's: a bad value in it must not make the caller hear
+    Twilio's "application error"; the call is surveyed without it."""
+    c = call(query=query)
+    twiml_text = c.start().get_data(as_text=True)
+    assert "<Gather" in twiml_text
+    assert any("refused" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
