@@ -123,3 +123,29 @@ def test_a_conditional_required_question_is_required_only_when_shown(client, adm
     assert records["T1"]["answers"] == given and records["T1"]["status"] == "complete"
     assert records["T2"]["answers"] == {"csat": 5, "nps": 9}
     assert records["T2"]["status"] == "complete" and records["T2"]["skipped"] == []
+
+
+def test_a_reason_saved_before_a_later_draft_hid_it_is_not_kept(client, admin, invite, db):
+    """Drafts are merged per question: a reason saved with a low score stays saved when a
+    later draft raises the score, but the folded record never holds an answer its own answers
+    hide (here left partial when the link expires unsubmitted)."""
+    from datetime import UTC, datetime, timedelta
+
+    from survey_core.responses.idle import settle_idle
+    from tests.pipeline import fold
+
+    token = _link(client, admin, invite)
+    low = {"csat": 1, "why": REASONS[0]["value"]}
+    assert (
+        client.patch("/api/v1/responses", json={"token": token, "answers": low}).status_code == 200
+    )
+    assert (
+        client.patch("/api/v1/responses", json={"token": token, "answers": {"csat": 5}}).status_code
+        == 200
+    )
+    fold(db)
+    settle_idle(db, 30, now=datetime.now(UTC) + timedelta(days=30))
+    fold(db)
+    record = db.responses.find_one({"_id": "chat:T1"})
+    assert record["answers"] == {"csat": 5} and record["scores"] == {"csat": 5}
+    assert record["status"] == "partial" and not record.get("low_score_reasons")

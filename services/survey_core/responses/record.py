@@ -15,6 +15,7 @@ from typing import Any
 
 from survey_core.responses.events import META_FIELDS, TIME_META, Kind, parts_of
 from survey_core.statuses import LEFT_OUT, PARTICIPATED, UNREACHED_CALL_STATUSES, Status
+from survey_core.surveys import conditions
 from survey_core.surveys.definitions import final_status, question_key_at
 from survey_core.surveys.low_scores import NONE_GIVEN, low_score_reasons
 from survey_core.surveys.schema import SCALES
@@ -158,8 +159,28 @@ def status_of(doc: Mapping[str, Any], survey: Mapping[str, Any] | None) -> Statu
     return Status.IN_PROGRESS if took_part else invited
 
 
+def _drop_hidden(doc: dict[str, Any], survey: Mapping[str, Any]) -> None:
+    """Leave out answers to questions the record's own answers hide (`show_if`): saved drafts
+    are merged per question, so a later draft's low score may hide a reason an earlier one
+    gave. A submission never holds one (the server refuses it)."""
+    questions = survey.get("questions") or []
+    if not any(q.get("show_if") for q in questions):
+        return
+    shown = set(conditions.visible(questions, doc["answers"]))
+    for question in questions:
+        key = question["key"]
+        if key in shown or key not in doc["answers"]:
+            continue
+        del doc["answers"][key]
+        if question["type"] in SCALES:
+            doc["scores"].pop(question["type"], None)
+        (doc.get("ratings") or {}).pop(key, None)
+
+
 def settle(doc: dict[str, Any], survey: Mapping[str, Any] | None) -> dict[str, Any]:
     """Derive the status fields of a folded record (in place) and return it."""
+    if survey is not None:
+        _drop_hidden(doc, survey)
     status = status_of(doc, survey)
     doc["status"] = status.value if status else None
     if status is Status.PARTIAL:
