@@ -19,8 +19,9 @@ from aggregator.reports.quality_schemas import (
     CalibrationQuery,
     CalibrationReport,
 )
-from survey_core import calibration
+from survey_core import calibration, scoring
 from survey_core.monitoring import store
+from survey_core.reports import queries
 from survey_core.responses import reads
 from survey_core.storage.client import get_db
 from survey_core.web.context import snapshot
@@ -158,9 +159,6 @@ def agent_report(query: dict[str, Any]) -> Any:
 
 def agents_of(month: str, min_n: int) -> dict[str, Any]:
     """The agent report of `month`."""
-    from survey_core import scoring
-    from survey_core.reports import queries
-
     snap = snapshot()
     db = snap.db
     surveyed = queries.by_value(snap, month, "agent")
