@@ -585,6 +585,12 @@ class Ledger:
 # --- the flows -----------------------------------------------------------------------------
 
 
+# The default IVR survey's questions in order (a hidden one keeps its place in the count) and
+# its low-score reason menu, as the keypad digits 1, 2, ... choose them.
+IVR_QUESTIONS = ("csat", "nps", "low_score_reason", "ces", "consent", "comment")
+IVR_REASONS = ("waiting", "unresolved", "attitude", "unclear", "transfers", "other")
+
+
 def _state_of(action: str) -> dict[str, Any]:
     """The call state an IVR action URL carries (base64 JSON, signed by Twilio's signature)."""
     token = parse_qs(urlsplit(action).query)["state"][0]
@@ -714,22 +720,26 @@ class Mix:
             if gather is not None:
                 action = gather.get("action") or ""
                 state = _state_of(action)
-                key = ("csat", "nps", "ces", "consent")[state["q"]]
+                key = IVR_QUESTIONS[state["q"]]  # the default survey's, hidden ones included
                 if key == "consent":  # yes to a recorded comment (1): the <Record> follows
                     item = self.ledger.add(Item("ivr", f"ivr:{interaction}:q:{key}", True, "ivr"))
                     reply = self._twilio(twilio, action, {**call, "Digits": "1"}, "ivr answer")
                     self.ledger.settle(item, reply, self._carries(reply, key, True))
                     continue
                 if rng.random() < 0.05:  # a wrong key first: the question is asked again
-                    wrong = {"csat": "9", "nps": "42", "ces": "7"}[key]
+                    wrong = {"csat": "9", "nps": "42", "ces": "7", "low_score_reason": "9"}[key]
                     reply = self._twilio(twilio, action, {**call, "Digits": wrong}, "ivr answer")
                     if reply.error is not None:
                         break
                     continue
                 value = {"csat": rng.randint(1, 5), "nps": rng.randint(0, 10)}.get(key)
                 value = rng.randint(1, 5) if value is None else value
+                digits = str(value)
+                if key == "low_score_reason":  # a keypad menu: the option's value is stored
+                    digits = str(rng.randint(1, len(IVR_REASONS)))
+                    value = IVR_REASONS[int(digits) - 1]
                 item = self.ledger.add(Item("ivr", f"ivr:{interaction}:q:{key}", value, "ivr"))
-                reply = self._twilio(twilio, action, {**call, "Digits": str(value)}, "ivr answer")
+                reply = self._twilio(twilio, action, {**call, "Digits": digits}, "ivr answer")
                 self.ledger.settle(item, reply, self._carries(reply, key, value))
                 answered += 1
             else:
@@ -823,7 +833,10 @@ class Mix:
             answers = self._web_answers(rng)
         else:
             answers = self._evaluation(rng)
-        item = self.ledger.add(Item(kind, f"{rid}:submit", answers, channel))
+        # A low score opens the default web survey's second step: the reason, asked next.
+        low = package == "web_survey" and (answers["csat"] <= 2 or answers["nps"] <= 6)
+        expected = {**answers, "low_score_reason": rng.choice(IVR_REASONS)} if low else answers
+        item = self.ledger.add(Item(kind, f"{rid}:submit", expected, channel))
         form = {"csrf_token": found.group(1), **{k: str(v) for k, v in answers.items()}}
         port = self.stack.port(package)
         headers = {
@@ -833,6 +846,18 @@ class Mix:
         reply = person.request(
             package, "POST", path, urlencode(form).encode(), headers, f"{kind} POST", (200,)
         )
+        if low and reply.error is None and reply.status == 200:
+            step = CSRF.search(reply.body.decode())
+            if step is None or b'name="step" value="2"' not in reply.body:
+                self.stats.problem(f"{kind} POST: a low score without the reason's step")
+                self.ledger.settle(item, reply, False)
+                return
+            self._think(rng, 1.0)
+            form = {**{k: str(v) for k, v in expected.items()}, "csrf_token": step.group(1)}
+            form["step"] = "2"
+            reply = person.request(
+                package, "POST", path, urlencode(form).encode(), headers, f"{kind} POST", (200,)
+            )
         self.ledger.settle(item, reply, reply.status == 200)
 
     def flow_page(self, rng: random.Random) -> None:
