@@ -73,8 +73,17 @@ def _minutes(doc: Mapping[str, Any] | None, first: int, last: int) -> int:
         return 0
     if first == 0 and last == HOUR - 1:
         return int(doc.get("n", 0))
-    by_minute = doc.get("m") or {}
-    return sum(int(by_minute.get(str(m), 0)) for m in range(first, last + 1))
+    # The minutes stored (a few), not the 60 a window may span.
+    return sum(int(n) for m, n in (doc.get("m") or {}).items() if first <= int(m) <= last)
+
+
+def _hours(doc: Mapping[str, Any] | None, first: int, last: int) -> int:
+    """Complaints in hours first..last (0-23) of a day's document."""
+    if doc is None:
+        return 0
+    if first == 0 and last == HOURS_A_DAY - 1:
+        return int(doc.get("n", 0))
+    return sum(int(n) for h, n in (doc.get("h") or {}).items() if first <= int(h) <= last)
 
 
 def count(docs: Mapping[str, Mapping[str, Any]], category: str, first: int, last: int) -> int:
@@ -90,9 +99,14 @@ def count(docs: Mapping[str, Mapping[str, Any]], category: str, first: int, last
         return _minutes(hour_doc(head), first % HOUR, last % HOUR)
     total = _minutes(hour_doc(head), first % HOUR, HOUR - 1)
     total += _minutes(hour_doc(tail), 0, last % HOUR)
-    for hour in range(head + 1, tail):
-        day = docs.get(counter_id(category, DAY_DOC, hour // HOURS_A_DAY)) or {}
-        total += int((day.get("h") or {}).get(str(hour % HOURS_A_DAY), 0))
+    # The whole hours between, a day's document at a time (a week's window: eight of them).
+    hour = head + 1
+    while hour < tail:
+        day = hour // HOURS_A_DAY
+        until = min(tail - 1, day * HOURS_A_DAY + HOURS_A_DAY - 1)
+        doc = docs.get(counter_id(category, DAY_DOC, day))
+        total += _hours(doc, hour % HOURS_A_DAY, until % HOURS_A_DAY)
+        hour = until + 1
     return total
 
 
