@@ -1,12 +1,13 @@
 """Storing a complaint and evaluating its category's rules at its own minute, in one
 transaction: the complaint (idempotent on source and external id), its counters, the alerts it
-opens or escalates, and their deliveries. Alerts are deduplicated by (category, window length,
-occurrence start); concurrent writers of one category meet on the category's total counter,
-so they take turns and never open two alerts for one occurrence.
+opens or escalates, their deliveries, and the audit record of the request that brought it.
+Alerts are deduplicated by (category, window length, occurrence start); concurrent writers of
+one category meet on the category's total counter, so they take turns and never open two
+alerts for one occurrence.
 
-Three round trips when no threshold is crossed: the insert, the counters (one bulk write), the
-counts (one read, which also brings the rule set's version: the rules are cached per process
-and re-read only when it changed)."""
+Four round trips and the commit when no threshold is crossed: the counts (one read, which also
+brings the rule set's version: the rules are cached per process and re-read only when it
+changed), the insert, the counters (one bulk write) and the audit record."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from survey_core import keys
+from survey_core import audit, keys
 from survey_core.complaints import counters, rules
 from survey_core.documents import Db
 from survey_core.months import month_of
@@ -83,6 +84,10 @@ class RuleBook:
 
 class _RulesChanged(Exception):
     """The cached rules are not the ones in force: evaluate again with the new ones."""
+
+
+class _Reposted(Exception):
+    """The complaint is stored already (only its own insert's duplicate key means that)."""
 
 
 @dataclass
@@ -167,10 +172,13 @@ def record_complaint(
     urls: list[str] | None = None,
     tz: ZoneInfo = DEFAULT_ZONE,
     book: RuleBook | None = None,
+    audit_record: Mapping[str, Any] | None = None,
 ) -> Stored:
     """Store `complaint` ({source, external_id, category, occurred_at, ...}) once and evaluate
     the rules of its category at its minute over every complaint stored so far. `book` caches
-    the rules between calls (without one, they are read each time)."""
+    the rules between calls (without one, they are read each time). `audit_record` is stored
+    in the same transaction: a complaint is never stored without it (a re-post stores
+    neither)."""
     doc_id = complaint_id(complaint["source"], complaint["external_id"])
     book = book or RuleBook()
 
@@ -178,20 +186,27 @@ def record_complaint(
         known, in_force = book.held or book.load(db, s)
         category = rules.category_in_force(in_force, complaint.get("category") or rules.GENERAL)
         t = minute_of(complaint["occurred_at"])
-        doc = {**complaint, "_id": doc_id, "category_in_force": category, "minute": t}
-        doc["month"] = month_of(complaint["occurred_at"], tz)
-        doc["stored_at"] = datetime.now(UTC)
-        db.complaints.insert_one(doc, session=s)  # a re-post: DuplicateKeyError, below
-        # The category's total is in the bulk: concurrent writers of one category take turns
-        # on it (a write conflict retries).
-        db.complaint_counts.bulk_write(counters.increments(category, t), session=s)
         rule = next((r for r in in_force if r["category"] == category), None)
-        found, version = counters.counts(db, category, rules.windows(rule or {}, t), s)
+        wanted = rules.windows(rule or {}, t)
+        docs, version = counters.read(db, category, wanted, s, minute=t)
         if version != known:
             book.load(db, s)
             raise _RulesChanged
+        doc = {**complaint, "_id": doc_id, "category_in_force": category, "minute": t}
+        doc["month"] = month_of(complaint["occurred_at"], tz)
+        doc["stored_at"] = datetime.now(UTC)
+        try:
+            db.complaints.insert_one(doc, session=s)
+        except DuplicateKeyError:
+            raise _Reposted from None
+        # The category's total is among them: concurrent writers of one category take turns
+        # on it (a write conflict retries, reading the counts again).
+        db.complaint_counts.bulk_write(counters.added(docs, category, t), session=s)
+        if audit_record is not None:
+            audit.append(db, audit_record, session=s)
         if rule is None:
             return Stored(doc, created=True)
+        found = {w: counters.count(docs, category, *w) for w in set(wanted)}
         crossed = rules.crossings(rule, t, lambda a, b: found[(a, b)], min_baseline)
         raised = []
         now = datetime.now(UTC)
@@ -211,7 +226,7 @@ def record_complaint(
             except _RulesChanged:
                 continue  # the book now holds the rules in force
         return in_transaction(db, work, budget_s=30.0)
-    except DuplicateKeyError:  # posted before (or by a concurrent request): nothing changes
+    except _Reposted:  # posted before (or by a concurrent request): nothing changes
         return Stored(db.complaints.find_one({"_id": doc_id}) or {"_id": doc_id}, created=False)
 
 
