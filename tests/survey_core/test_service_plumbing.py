@@ -164,6 +164,22 @@ def test_a_key_in_use_is_read_once_a_second_and_refused_a_second_after_revocatio
     assert len(reads) == 3
 
 
+def test_a_views_body_schema_is_built_once_not_per_request(config, api_key, monkeypatch):
+    from aggregator.quality.complaints import ComplaintSchema
+
+    client = aggregator.create_app(config).test_client()
+    built = []
+    init = ComplaintSchema.__init__
+    monkeypatch.setattr(
+        ComplaintSchema, "__init__", lambda self, *a, **k: built.append(1) or init(self, *a, **k)
+    )
+    writer = api_key("write")
+    for i in range(3):
+        body = {"source": "crm", "external_id": f"S{i}", "occurred_at": "2026-11-02T09:30:00Z"}
+        assert client.post("/api/v1/complaints", json=body, headers=writer).status_code == 201
+    assert len(built) <= 1
+
+
 def test_keys_are_stored_only_as_hashes(db):
     from survey_core.web.auth import create_key
 

@@ -15,6 +15,7 @@ document written costs the embedded database less than `$inc` into a document of
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -32,6 +33,7 @@ RULES_MARK = "rules"
 HOUR_DOC, DAY_DOC, TOTAL = "hm", "dh", "all"
 
 
+@functools.lru_cache(maxsize=4096)  # a complaint names ~30 of them, mostly the same
 def counter_id(category: str, unit: str, index: int | None = None) -> str:
     """The counter document of one hour (`hm`), one day (`dh`) or all time (`all`)."""
     return keys.encode([category, unit] if index is None else [category, unit, index], "|")
