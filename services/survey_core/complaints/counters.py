@@ -52,7 +52,9 @@ def own(category: str, minute: int) -> list[str]:
     ]
 
 
-def added(docs: dict[str, dict[str, Any]], category: str, minute: int) -> list[ReplaceOne]:
+def added(
+    docs: dict[str, dict[str, Any]], category: str, minute: int
+) -> list[ReplaceOne[dict[str, Any]]]:
     """Add one complaint at `minute` to the documents read (`docs`, by `_id`, changed in place:
     counts made from them afterwards include it) and give the writes that store them whole."""
     hour_id, day_id, all_id = own(category, minute)

@@ -105,7 +105,7 @@ class StrictParser(FlaskParser):
             if held is None:
                 held = self._schemas.setdefault(argmap, argmap())
             return held
-        return cast(Schema, super()._get_schema(argmap, req))
+        return super()._get_schema(argmap, req)
 
 
 # Every flask-smorest blueprint parses with it: set before any service module decorates a view
