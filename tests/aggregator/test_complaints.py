@@ -393,6 +393,24 @@ def test_a_complaint_that_crosses_nothing_takes_three_round_trips_and_a_commit(w
     assert commands.names == ["find", "insert", "update", "commitTransaction"]
 
 
+def test_a_complaint_crossing_three_windows_looks_alerts_up_once(watched):
+    watched, commands = watched
+    every = [{"window_minutes": w, "more_than": 0, "level": "notice"} for w in (10, 30, 180)]
+    replace_rules(watched, [{"category": "login", "thresholds": every, "growth": None}])
+    book = RuleBook()
+    first = {"source": "crm", "external_id": "A", "category": "login", "occurred_at": T0}
+    commands.on = True
+    assert len(record_complaint(watched, first, book=book).alerts) == 3
+    # The counts, the complaint, its counters; the alerts of the three windows: one look-up,
+    # one insert.
+    opened = ["find", "insert", "update", "find", "insert", "commitTransaction"]
+    assert commands.names[-6:] == opened
+    commands.names.clear()
+    again = record_complaint(watched, {**first, "external_id": "B"}, book=book)
+    assert again.alerts == []  # inside their occurrences, at the same level: nothing new
+    assert commands.names == ["find", "insert", "update", "find", "commitTransaction"]
+
+
 def test_rules_replaced_by_another_process_apply_to_the_next_complaint(db):
     book = RuleBook()  # this process's cache, filled with the defaults
     record_complaint(db, {"source": "s", "external_id": "0", "occurred_at": T0}, book=book)

@@ -7,29 +7,28 @@ alerts for one occurrence.
 
 Four round trips and the commit when no threshold is crossed: the counts (one read, which also
 brings the rule set's version: the rules are cached per process and re-read only when it
-changed), the insert, the counters (one bulk write) and the audit record."""
+changed), the insert, the counters (one bulk write) and the audit record; on a crossing, one
+look-up of the current alerts and a write per kind (`raising`)."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
 from survey_core import audit, keys
-from survey_core.complaints import counters, rules
+from survey_core.complaints import counters, raising, rules
+from survey_core.complaints.raising import EPOCH
 from survey_core.documents import Db
 from survey_core.months import month_of
 from survey_core.storage.transactions import in_transaction
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULES_ID = "current"
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")  # TIMEZONE's default
 
@@ -37,10 +36,6 @@ DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")  # TIMEZONE's default
 def minute_of(moment: datetime) -> int:
     """Event time in whole minutes since the epoch (truncated)."""
     return int((moment.astimezone(UTC) - EPOCH).total_seconds() // 60)
-
-
-def moment_of(minute: int) -> datetime:
-    return EPOCH + timedelta(minutes=minute)
 
 
 def rules_in_force(db: Db, session: ClientSession | None = None) -> list[dict[str, Any]]:
@@ -97,72 +92,9 @@ class Stored:
     alerts: list[dict[str, Any]] = field(default_factory=list)  # opened or escalated
 
 
-def alert_id(category: str, window: int, start: int) -> str:
-    return keys.encode([category, window, start], "|")
-
-
 def complaint_id(source: str, external_id: str) -> str:
     """One complaint per source and its id there (`survey_core.keys`)."""
     return keys.encode([source, external_id], ":", tail=True)
-
-
-def _raise(
-    db: Db, s: ClientSession, category: str, t: int, crossing: rules.Crossing, now: datetime
-) -> dict[str, Any] | None:
-    """Open the alert of this crossing's occurrence, or escalate it; None when nothing new."""
-    window = crossing.window_minutes
-    current = db.alerts.find_one(
-        {
-            "category": category,
-            "window_minutes": window,
-            "occurrence_start": {"$gt": t - window, "$lte": t},
-        },
-        sort=[("occurrence_start", -1)],
-        session=s,
-    )
-    if current is None:
-        alert = {
-            "_id": alert_id(category, window, t),
-            "category": category,
-            "window_minutes": window,
-            "occurrence_start": t,
-            "occurrence_start_at": moment_of(t),
-            "level": crossing.level,
-            "count": crossing.count,
-            "opened_at": now,
-            "escalated_at": None,
-            "status": "open",
-        }
-        db.alerts.insert_one(alert, session=s)
-        return alert
-    if rules.level_rank(crossing.level) <= rules.level_rank(current["level"]):
-        return None
-    change = {"level": crossing.level, "count": crossing.count, "escalated_at": now}
-    db.alerts.update_one({"_id": current["_id"]}, {"$set": change}, session=s)
-    return {**current, **change}
-
-
-def _deliveries(alert: Mapping[str, Any], urls: list[str], now: datetime) -> list[UpdateOne]:
-    """One delivery per alert id and receiver: an escalation before it went out updates what
-    it will say (the latest level); after, the alert's record and list show it."""
-    kind = "alert.escalated" if alert.get("escalated_at") else "alert.opened"
-    data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in alert.items()}
-    data["id"] = data.pop("_id")
-    payload = {"type": kind, "timestamp": now.isoformat(), "data": data}
-    writes = []
-    for url in urls:
-        # The alert's fields and the receiver as one key (an alert id followed by the URL).
-        parts = [alert["category"], alert["window_minutes"], alert["occurrence_start"], url]
-        digest = hashlib.sha256(keys.encode(parts, "|").encode()).hexdigest()
-        new = {"type": "alert", "url": url, "created_at": now, "due_at": now, "attempts": 0}
-        writes.append(
-            UpdateOne(
-                {"_id": "msg_" + digest[:32]},
-                {"$setOnInsert": new, "$set": {"payload": payload}},
-                upsert=True,
-            )
-        )
-    return writes
 
 
 def record_complaint(
@@ -208,15 +140,8 @@ def record_complaint(
             return Stored(doc, created=True)
         found = {w: counters.count(docs, category, *w) for w in set(wanted)}
         crossed = rules.crossings(rule, t, lambda a, b: found[(a, b)], min_baseline)
-        raised = []
         now = datetime.now(UTC)
-        for crossing in sorted(crossed.values(), key=lambda c: c.window_minutes):
-            alert = _raise(db, s, category, t, crossing, now)
-            if alert is not None:
-                raised.append(alert)
-                writes = _deliveries(alert, urls or [], now)
-                if writes:
-                    db.webhook_deliveries.bulk_write(writes, session=s)
+        raised = raising.raise_alerts(db, s, category, t, crossed.values(), urls or [], now)
         return Stored(doc, created=True, alerts=raised)
 
     try:
