@@ -1,6 +1,6 @@
-"""Opening and escalating the alerts of a complaint's crossings, inside its transaction: one
-look-up of the current alerts of every crossed window, then at most three writes (the new
-alerts, the escalations, their deliveries), however many windows were crossed."""
+"""Opening and escalating the alerts of a complaint's crossings, inside its transaction: the
+current alert of each crossed window looked up, then at most three writes (the new alerts, the
+escalations, their deliveries), however many windows were crossed."""
 
 from __future__ import annotations
 
@@ -31,13 +31,21 @@ def current(
     db: Db, s: ClientSession, category: str, t: int, windows: Iterable[int]
 ) -> dict[int, dict[str, Any]]:
     """Per window length W, the alert of `category` whose occurrence holds minute `t` (the
-    latest started in t-W+1..t), from one query."""
-    spans = [{"window_minutes": w, "occurrence_start": {"$gt": t - w, "$lte": t}} for w in windows]
+    latest started in t-W+1..t). One indexed query per window: SecantusDB scans the whole
+    collection for an `$or` of them (250 ms among 20,000 alerts, against 0.45 ms each)."""
     found: dict[int, dict[str, Any]] = {}
-    for alert in db.alerts.find({"category": category, "$or": spans}, session=s):
-        held = found.get(alert["window_minutes"])
-        if held is None or alert["occurrence_start"] > held["occurrence_start"]:
-            found[alert["window_minutes"]] = alert
+    for w in windows:
+        alert = db.alerts.find_one(
+            {
+                "category": category,
+                "window_minutes": w,
+                "occurrence_start": {"$gt": t - w, "$lte": t},
+            },
+            sort=[("occurrence_start", -1)],
+            session=s,
+        )
+        if alert is not None:
+            found[w] = alert
     return found
 
 

@@ -7,8 +7,8 @@ alerts for one occurrence.
 
 Four round trips and the commit when no threshold is crossed: the counts (one read, which also
 brings the rule set's version: the rules are cached per process and re-read only when it
-changed), the insert, the counters (one bulk write) and the audit record; on a crossing, one
-look-up of the current alerts and a write per kind (`raising`)."""
+changed), the insert, the counters (one bulk write) and the audit record; on a crossing, a
+look-up per crossed window and a write per kind (`raising`)."""
 
 from __future__ import annotations
 
