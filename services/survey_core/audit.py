@@ -16,6 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import DESCENDING
+from pymongo.client_session import ClientSession
 
 from survey_core.documents import Db
 
@@ -43,9 +44,10 @@ def entry(
     }
 
 
-def append(db: Db, record: Mapping[str, Any]) -> None:
-    """Store one audit record (an insert: nothing here updates or deletes one)."""
-    db[COLLECTION].insert_one(dict(record))
+def append(db: Db, record: Mapping[str, Any], session: ClientSession | None = None) -> None:
+    """Store one audit record (an insert: nothing here updates or deletes one); with `session`,
+    in its transaction, with the write it records."""
+    db[COLLECTION].insert_one(dict(record), session=session)
 
 
 def search(

@@ -192,6 +192,87 @@ def test_three_concurrent_writers_open_one_alert_per_occurrence(db):
     assert alerts[("login", 10, t)][0] == "notice" and alerts[("login", 30, t)][0] == "level-1"
 
 
+def test_concurrent_writers_of_one_category_lose_no_count(db):
+    from collections import Counter
+
+    from survey_core.complaints import counters
+
+    barrier = threading.Barrier(3)
+    # Minutes in one hour, across hours and across days: every counter document is shared.
+    minutes = [t, t + 1, t + 61, t + 1440, t + 1441, t + 3000]
+
+    def writer(k: int) -> None:
+        barrier.wait()
+        for i, minute in enumerate(minutes):
+            occurred = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(minutes=minute)
+            body = {"source": "w", "external_id": f"{k}-{i}", "occurred_at": occurred}
+            record_complaint(db, {**body, "category": "payment"})
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = counters.documents(Counter({("payment", m): 3 for m in minutes}))
+    stored_counts = db.complaint_counts.find({"_id": {"$ne": counters.RULES_MARK}})
+    assert sorted(stored_counts, key=lambda d: d["_id"]) == sorted(expected, key=lambda d: d["_id"])
+
+
+def test_a_complaint_and_its_audit_record_commit_together(db):
+    from pymongo.errors import DuplicateKeyError
+
+    from survey_core import audit
+
+    body = {"source": "crm", "external_id": "Z1", "category": "login", "occurred_at": T0}
+    record = audit.entry("test-write", "POST /api/v1/complaints", {"id": "crm:Z1"}, "r1", 201)
+    assert record_complaint(db, body, audit_record=record).created
+    assert db.audit.count_documents({"target": {"id": "crm:Z1"}}) == 1
+    # A record that cannot be stored (its id taken) takes the complaint with it.
+    clash = {**record, "_id": db.audit.find_one()["_id"], "target": {"id": "crm:Z2"}}
+    with pytest.raises(DuplicateKeyError):
+        record_complaint(db, {**body, "external_id": "Z2"}, audit_record=clash)
+    assert db.complaints.count_documents({}) == 1 and db.audit.count_documents({}) == 1
+    assert db.complaint_counts.find_one({"_id": "login|all"})["n"] == 1
+    # A re-post stores neither (the request appends its own record, with 200).
+    again = record_complaint(db, body, audit_record={**record, "request_id": "r2"})
+    assert not again.created and db.audit.count_documents({}) == 1
+
+
+def test_the_api_stores_a_complaints_audit_record_in_its_transaction(config, api_key, db):
+    import aggregator
+    from survey_core.storage import client as mongo
+
+    class Inserts(monitoring.CommandListener):
+        def __init__(self) -> None:
+            self.seen: dict[str, tuple] = {}
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            command = event.command
+            if event.command_name == "insert" and event.database_name == db.name:
+                self.seen[command["insert"]] = (command.get("lsid"), command.get("txnNumber"))
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+            pass
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None:
+            pass
+
+    inserts = Inserts()
+    monitoring.register(inserts)  # heard by clients made from now on: the app's below
+    app = aggregator.create_app({**config, "DB_TIMEOUT_MS": "2499"})
+    try:
+        body = {"source": "crm", "external_id": "Q1", "occurred_at": T0.isoformat()}
+        posted = app.test_client().post("/api/v1/complaints", json=body, headers=api_key("write"))
+        assert posted.status_code == 201
+    finally:
+        made = mongo._clients.pop((config["MONGO_URI"], 2499, False), None)
+        if made is not None:
+            made.close()
+    assert inserts.seen["audit"] == inserts.seen["complaints"]
+    assert inserts.seen["audit"][1] is not None  # a transaction's statement
+    assert db.audit.count_documents({}) == 1
+
+
 def test_the_api_records_lists_and_acknowledges(client, api_key, db):
     writer, reader = api_key("write"), api_key("read")
     for i in range(3):
@@ -308,7 +389,26 @@ def test_a_complaint_that_crosses_nothing_takes_three_round_trips_and_a_commit(w
     commands.on = True
     later = {**first, "external_id": "B", "occurred_at": T0 + timedelta(hours=5)}
     record_complaint(watched, later, book=book)
-    assert commands.names == ["insert", "update", "find", "commitTransaction"]
+    # The counts and the rules' version, the complaint, its counters (one bulk write).
+    assert commands.names == ["find", "insert", "update", "commitTransaction"]
+
+
+def test_a_complaint_crossing_three_windows_writes_their_alerts_at_once(watched):
+    watched, commands = watched
+    every = [{"window_minutes": w, "more_than": 0, "level": "notice"} for w in (10, 30, 180)]
+    replace_rules(watched, [{"category": "login", "thresholds": every, "growth": None}])
+    book = RuleBook()
+    first = {"source": "crm", "external_id": "A", "category": "login", "occurred_at": T0}
+    commands.on = True
+    assert len(record_complaint(watched, first, book=book).alerts) == 3
+    # The counts, the complaint, its counters; a look-up per window, the three alerts in one
+    # insert.
+    looked_up = ["find", "insert", "update", "find", "find", "find"]
+    assert commands.names[-8:] == [*looked_up, "insert", "commitTransaction"]
+    commands.names.clear()
+    again = record_complaint(watched, {**first, "external_id": "B"}, book=book)
+    assert again.alerts == []  # inside their occurrences, at the same level: nothing new
+    assert commands.names == [*looked_up, "commitTransaction"]
 
 
 def test_rules_replaced_by_another_process_apply_to_the_next_complaint(db):

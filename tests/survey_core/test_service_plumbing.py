@@ -141,6 +141,45 @@ def test_revoked_key_is_refused(probe_client, db):
     assert_error_shape(response, 401, "unauthorized")
 
 
+def test_a_key_in_use_is_read_once_a_second_and_refused_a_second_after_revocation(
+    probe_client, db, monkeypatch
+):
+    import time
+
+    from survey_core.web import auth
+
+    reads = []
+    live_key = auth.live_key
+    monkeypatch.setattr(auth, "live_key", lambda d, h: reads.append(h) or live_key(d, h))
+    key, record = auth.create_key(db, "busy", "read")
+    headers = {"Authorization": f"Bearer {key}"}
+    for _ in range(5):
+        assert probe_client.get("/report", headers=headers).status_code == 200
+    assert len(reads) == 1  # one read for five requests within the second
+    assert auth.revoke_key(db, record["prefix"]) == 1
+    time.sleep(auth.KEY_CACHE_S)
+    assert_error_shape(probe_client.get("/report", headers=headers), 401, "unauthorized")
+    # Unknown and revoked keys are never held: each request reads them again.
+    assert_error_shape(probe_client.get("/report", headers=headers), 401, "unauthorized")
+    assert len(reads) == 3
+
+
+def test_a_views_body_schema_is_built_once_not_per_request(config, api_key, monkeypatch):
+    from aggregator.quality.complaints import ComplaintSchema
+
+    client = aggregator.create_app(config).test_client()
+    built = []
+    init = ComplaintSchema.__init__
+    monkeypatch.setattr(
+        ComplaintSchema, "__init__", lambda self, *a, **k: built.append(1) or init(self, *a, **k)
+    )
+    writer = api_key("write")
+    for i in range(3):
+        body = {"source": "crm", "external_id": f"S{i}", "occurred_at": "2026-11-02T09:30:00Z"}
+        assert client.post("/api/v1/complaints", json=body, headers=writer).status_code == 201
+    assert len(built) <= 1
+
+
 def test_keys_are_stored_only_as_hashes(db):
     from survey_core.web.auth import create_key
 

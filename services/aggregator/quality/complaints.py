@@ -12,6 +12,7 @@ from aggregator.settings import AggregatorSettings
 from survey_core.complaints import alerts, rules, store
 from survey_core.fields import Instant, StrictString
 from survey_core.storage.client import get_db
+from survey_core.web import audit_trail
 from survey_core.web.auth import require_api_key
 from survey_core.web.errors import APIError
 from survey_core.web.metrics import count_alert
@@ -91,6 +92,8 @@ def record(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Record a complaint (idempotent on source + external id); its category's rules are
     evaluated at its own minute."""
     settings = _settings()
+    # Its audit record commits with the complaint (a re-post's is appended after, with 200).
+    target = {"id": store.complaint_id(body["source"], body["external_id"])}
     done = store.record_complaint(
         get_db(),
         body,
@@ -98,7 +101,10 @@ def record(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         settings.alert_receivers,
         settings.tz,
         current_app.extensions["voc.rule_book"],
+        audit_trail.for_this_write(target, 201),
     )
+    if done.created:
+        audit_trail.stored_with_the_write()
     for alert in done.alerts:
         count_alert(alert["category"], alert["level"], *ALERT_LABELS)
     shown = {**done.complaint, "created": done.created, "alerts": done.alerts}

@@ -5,16 +5,22 @@ at most two day documents; a week and a day, ten. All are read by `_id`, whateve
     <category>|hm|<epoch hour>  {n, m: {"0".."59": count}}   minutes of that hour
     <category>|dh|<epoch day>   {n, h: {"0".."23": count}}   hours of that day (UTC)
     <category>|all              {n}                          every writer of the category
-                                                             updates it: they take turns
+                                                             writes it: they take turns
+
+A complaint reads its windows' documents and the three it adds to in one query (`read`), adds
+itself to those three in memory and writes them whole (`added`): inside a transaction a
+concurrent writer of the category conflicts on the total, so no count is lost, and a whole
+document written costs the embedded database less than `$inc` into a document of many fields.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pymongo import ReplaceOne, UpdateOne
+from pymongo import ReplaceOne
 from pymongo.client_session import ClientSession
 
 from survey_core import keys
@@ -27,6 +33,7 @@ RULES_MARK = "rules"
 HOUR_DOC, DAY_DOC, TOTAL = "hm", "dh", "all"
 
 
+@functools.lru_cache(maxsize=4096)  # a complaint names ~30 of them, mostly the same
 def counter_id(category: str, unit: str, index: int | None = None) -> str:
     """The counter document of one hour (`hm`), one day (`dh`) or all time (`all`)."""
     return keys.encode([category, unit] if index is None else [category, unit, index], "|")
@@ -36,22 +43,33 @@ def total_id(category: str) -> str:
     return counter_id(category, TOTAL)
 
 
-def increments(category: str, minute: int) -> list[UpdateOne]:
-    """One complaint at `minute`: in its hour (by minute), its day (by hour) and the total."""
-    hour = minute // HOUR
+def own(category: str, minute: int) -> list[str]:
+    """The documents one complaint at `minute` adds to: its hour, its day, the total."""
     return [
-        UpdateOne(
-            {"_id": counter_id(category, HOUR_DOC, hour)},
-            {"$inc": {"n": 1, f"m.{minute % HOUR}": 1}},
-            upsert=True,
-        ),
-        UpdateOne(
-            {"_id": counter_id(category, DAY_DOC, minute // DAY)},
-            {"$inc": {"n": 1, f"h.{hour % HOURS_A_DAY}": 1}},
-            upsert=True,
-        ),
-        UpdateOne({"_id": total_id(category)}, {"$inc": {"n": 1}}, upsert=True),
+        counter_id(category, HOUR_DOC, minute // HOUR),
+        counter_id(category, DAY_DOC, minute // DAY),
+        total_id(category),
     ]
+
+
+def added(
+    docs: dict[str, dict[str, Any]], category: str, minute: int
+) -> list[ReplaceOne[dict[str, Any]]]:
+    """Add one complaint at `minute` to the documents read (`docs`, by `_id`, changed in place:
+    counts made from them afterwards include it) and give the writes that store them whole."""
+    hour_id, day_id, all_id = own(category, minute)
+    hour = docs.setdefault(hour_id, {"_id": hour_id, "n": 0, "m": {}})
+    hour["n"] = hour.get("n", 0) + 1
+    by_minute = hour.setdefault("m", {})
+    by_minute[str(minute % HOUR)] = by_minute.get(str(minute % HOUR), 0) + 1
+    day = docs.setdefault(day_id, {"_id": day_id, "n": 0, "h": {}})
+    day["n"] = day.get("n", 0) + 1
+    by_hour = day.setdefault("h", {})
+    key = str(minute // HOUR % HOURS_A_DAY)
+    by_hour[key] = by_hour.get(key, 0) + 1
+    total = docs.setdefault(all_id, {"_id": all_id, "n": 0})
+    total["n"] = total.get("n", 0) + 1
+    return [ReplaceOne({"_id": i}, docs[i], upsert=True) for i in (hour_id, day_id, all_id)]
 
 
 def needed(category: str, first: int, last: int) -> set[str]:
@@ -73,8 +91,17 @@ def _minutes(doc: Mapping[str, Any] | None, first: int, last: int) -> int:
         return 0
     if first == 0 and last == HOUR - 1:
         return int(doc.get("n", 0))
-    by_minute = doc.get("m") or {}
-    return sum(int(by_minute.get(str(m), 0)) for m in range(first, last + 1))
+    # The minutes stored (a few), not the 60 a window may span.
+    return sum(int(n) for m, n in (doc.get("m") or {}).items() if first <= int(m) <= last)
+
+
+def _hours(doc: Mapping[str, Any] | None, first: int, last: int) -> int:
+    """Complaints in hours first..last (0-23) of a day's document."""
+    if doc is None:
+        return 0
+    if first == 0 and last == HOURS_A_DAY - 1:
+        return int(doc.get("n", 0))
+    return sum(int(n) for h, n in (doc.get("h") or {}).items() if first <= int(h) <= last)
 
 
 def count(docs: Mapping[str, Mapping[str, Any]], category: str, first: int, last: int) -> int:
@@ -90,10 +117,34 @@ def count(docs: Mapping[str, Mapping[str, Any]], category: str, first: int, last
         return _minutes(hour_doc(head), first % HOUR, last % HOUR)
     total = _minutes(hour_doc(head), first % HOUR, HOUR - 1)
     total += _minutes(hour_doc(tail), 0, last % HOUR)
-    for hour in range(head + 1, tail):
-        day = docs.get(counter_id(category, DAY_DOC, hour // HOURS_A_DAY)) or {}
-        total += int((day.get("h") or {}).get(str(hour % HOURS_A_DAY), 0))
+    # The whole hours between, a day's document at a time (a week's window: eight of them).
+    hour = head + 1
+    while hour < tail:
+        day = hour // HOURS_A_DAY
+        until = min(tail - 1, day * HOURS_A_DAY + HOURS_A_DAY - 1)
+        doc = docs.get(counter_id(category, DAY_DOC, day))
+        total += _hours(doc, hour % HOURS_A_DAY, until % HOURS_A_DAY)
+        hour = until + 1
     return total
+
+
+def read(
+    db: Db,
+    category: str,
+    windows: Iterable[tuple[int, int]],
+    session: ClientSession | None,
+    minute: int | None = None,
+) -> tuple[dict[str, dict[str, Any]], str | None]:
+    """In one query: the documents the (first, last) windows of `category` need, those a
+    complaint at `minute` adds to, and the version of the rule set in force (None before any
+    was stored). The documents come by `_id`, the rules' mark apart."""
+    ids = set().union(*(needed(category, *w) for w in windows)) | {RULES_MARK}
+    if minute is not None:
+        ids.update(own(category, minute))
+    found = db.complaint_counts.find({"_id": {"$in": sorted(ids)}}, session=session)
+    docs = {d["_id"]: d for d in found}
+    version = (docs.pop(RULES_MARK, None) or {}).get("version")
+    return docs, version
 
 
 def counts(
@@ -102,9 +153,7 @@ def counts(
     """The complaints of `category` in each (first, last) window, and the version of the rule
     set in force (None before any was stored), from one read."""
     wanted = set(windows)
-    ids = sorted(set().union(*(needed(category, *w) for w in wanted)) | {RULES_MARK})
-    docs = {d["_id"]: d for d in db.complaint_counts.find({"_id": {"$in": ids}}, session=session)}
-    version = (docs.get(RULES_MARK) or {}).get("version")
+    docs, version = read(db, category, wanted, session)
     return {w: count(docs, category, *w) for w in wanted}, version
 
 

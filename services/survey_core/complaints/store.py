@@ -1,34 +1,34 @@
 """Storing a complaint and evaluating its category's rules at its own minute, in one
 transaction: the complaint (idempotent on source and external id), its counters, the alerts it
-opens or escalates, and their deliveries. Alerts are deduplicated by (category, window length,
-occurrence start); concurrent writers of one category meet on the category's total counter,
-so they take turns and never open two alerts for one occurrence.
+opens or escalates, their deliveries, and the audit record of the request that brought it.
+Alerts are deduplicated by (category, window length, occurrence start); concurrent writers of
+one category meet on the category's total counter, so they take turns and never open two
+alerts for one occurrence.
 
-Three round trips when no threshold is crossed: the insert, the counters (one bulk write), the
-counts (one read, which also brings the rule set's version: the rules are cached per process
-and re-read only when it changed)."""
+Four round trips and the commit when no threshold is crossed: the counts (one read, which also
+brings the rule set's version: the rules are cached per process and re-read only when it
+changed), the insert, the counters (one bulk write) and the audit record; on a crossing, a
+look-up per crossed window and a write per kind (`raising`)."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from survey_core import keys
-from survey_core.complaints import counters, rules
+from survey_core import audit, keys
+from survey_core.complaints import counters, raising, rules
+from survey_core.complaints.raising import EPOCH
 from survey_core.documents import Db
 from survey_core.months import month_of
 from survey_core.storage.transactions import in_transaction
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULES_ID = "current"
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")  # TIMEZONE's default
 
@@ -36,10 +36,6 @@ DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")  # TIMEZONE's default
 def minute_of(moment: datetime) -> int:
     """Event time in whole minutes since the epoch (truncated)."""
     return int((moment.astimezone(UTC) - EPOCH).total_seconds() // 60)
-
-
-def moment_of(minute: int) -> datetime:
-    return EPOCH + timedelta(minutes=minute)
 
 
 def rules_in_force(db: Db, session: ClientSession | None = None) -> list[dict[str, Any]]:
@@ -85,6 +81,10 @@ class _RulesChanged(Exception):
     """The cached rules are not the ones in force: evaluate again with the new ones."""
 
 
+class _Reposted(Exception):
+    """The complaint is stored already (only its own insert's duplicate key means that)."""
+
+
 @dataclass
 class Stored:
     complaint: dict[str, Any]
@@ -92,72 +92,9 @@ class Stored:
     alerts: list[dict[str, Any]] = field(default_factory=list)  # opened or escalated
 
 
-def alert_id(category: str, window: int, start: int) -> str:
-    return keys.encode([category, window, start], "|")
-
-
 def complaint_id(source: str, external_id: str) -> str:
     """One complaint per source and its id there (`survey_core.keys`)."""
     return keys.encode([source, external_id], ":", tail=True)
-
-
-def _raise(
-    db: Db, s: ClientSession, category: str, t: int, crossing: rules.Crossing, now: datetime
-) -> dict[str, Any] | None:
-    """Open the alert of this crossing's occurrence, or escalate it; None when nothing new."""
-    window = crossing.window_minutes
-    current = db.alerts.find_one(
-        {
-            "category": category,
-            "window_minutes": window,
-            "occurrence_start": {"$gt": t - window, "$lte": t},
-        },
-        sort=[("occurrence_start", -1)],
-        session=s,
-    )
-    if current is None:
-        alert = {
-            "_id": alert_id(category, window, t),
-            "category": category,
-            "window_minutes": window,
-            "occurrence_start": t,
-            "occurrence_start_at": moment_of(t),
-            "level": crossing.level,
-            "count": crossing.count,
-            "opened_at": now,
-            "escalated_at": None,
-            "status": "open",
-        }
-        db.alerts.insert_one(alert, session=s)
-        return alert
-    if rules.level_rank(crossing.level) <= rules.level_rank(current["level"]):
-        return None
-    change = {"level": crossing.level, "count": crossing.count, "escalated_at": now}
-    db.alerts.update_one({"_id": current["_id"]}, {"$set": change}, session=s)
-    return {**current, **change}
-
-
-def _deliveries(alert: Mapping[str, Any], urls: list[str], now: datetime) -> list[UpdateOne]:
-    """One delivery per alert id and receiver: an escalation before it went out updates what
-    it will say (the latest level); after, the alert's record and list show it."""
-    kind = "alert.escalated" if alert.get("escalated_at") else "alert.opened"
-    data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in alert.items()}
-    data["id"] = data.pop("_id")
-    payload = {"type": kind, "timestamp": now.isoformat(), "data": data}
-    writes = []
-    for url in urls:
-        # The alert's fields and the receiver as one key (an alert id followed by the URL).
-        parts = [alert["category"], alert["window_minutes"], alert["occurrence_start"], url]
-        digest = hashlib.sha256(keys.encode(parts, "|").encode()).hexdigest()
-        new = {"type": "alert", "url": url, "created_at": now, "due_at": now, "attempts": 0}
-        writes.append(
-            UpdateOne(
-                {"_id": "msg_" + digest[:32]},
-                {"$setOnInsert": new, "$set": {"payload": payload}},
-                upsert=True,
-            )
-        )
-    return writes
 
 
 def record_complaint(
@@ -167,10 +104,13 @@ def record_complaint(
     urls: list[str] | None = None,
     tz: ZoneInfo = DEFAULT_ZONE,
     book: RuleBook | None = None,
+    audit_record: Mapping[str, Any] | None = None,
 ) -> Stored:
     """Store `complaint` ({source, external_id, category, occurred_at, ...}) once and evaluate
     the rules of its category at its minute over every complaint stored so far. `book` caches
-    the rules between calls (without one, they are read each time)."""
+    the rules between calls (without one, they are read each time). `audit_record` is stored
+    in the same transaction: a complaint is never stored without it (a re-post stores
+    neither)."""
     doc_id = complaint_id(complaint["source"], complaint["external_id"])
     book = book or RuleBook()
 
@@ -178,30 +118,30 @@ def record_complaint(
         known, in_force = book.held or book.load(db, s)
         category = rules.category_in_force(in_force, complaint.get("category") or rules.GENERAL)
         t = minute_of(complaint["occurred_at"])
-        doc = {**complaint, "_id": doc_id, "category_in_force": category, "minute": t}
-        doc["month"] = month_of(complaint["occurred_at"], tz)
-        doc["stored_at"] = datetime.now(UTC)
-        db.complaints.insert_one(doc, session=s)  # a re-post: DuplicateKeyError, below
-        # The category's total is in the bulk: concurrent writers of one category take turns
-        # on it (a write conflict retries).
-        db.complaint_counts.bulk_write(counters.increments(category, t), session=s)
         rule = next((r for r in in_force if r["category"] == category), None)
-        found, version = counters.counts(db, category, rules.windows(rule or {}, t), s)
+        wanted = rules.windows(rule or {}, t)
+        docs, version = counters.read(db, category, wanted, s, minute=t)
         if version != known:
             book.load(db, s)
             raise _RulesChanged
+        doc = {**complaint, "_id": doc_id, "category_in_force": category, "minute": t}
+        doc["month"] = month_of(complaint["occurred_at"], tz)
+        doc["stored_at"] = datetime.now(UTC)
+        try:
+            db.complaints.insert_one(doc, session=s)
+        except DuplicateKeyError:
+            raise _Reposted from None
+        # The category's total is among them: concurrent writers of one category take turns
+        # on it (a write conflict retries, reading the counts again).
+        db.complaint_counts.bulk_write(counters.added(docs, category, t), session=s)
+        if audit_record is not None:
+            audit.append(db, audit_record, session=s)
         if rule is None:
             return Stored(doc, created=True)
+        found = {w: counters.count(docs, category, *w) for w in set(wanted)}
         crossed = rules.crossings(rule, t, lambda a, b: found[(a, b)], min_baseline)
-        raised = []
         now = datetime.now(UTC)
-        for crossing in sorted(crossed.values(), key=lambda c: c.window_minutes):
-            alert = _raise(db, s, category, t, crossing, now)
-            if alert is not None:
-                raised.append(alert)
-                writes = _deliveries(alert, urls or [], now)
-                if writes:
-                    db.webhook_deliveries.bulk_write(writes, session=s)
+        raised = raising.raise_alerts(db, s, category, t, crossed.values(), urls or [], now)
         return Stored(doc, created=True, alerts=raised)
 
     try:
@@ -211,7 +151,7 @@ def record_complaint(
             except _RulesChanged:
                 continue  # the book now holds the rules in force
         return in_transaction(db, work, budget_s=30.0)
-    except DuplicateKeyError:  # posted before (or by a concurrent request): nothing changes
+    except _Reposted:  # posted before (or by a concurrent request): nothing changes
         return Stored(db.complaints.find_one({"_id": doc_id}) or {"_id": doc_id}, created=False)
 
 

@@ -1,5 +1,6 @@
 """Audit every write made with an API key (and every CSV export): a Flask `after_request` step
-that appends one record per such request, whatever its outcome (`survey_core.audit`)."""
+that appends one record per such request, whatever its outcome (`survey_core.audit`), unless
+the view stored it with its own write (`for_this_write`, then `stored_with_the_write`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from survey_core.storage.client import get_db
 
 log = logging.getLogger("voc.audit")
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_STORED = "voc_audit_stored"
 
 
 def actor() -> str | None:
@@ -61,8 +63,23 @@ def record(
         log.error("audit record not stored (%s): %s %s", type(exc).__name__, who, action)
 
 
+def for_this_write(target: dict[str, Any], outcome: int) -> dict[str, Any] | None:
+    """The record the after-request step would append for this write (None without a key),
+    for a view to store in its write's own transaction (one commit for both)."""
+    who = actor()
+    if who is None or request.url_rule is None:
+        return None
+    action = f"{request.method} {request.url_rule.rule}"
+    return audit.entry(who, action, target, g.get("request_id"), outcome)
+
+
+def stored_with_the_write() -> None:
+    """The view's transaction committed this request's record: append no other."""
+    g.setdefault(_STORED, True)
+
+
 def _after(response: Response) -> Response:
-    if actor() is None or request.url_rule is None:
+    if actor() is None or request.url_rule is None or g.get(_STORED):
         return response
     if request.method in WRITES:
         action = f"{request.method} {request.url_rule.rule}"
