@@ -98,3 +98,11 @@ def own_server() -> Iterator[SecantusServer]:
     server = SecantusServer(test_commands=False).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def commands(db_server: SecantusServer, db: Database, monkeypatch):
+    """Every command the apps send to this test's database, recorded (tests/commands.py)."""
+    from tests.commands import watching
+
+    yield from watching(db_server.uri, db.name, monkeypatch)

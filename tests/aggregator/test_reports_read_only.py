@@ -3,15 +3,10 @@ at the database. The one write a CSV export makes is its audit record (who expor
 
 from __future__ import annotations
 
-import pytest
-from pymongo import MongoClient, monitoring
-
 import aggregator
-import survey_core.storage.client as storage
 from aggregator.reports import blueprints
 from tests.pipeline import fold, submit
 
-WRITES = {"insert", "update", "delete", "findAndModify", "findandmodify", "bulkWrite"}
 MONTH = "2026-10"
 # One request per report route (the test fails when a report has none here).
 REQUESTS = {
@@ -27,31 +22,6 @@ REQUESTS = {
     "qa_sample.qa_sample": f"/api/v1/qa/sample?month={MONTH}&per_agent=2&detractors=2",
     "response_rows.response_rows": f"/api/v1/responses?from=2026-09&to={MONTH}&agent=A1",
 }
-
-
-class Writes(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name in WRITES:
-            self.seen.append((event.command_name, str(event.command.get(event.command_name))))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-@pytest.fixture
-def watched(db_server, db, monkeypatch):
-    """The apps' database through a client that records every write command it sends."""
-    listener = Writes()
-    client = MongoClient(db_server.uri, event_listeners=[listener], tz_aware=True)
-    monkeypatch.setattr(storage, "database", lambda settings, timeout_ms=None: client[db.name])
-    yield listener
-    client.close()
 
 
 def _responses(db) -> None:
@@ -70,26 +40,28 @@ def test_every_report_has_a_request_here(config):
     assert routes == set(REQUESTS)
 
 
-def test_no_report_request_writes(config, db, api_key, watched):
+def test_no_report_request_writes(config, db, api_key, commands):
     _responses(db)
     reader = api_key("read")
     client = aggregator.create_app(config).test_client()
-    watched.seen.clear()
+    commands.seen.clear()
     for endpoint, url in REQUESTS.items():
         assert client.get(url, headers=reader).status_code == 200, endpoint
-        assert watched.seen == [], f"{endpoint} wrote {watched.seen}"
+        assert commands.writes() == [], f"{endpoint} wrote {commands.writes()}"
         csv = client.get(url, headers={**reader, "Accept": "text/csv"})
         if csv.mimetype == "text/csv":
-            assert [w for w in watched.seen if "audit" not in w[1]] == [], endpoint
-            watched.seen.clear()
+            assert [w for w in commands.writes() if "audit" not in w[1]] == [], endpoint
+            commands.seen.clear()
     # The watch sees what a request writes: a quality write, for contrast.
     thanks = {"source": "mail", "source_id": "m-1", "agent": "A1"}
     thanks["received_at"] = "2026-10-12T10:00:00+08:00"
     assert client.post("/api/v1/thanks", json=thanks, headers=api_key("write")).status_code == 201
-    assert any(name == "insert" and collection == "thanks" for name, collection in watched.seen)
+    assert any(
+        name == "insert" and collection == "thanks" for name, collection in commands.writes()
+    )
 
 
-def test_the_dashboard_pages_write_nothing(config, db, api_key, watched):
+def test_the_dashboard_pages_write_nothing(config, db, api_key, commands):
     _responses(db)
     client = aggregator.create_app(config).test_client()
     page = client.get("/dashboard/sign-in").get_data(as_text=True)
@@ -97,24 +69,24 @@ def test_the_dashboard_pages_write_nothing(config, db, api_key, watched):
     key = api_key("read")["Authorization"].split()[1]
     signed_in = client.post("/dashboard/sign-in", data={"key": key, "csrf_token": token})
     assert signed_in.status_code == 302
-    watched.seen.clear()
+    commands.seen.clear()
     for page in ("/dashboard", "/dashboard/comments"):
         assert client.get(f"{page}?month={MONTH}&band=csat-1-2").status_code == 200
-    assert watched.seen == []
+    assert commands.writes() == []
 
 
-def test_the_contact_agent_and_sample_pages_write_nothing(config, db, api_key, watched):
+def test_the_contact_agent_and_sample_pages_write_nothing(config, db, api_key, commands):
     _responses(db)
     client = aggregator.create_app(config).test_client()
     page = client.get("/dashboard/sign-in").get_data(as_text=True)
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
     key = api_key("read")["Authorization"].split()[1]
     assert client.post("/dashboard/sign-in", data={"key": key, "csrf_token": token}).status_code
-    watched.seen.clear()
+    commands.seen.clear()
     for url in (
         "/dashboard/contacts/web/W0",
         f"/dashboard/agents/A1?month={MONTH}",
         f"/dashboard/qa-sample?month={MONTH}&per_agent=2",
     ):
         assert client.get(url).status_code == 200, url
-        assert watched.seen == [], f"{url} wrote {watched.seen}"
+        assert commands.writes() == [], f"{url} wrote {commands.writes()}"

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from pymongo import MongoClient, monitoring
-
-import survey_core.storage.client as storage
 import training_survey
 from survey_core.tokens import sign_link
 from tests.pipeline import fold
@@ -16,37 +12,13 @@ from tests.training_survey.conftest import RATINGS
 from tests.web_survey.conftest import GOOD, csrf_of, page_path
 
 
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.seen.append((event.command_name, str(event.command.get(event.command_name))))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-@pytest.fixture
-def watched(db_server, db, monkeypatch):
-    """Every command the apps send, through a recording client."""
-    commands = Commands()
-    client = MongoClient(db_server.uri, event_listeners=[commands], tz_aware=True)
-    monkeypatch.setattr(storage, "database", lambda settings, timeout_ms=None: client[db.name])
-    yield commands
-    client.close()
-
-
-def test_a_widget_submission_is_one_insert(client, invite, watched, db):
+def test_a_widget_submission_is_one_insert(client, invite, commands, db):
     token = invite("T1")["token"]
     client.get(f"/api/v1/responses/{token}")  # the survey is in the process's catalog now
-    watched.seen.clear()
+    commands.seen.clear()
     response = client.post("/api/v1/responses", json={"token": token, "answers": GOOD})
     assert response.status_code == 201
-    assert watched.seen == [("insert", "events")]
+    assert commands.seen == [("insert", "events")]
     again = client.post("/api/v1/responses", json={"token": token, "answers": GOOD})
     assert again.status_code == 409
     fold(db)  # the worker joins the invitation's dimensions
@@ -55,13 +27,13 @@ def test_a_widget_submission_is_one_insert(client, invite, watched, db):
     assert record["month"] and record["expires_at"]
 
 
-def test_a_page_submission_is_one_insert(client, invite, watched):
+def test_a_page_submission_is_one_insert(client, invite, commands):
     invitation = invite("T2")
     html = client.get(page_path(invitation)).get_data(as_text=True)
-    watched.seen.clear()
+    commands.seen.clear()
     form = {"csrf_token": csrf_of(html), "csat": "5", "nps": "9", "ces": "2"}
     assert client.post(page_path(invitation), data=form).status_code == 200
-    assert watched.seen == [("insert", "events")]
+    assert commands.seen == [("insert", "events")]
     assert client.post(page_path(invitation), data=form).status_code == 409
 
 
@@ -75,7 +47,9 @@ def test_a_token_signed_before_claims_still_submits(app, client, invite, db):
     assert invitation["token"] != old
 
 
-def test_a_closed_sessions_link_is_refused_without_a_read_per_request(config, api_key, watched, db):
+def test_a_closed_sessions_link_is_refused_without_a_read_per_request(
+    config, api_key, commands, db
+):
     client = training_survey.create_app(config).test_client()
     admin, writer = api_key("admin"), api_key("write")
     client.post("/api/v1/trainers", json={"id": "TR1", "name": "Li Wei"}, headers=admin)
@@ -85,17 +59,17 @@ def test_a_closed_sessions_link_is_refused_without_a_read_per_request(config, ap
     tokens = [link["token"] for link in made["links"]]
     first = client.post("/api/v1/evaluations", json={"token": tokens[0], "answers": RATINGS})
     assert first.status_code == 201
-    watched.seen.clear()
+    commands.seen.clear()
     second = client.post("/api/v1/evaluations", json={"token": tokens[1], "answers": RATINGS})
     assert second.status_code == 201
-    assert watched.seen == [("insert", "events")]  # the session's state was read moments ago
+    assert commands.seen == [("insert", "events")]  # the session's state was read moments ago
     path = f"/api/v1/sessions/{made['session_id']}/close"
     assert client.post(path, headers=writer).status_code == 200
-    watched.seen.clear()
+    commands.seen.clear()
     for token in tokens[2:]:
         late = client.post("/api/v1/evaluations", json={"token": token, "answers": RATINGS})
         assert late.status_code == 410 and late.get_json()["code"] == "session_closed"
-    assert watched.seen == []
+    assert commands.seen == []
 
 
 def test_an_evaluation_stored_after_its_session_closed_never_counts(config, api_key, db):
