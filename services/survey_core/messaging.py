@@ -3,13 +3,20 @@ a recording's audio is fetched with the account's credentials, which never leave
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from survey_core import sealing
+from survey_core.sealing import Keyring
 from survey_core.settings import TwilioSettings
+
+# A Twilio recording's SID in its URL (the only part of a stored URL anything is fetched by).
+RECORDING_SID = re.compile(r"/Recordings/(RE[0-9a-fA-F]{32})")
 
 
 def twilio_client(settings: TwilioSettings) -> Client:
@@ -68,3 +75,12 @@ def recording_audio(account_sid: str, auth_token: str, api_base_url: str | None,
     if len(audio) > MAX_AUDIO_BYTES:
         raise TwilioUnavailable("the recording is larger than any survey comment")
     return audio
+
+
+def recording_sid(value: Any, keyring: Keyring = sealing.NO_KEYS) -> str | None:
+    """The Twilio recording SID in a recorded answer's URL (sealed: opened with `keyring`)."""
+    url = keyring.open(value.get("url")) if isinstance(value, Mapping) else None
+    if isinstance(url, str):
+        found = RECORDING_SID.search(url)
+        return found.group(1) if found else None
+    return None

@@ -50,14 +50,6 @@ SIGN_IN = "dashboard-sign-in"  # what the sign-in form's CSRF token is bound to
 BREAKDOWNS = ("agent", "team", "reason", "channel")
 
 
-def _signed_in() -> dict[str, Any] | None:
-    return access.signed_in()
-
-
-def _language() -> str:
-    return access.language()
-
-
 def _min_n() -> int:
     asked_for = request.args.get("min_n", "0")
     return (
@@ -68,8 +60,8 @@ def _min_n() -> int:
 @bp.get("/dashboard")
 def dashboard() -> Any:
     """The month at a glance (signed in), else the sign-in page."""
-    language = _language()
-    key = _signed_in()
+    language = access.language()
+    key = access.signed_in()
     if key is None:
         return redirect(url_for("dashboard.sign_in_page", lang=language))
     db, month, min_n = get_db(), access.chosen_month(), _min_n()
@@ -114,7 +106,7 @@ def dashboard() -> Any:
 @bp.get("/dashboard/sign-in")
 def sign_in_page() -> Response:
     """The sign-in form."""
-    language = _language()
+    language = access.language()
     settings = current_app.config["SETTINGS"]
     html = render_template(
         "signin.html",
@@ -129,7 +121,7 @@ def sign_in_page() -> Response:
 @bp.post("/dashboard/sign-in")
 def sign_in() -> Any:
     """Check the key (any scope looks; `access.may_act` decides who acts) and open a session."""
-    language = _language()
+    language = access.language()
     settings = current_app.config["SETTINGS"]
     if not csrf_ok(settings.secret_key, SIGN_IN, request, 86400, settings.public_base_url):
         return Response(_("This form has expired. Reload the page to answer."), status=400)

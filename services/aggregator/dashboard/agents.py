@@ -7,10 +7,9 @@ from __future__ import annotations
 from statistics import fmean
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, Response, redirect, render_template, url_for
 
-from aggregator.dashboard.access import chosen_month, signed_in
-from aggregator.dashboard.access import language as page_language
+from aggregator.dashboard import access
 from aggregator.reports.comments import recent_comments
 from aggregator.reports.qa_sample import sample_of
 from aggregator.reports.quality import calibration_of
@@ -20,7 +19,7 @@ from survey_core.months import months_ending
 from survey_core.reports import queries
 from survey_core.storage.client import get_db
 from survey_core.web.context import snapshot
-from survey_core.web.security import CSRF_FIELD, csrf_token, page_headers
+from survey_core.web.security import CSRF_FIELD, page_headers
 
 bp = Blueprint("agents", __name__)
 TO_REVIEW = 5  # contacts a monitor is offered per agent page
@@ -30,10 +29,10 @@ DETRACTOR_WEIGHT = 2.0  # on the agent's page, detractors are twice as likely to
 @bp.get("/dashboard/agents/<path:agent>")
 def agent_page(agent: str) -> Any:
     """The agent's months and the month's quality records (signed in), else the sign-in page."""
-    language = page_language()
-    if signed_in() is None:
+    language = access.language()
+    if access.signed_in() is None:
         return redirect(url_for("dashboard.sign_in_page", lang=language))
-    db, month = get_db(), chosen_month()
+    db, month = get_db(), access.chosen_month()
     months = months_ending(month, 12)
     scores = monitoring.of_agent(db, "monitor_scores", agent, month)
     calibration = next(
@@ -46,7 +45,7 @@ def agent_page(agent: str) -> Any:
         months=months_ending(month, 24),
         agent=agent,
         csrf_field=CSRF_FIELD,
-        csrf_token=csrf_token(current_app.config["SETTINGS"].secret_key, session["sid"]),
+        csrf_token=access.form_token(),
         rows=queries.monthly(snapshot(), months, {"agent": agent}, "adjusted"),
         scores=scores,
         score_mean=fmean(s["total"] for s in scores) if scores else None,

@@ -8,18 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from aggregator.dashboard.access import language as page_language
-from aggregator.dashboard.access import signed_in
+from aggregator.dashboard import access
 from aggregator.reports.comments import recording_of
 from survey_core import sealing
 from survey_core.complaints import reads as complaints
 from survey_core.follow_ups import store as follow_ups
-from survey_core.messaging import TwilioUnavailable, recording_audio
+from survey_core.messaging import TwilioUnavailable, recording_audio, recording_sid
 from survey_core.monitoring import store as monitoring
-from survey_core.privacy.retention import recording_sid
 from survey_core.responses import reads
 from survey_core.responses.events import response_id
 from survey_core.sealing import Keyring
@@ -27,7 +25,7 @@ from survey_core.storage.client import get_db
 from survey_core.surveys.definitions import localised
 from survey_core.web.context import survey_catalog
 from survey_core.web.errors import error_response
-from survey_core.web.security import CSRF_FIELD, csrf_token, page_headers
+from survey_core.web.security import CSRF_FIELD, page_headers
 
 bp = Blueprint("contacts", __name__)
 FOLLOW_UP_STEPS = ("created", "contacted", "resolved")
@@ -93,8 +91,8 @@ def history_of(follow_up: Mapping[str, Any] | None, keyring: Keyring) -> dict[st
 @bp.get("/dashboard/contacts/<channel>/<path:interaction>")
 def contact_page(channel: str, interaction: str) -> Any:
     """Everything known about one contact (signed in), else the sign-in page."""
-    language = page_language()
-    if signed_in() is None:
+    language = access.language()
+    if access.signed_in() is None:
         return redirect(url_for("dashboard.sign_in_page", lang=language))
     db, keyring, rid = get_db(), sealing.current(), response_id(channel, interaction)
     record = reads.contact(db, rid)
@@ -114,7 +112,7 @@ def contact_page(channel: str, interaction: str) -> Any:
         language=language,
         month=None,
         csrf_field=CSRF_FIELD,
-        csrf_token=csrf_token(current_app.config["SETTINGS"].secret_key, session["sid"]),
+        csrf_token=access.form_token(),
         channel=channel,
         interaction=interaction,
         found=found,
@@ -134,7 +132,7 @@ def contact_page(channel: str, interaction: str) -> Any:
 def recording(channel: str, key: str, interaction: str) -> Response:
     """A recorded answer's audio, fetched from Twilio by its SID with the account's credentials
     (signed in; never a redirect to Twilio, so the browser never sees where or how)."""
-    if signed_in() is None:
+    if access.signed_in() is None:
         return error_response(401, "unauthorized", "Sign in to the dashboard first.")
     record = reads.contact(get_db(), response_id(channel, interaction))
     value = sealing.current().shown_answer(((record or {}).get("answers") or {}).get(key))

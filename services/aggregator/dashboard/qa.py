@@ -8,20 +8,17 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from marshmallow import ValidationError
 
-from aggregator.dashboard.access import chosen_month, signed_in
-from aggregator.dashboard.access import language as page_language
+from aggregator.dashboard import access
 from aggregator.reports.qa_sample import SampleQuery, sample_of
 from survey_core.months import months_ending
-from survey_core.web.security import CSRF_FIELD, csrf_token, page_headers
+from survey_core.web.security import CSRF_FIELD, page_headers
 
 bp = Blueprint("qa", __name__)
 
@@ -29,10 +26,10 @@ bp = Blueprint("qa", __name__)
 @bp.get("/dashboard/qa-sample")
 def qa_sample_page() -> Any:
     """The month's QA sample (signed in), else the sign-in page; a bad choice is a 422 page."""
-    language = page_language()
-    if signed_in() is None:
+    language = access.language()
+    if access.signed_in() is None:
         return redirect(url_for("dashboard.sign_in_page", lang=language))
-    month = chosen_month()
+    month = access.chosen_month()
     asked = {k: v for k, v in request.args.items() if k in ("per_agent", "detractors", "seed")}
     problems: dict[str, Any] = {}
     try:
@@ -47,7 +44,7 @@ def qa_sample_page() -> Any:
         month=month,
         months=months_ending(month, 24),
         csrf_field=CSRF_FIELD,
-        csrf_token=csrf_token(current_app.config["SETTINGS"].secret_key, session["sid"]),
+        csrf_token=access.form_token(),
         asked={**{k: query[k] for k in ("per_agent", "detractors")}, **asked},
         problems=problems,
         sample=sample,

@@ -9,7 +9,7 @@ from typing import Any
 from pymongo.database import Database
 
 from survey_core import sealing
-from survey_core.privacy.retention import recording_sid
+from survey_core.messaging import recording_sid
 from survey_core.responses import reads
 from survey_core.responses.comments import page_of_comments
 from survey_core.responses.events import parts_of

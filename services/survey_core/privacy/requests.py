@@ -32,8 +32,8 @@ from survey_core.complaints.store import complaint_id
 from survey_core.documents import Db
 from survey_core.folding.batch import fold_all
 from survey_core.keys import monitor_score_id
-from survey_core.messaging import recording_deleter
-from survey_core.privacy.retention import DeleteRecording, recording_sid
+from survey_core.messaging import recording_deleter, recording_sid
+from survey_core.privacy.retention import DeleteRecording
 from survey_core.responses.events import parts_of, response_id
 from survey_core.responses.hashing import caller_hash, evaluation_interaction, keyed_hash
 from survey_core.responses.webhooks import message_id

@@ -17,7 +17,6 @@ did (`retained.<kind>` on a record), so a second run finds nothing to do; `dry_r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,11 +25,11 @@ from typing import Any
 from survey_core import sealing
 from survey_core.documents import Db
 from survey_core.folding.reads import RECHECK, STATE_ID
+from survey_core.messaging import recording_sid
 from survey_core.responses.events import Kind, event_id, subject_of
 from survey_core.sealing import Keyring
 from survey_core.surveys.catalog import SurveyOf
 
-RECORDING_SID = re.compile(r"/Recordings/(RE[0-9a-fA-F]{32})")
 # Deletes a recording at Twilio by its SID (a missing one is no error: it is gone).
 DeleteRecording = Callable[[str], None]
 
@@ -55,15 +54,6 @@ def _old_records(
     query = {"started_at": {"$lt": cutoff}, f"retained.{kind}": {"$exists": False}, **extra}
     fields = {"answers": 1, "survey": 1, "version": 1, "transcripts": 1}
     yield from db.responses.find(query, fields).limit(batch)
-
-
-def recording_sid(value: Any, keyring: Keyring = sealing.NO_KEYS) -> str | None:
-    """The Twilio recording SID in a recorded answer's URL (sealed: opened with `keyring`)."""
-    url = keyring.open(value.get("url")) if isinstance(value, Mapping) else None
-    if isinstance(url, str):
-        found = RECORDING_SID.search(url)
-        return found.group(1) if found else None
-    return None
 
 
 def _recordings(
