@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -238,18 +239,29 @@ def test_a_complaint_and_its_audit_record_commit_together(db):
     assert not again.created and db.audit.count_documents({}) == 1
 
 
-def test_the_api_stores_a_complaints_audit_record_in_its_transaction(config, api_key, db):
+def test_the_api_stores_a_complaint_and_its_audit_record_in_one_write_of_its_transaction(
+    config, api_key, db
+):
     import aggregator
     from survey_core.storage import client as mongo
 
-    class Inserts(monitoring.CommandListener):
+    class Sent(monitoring.CommandListener):
+        """(command, what it names, its transaction number) of this database's commands."""
+
         def __init__(self) -> None:
-            self.seen: dict[str, tuple] = {}
+            self.seen: list[tuple[str, list[str], Any]] = []
 
         def started(self, event: monitoring.CommandStartedEvent) -> None:
             command = event.command
-            if event.command_name == "insert" and event.database_name == db.name:
-                self.seen[command["insert"]] = (command.get("lsid"), command.get("txnNumber"))
+            if event.command_name == "bulkWrite":
+                names = [ns["ns"] for ns in command.get("nsInfo", [])]
+            elif event.command_name == "commitTransaction":
+                names = []
+            elif event.database_name == db.name:
+                names = [f"{db.name}.{command[event.command_name]}"]
+            else:
+                return
+            self.seen.append((event.command_name, names, command.get("txnNumber")))
 
         def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
             pass
@@ -257,20 +269,27 @@ def test_the_api_stores_a_complaints_audit_record_in_its_transaction(config, api
         def failed(self, event: monitoring.CommandFailedEvent) -> None:
             pass
 
-    inserts = Inserts()
-    monitoring.register(inserts)  # heard by clients made from now on: the app's below
+    sent = Sent()
+    monitoring.register(sent)  # heard by clients made from now on: the app's below
     app = aggregator.create_app({**config, "DB_TIMEOUT_MS": "2499"})
     try:
-        body = {"source": "crm", "external_id": "Q1", "occurred_at": T0.isoformat()}
-        posted = app.test_client().post("/api/v1/complaints", json=body, headers=api_key("write"))
-        assert posted.status_code == 201
+        client, key = app.test_client(), api_key("write")
+        body = {"source": "crm", "external_id": "Q0", "occurred_at": T0.isoformat()}
+        assert client.post("/api/v1/complaints", json=body, headers=key).status_code == 201
+        sent.seen.clear()  # the process has read the key and the rules
+        body = {**body, "external_id": "Q1"}
+        assert client.post("/api/v1/complaints", json=body, headers=key).status_code == 201
     finally:
         made = mongo._clients.pop((config["MONGO_URI"], 2499, False), None)
         if made is not None:
             made.close()
-    assert inserts.seen["audit"] == inserts.seen["complaints"]
-    assert inserts.seen["audit"][1] is not None  # a transaction's statement
-    assert db.audit.count_documents({}) == 1
+    ours = [c for c in sent.seen if c[1] != [f"{db.name}.api_keys"]]  # the key, once a second
+    assert [name for name, _, _ in ours] == ["find", "bulkWrite", "commitTransaction"]
+    assert ours[0][1] == [f"{db.name}.complaint_counts"]
+    _, written, txn = ours[1]
+    assert written == [f"{db.name}.complaints", f"{db.name}.complaint_counts", f"{db.name}.audit"]
+    assert txn is not None and {t for _, _, t in ours} == {txn}  # one transaction's statements
+    assert db.audit.count_documents({}) == 2
 
 
 def test_the_api_records_lists_and_acknowledges(client, api_key, db):
@@ -381,7 +400,7 @@ def watched(db_server, db):
     client.close()
 
 
-def test_a_complaint_that_crosses_nothing_takes_three_round_trips_and_a_commit(watched):
+def test_a_complaint_that_crosses_nothing_takes_two_round_trips_and_a_commit(watched):
     watched, commands = watched
     book = RuleBook()
     first = {"source": "crm", "external_id": "A", "category": "login", "occurred_at": T0}
@@ -389,8 +408,8 @@ def test_a_complaint_that_crosses_nothing_takes_three_round_trips_and_a_commit(w
     commands.on = True
     later = {**first, "external_id": "B", "occurred_at": T0 + timedelta(hours=5)}
     record_complaint(watched, later, book=book)
-    # The counts and the rules' version, the complaint, its counters (one bulk write).
-    assert commands.names == ["find", "insert", "update", "commitTransaction"]
+    # The counts and the rules' version; the complaint and its counters in one write.
+    assert commands.names == ["find", "bulkWrite", "commitTransaction"]
 
 
 def test_a_complaint_crossing_three_windows_writes_their_alerts_at_once(watched):
@@ -401,10 +420,10 @@ def test_a_complaint_crossing_three_windows_writes_their_alerts_at_once(watched)
     first = {"source": "crm", "external_id": "A", "category": "login", "occurred_at": T0}
     commands.on = True
     assert len(record_complaint(watched, first, book=book).alerts) == 3
-    # The counts, the complaint, its counters; a look-up per window, the three alerts in one
-    # insert.
-    looked_up = ["find", "insert", "update", "find", "find", "find"]
-    assert commands.names[-8:] == [*looked_up, "insert", "commitTransaction"]
+    # The counts; the complaint and its counters; a look-up per window, the three alerts in
+    # one insert.
+    looked_up = ["find", "bulkWrite", "find", "find", "find"]
+    assert commands.names[-7:] == [*looked_up, "insert", "commitTransaction"]
     commands.names.clear()
     again = record_complaint(watched, {**first, "external_id": "B"}, book=book)
     assert again.alerts == []  # inside their occurrences, at the same level: nothing new

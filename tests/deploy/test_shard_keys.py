@@ -88,8 +88,17 @@ ALLOWED_SCATTERS = {
         "dashboard view"
     ),
 }
-FILTERED = ("find", "count", "distinct", "aggregate", "update", "delete", "findAndModify")
-WRITES = ("update", "delete", "findAndModify")
+FILTERED = (
+    "find",
+    "count",
+    "distinct",
+    "aggregate",
+    "update",
+    "delete",
+    "findAndModify",
+    "bulkWrite",
+)
+WRITES = ("update", "delete", "findAndModify", "bulkWrite")
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,15 @@ def _site() -> str:
 def _filters(name: str, command: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], bool]]:
     """(collection, filter, single) of each statement of a command."""
     collection = command[name]
-    if name == "find":
+    if name == "bulkWrite":  # across collections: each op names its namespace by index
+        spaces = [ns["ns"].split(".", 1)[1] for ns in command.get("nsInfo", [])]
+        for op in command.get("ops", []):
+            if "update" in op:
+                single = bool(op.get("upsert") or not op.get("multi"))
+                yield spaces[op["update"]], op.get("filter") or {}, single
+            elif "delete" in op:
+                yield spaces[op["delete"]], op.get("filter") or {}, not op.get("multi")
+    elif name == "find":
         yield collection, command.get("filter") or {}, False
     elif name in ("count", "distinct"):
         yield collection, command.get("query") or {}, False
@@ -521,7 +538,7 @@ def test_single_document_writes_name_the_shard_key_everywhere(scenario):
 
 
 COLLECTION_CALL = re.compile(
-    r"(?:\bdb|\bdatabase|get_db\(\))\s*\.\s*([a-z_]+)\s*\.\s*(?:find|find_one|find_one_and_\w+"
+    r"(?:\bdb|\bdatabase|get_db\(\))\s*\.\s*(?!client\b)([a-z_]+)\s*\.\s*(?:find|find_one|find_one_and_\w+"
     r"|insert_one|insert_many|update_one|update_many|replace_one|delete_one|delete_many"
     r"|aggregate|count_documents|distinct|bulk_write|create_indexes?|index_information)\("
 )

@@ -8,7 +8,8 @@ at most two day documents; a week and a day, ten. All are read by `_id`, whateve
                                                              writes it: they take turns
 
 A complaint reads its windows' documents and the three it adds to in one query (`read`), adds
-itself to those three in memory and writes them whole (`added`): inside a transaction a
+itself to those three in memory and writes them whole (`added`, in the write that stores the
+complaint): inside a transaction a
 concurrent writer of the category conflicts on the total, so no count is lost, and a whole
 document written costs the embedded database less than `$inc` into a document of many fields.
 """
@@ -53,10 +54,11 @@ def own(category: str, minute: int) -> list[str]:
 
 
 def added(
-    docs: dict[str, dict[str, Any]], category: str, minute: int
+    docs: dict[str, dict[str, Any]], category: str, minute: int, namespace: str | None = None
 ) -> list[ReplaceOne[dict[str, Any]]]:
     """Add one complaint at `minute` to the documents read (`docs`, by `_id`, changed in place:
-    counts made from them afterwards include it) and give the writes that store them whole."""
+    counts made from them afterwards include it) and give the writes that store them whole
+    (naming `namespace`, for a write across collections)."""
     hour_id, day_id, all_id = own(category, minute)
     hour = docs.setdefault(hour_id, {"_id": hour_id, "n": 0, "m": {}})
     hour["n"] = hour.get("n", 0) + 1
@@ -69,7 +71,10 @@ def added(
     by_hour[key] = by_hour.get(key, 0) + 1
     total = docs.setdefault(all_id, {"_id": all_id, "n": 0})
     total["n"] = total.get("n", 0) + 1
-    return [ReplaceOne({"_id": i}, docs[i], upsert=True) for i in (hour_id, day_id, all_id)]
+    return [
+        ReplaceOne({"_id": i}, docs[i], upsert=True, namespace=namespace)
+        for i in (hour_id, day_id, all_id)
+    ]
 
 
 def needed(category: str, first: int, last: int) -> set[str]:

@@ -5,10 +5,11 @@ Alerts are deduplicated by (category, window length, occurrence start); concurre
 one category meet on the category's total counter, so they take turns and never open two
 alerts for one occurrence.
 
-Four round trips and the commit when no threshold is crossed: the counts (one read, which also
+Two round trips and the commit when no threshold is crossed: the counts (one read, which also
 brings the rule set's version: the rules are cached per process and re-read only when it
-changed), the insert, the counters (one bulk write) and the audit record; on a crossing, a
-look-up per crossed window and a write per kind (`raising`)."""
+changed), then one write across collections (`storage.together`: the complaint, its three
+counters and the audit record); on a crossing, a look-up per crossed window and a write per
+kind (`raising`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pymongo import InsertOne
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
@@ -27,6 +29,7 @@ from survey_core.complaints import counters, raising, rules
 from survey_core.complaints.raising import EPOCH
 from survey_core.documents import Db
 from survey_core.months import month_of
+from survey_core.storage.together import Write, namespace, write_together
 from survey_core.storage.transactions import in_transaction
 
 RULES_ID = "current"
@@ -127,15 +130,20 @@ def record_complaint(
         doc = {**complaint, "_id": doc_id, "category_in_force": category, "minute": t}
         doc["month"] = month_of(complaint["occurred_at"], tz)
         doc["stored_at"] = datetime.now(UTC)
-        try:
-            db.complaints.insert_one(doc, session=s)
-        except DuplicateKeyError:
-            raise _Reposted from None
-        # The category's total is among them: concurrent writers of one category take turns
-        # on it (a write conflict retries, reading the counts again).
-        db.complaint_counts.bulk_write(counters.added(docs, category, t), session=s)
+        # The category's total is among the counters: concurrent writers of one category take
+        # turns on it (a write conflict retries, reading the counts again).
+        writes: list[Write] = [
+            InsertOne(doc, namespace=namespace(db, "complaints")),
+            *counters.added(docs, category, t, namespace(db, "complaint_counts")),
+        ]
         if audit_record is not None:
-            audit.append(db, audit_record, session=s)
+            writes.append(InsertOne(dict(audit_record), namespace=namespace(db, audit.COLLECTION)))
+        try:
+            write_together(db, writes, session=s)
+        except DuplicateKeyError as exc:
+            if (exc.details or {}).get("index") == 0:  # the complaint's own insert
+                raise _Reposted from None
+            raise
         if rule is None:
             return Stored(doc, created=True)
         found = {w: counters.count(docs, category, *w) for w in set(wanted)}
