@@ -14,6 +14,8 @@ from survey_core.settings import Settings
 from survey_core.storage.breaker import breaker
 
 _clients: dict[tuple[str, int, bool], MongoClient[Document]] = {}
+# A Database handle per client and name: pymongo builds a new one (~10 us) on each `client[name]`.
+_databases: dict[tuple[int, str], Db] = {}
 _lock = threading.Lock()
 
 
@@ -55,7 +57,10 @@ def database(settings: Settings, timeout_ms: int | None = None) -> Db:
     client = get_client(
         settings.mongo_uri, timeout_ms or settings.db_timeout_ms, settings.mongo_retry_writes
     )
-    return client[settings.mongo_db]
+    handle = _databases.get((id(client), settings.mongo_db))
+    if handle is None or handle.client is not client:  # new, or an id a closed client had
+        handle = _databases[(id(client), settings.mongo_db)] = client[settings.mongo_db]
+    return handle
 
 
 def init_app(app: Flask) -> None:

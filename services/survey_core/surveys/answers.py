@@ -101,9 +101,22 @@ def _schema_for(questions: str) -> Schema:
     return schema_class(unknown=RAISE)
 
 
+# The schema of each survey definition object seen lately (the catalog's are kept per process):
+# by identity, without the ~20 us of writing its questions out as a key on every request.
+_BY_DEFINITION: dict[int, tuple[Mapping[str, Any], Schema]] = {}
+_DEFINITIONS_HELD = 256
+
+
 def answers_schema(survey: Mapping[str, Any]) -> Schema:
     """The marshmallow schema of `survey`'s answers (cached per question list)."""
-    return _schema_for(json.dumps(asked(survey), sort_keys=True, ensure_ascii=False))
+    held = _BY_DEFINITION.get(id(survey))
+    if held is not None and held[0] is survey:
+        return held[1]
+    schema = _schema_for(json.dumps(asked(survey), sort_keys=True, ensure_ascii=False))
+    if len(_BY_DEFINITION) >= _DEFINITIONS_HELD:
+        _BY_DEFINITION.clear()
+    _BY_DEFINITION[id(survey)] = (survey, schema)
+    return schema
 
 
 def check_answers(survey: Mapping[str, Any], answers: Any, partial: bool = False) -> dict[str, Any]:

@@ -101,6 +101,8 @@ def _start_request() -> None:
 
 def _finish_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id", "")
+    if not access_log.isEnabledFor(logging.INFO):  # LOG_LEVEL above INFO: nothing to build
+        return response
     started = g.get("started")
     duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
     # The path only: query strings and bodies may carry personal data. It is masked on its own,
