@@ -78,7 +78,7 @@ def test_every_service_command_names_an_existing_app_factory(compose):
 
 def test_mongo_is_a_healthchecked_single_node_replica_set_on_a_named_volume(compose):
     mongo = compose["services"]["mongo"]
-    assert mongo["image"] == "mongo:7"
+    assert mongo["image"] == "mongo:8.0"
     assert "--replSet" in mongo["command"]
     assert "rs.initiate" in " ".join(mongo["healthcheck"]["test"])
     volume = mongo["volumes"][0].split(":")[0]

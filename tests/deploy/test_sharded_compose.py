@@ -64,7 +64,7 @@ def test_a_config_replica_set_two_shard_replica_sets_and_mongos(compose):
     for service in (services["config"], *shards.values()):
         command = service["command"]
         names.add(command[command.index("--replSet") + 1])
-        assert service["image"] == "mongo:7" and "healthcheck" in service
+        assert service["image"] == "mongo:8.0" and "healthcheck" in service
         assert "rs.initiate" in " ".join(service["healthcheck"]["test"])
         assert service["volumes"][0].split(":")[0] in compose["volumes"]
     assert len(names) == 3
