@@ -22,6 +22,7 @@ from survey_core.responses import dimensions, events, record
 from survey_core.responses.events import Kind
 from survey_core.rollups.deltas import Deltas
 from survey_core.rollups.increments import increments_of
+from survey_core.storage.lookups import find_in
 from survey_core.surveys.schema import CHANNELS, SCALES
 
 # The contact's dimensions are columns by name (`responses.dimensions.CONTACT`).
@@ -145,20 +146,11 @@ def _rows(handle: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
         yield reader.line_num, row
 
 
-# Responses looked up per query by `_id $in`: SecantusDB's cost per id grows with the length of
-# the list (a 50,000-id look-up took minutes), and about 25-50 ids per query is where it is
-# fastest (about 17,000 ids/s against 2,000 one by one); MongoDB is indifferent to the size.
-LOOKUP_CHUNK = 32
-
-
 def _responses(
     db: Database, ids: list[str], projection: dict[str, int] | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The stored responses of `ids`, looked up LOOKUP_CHUNK ids at a time."""
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        yield from db.responses.find(
-            {"_id": {"$in": ids[start : start + LOOKUP_CHUNK]}}, projection
-        )
+    """The stored responses of `ids` (a bounded `$in` at a time: `storage.lookups`)."""
+    return find_in(db.responses, "_id", ids, None, projection)
 
 
 def _batch_id(ids: list[str]) -> str:

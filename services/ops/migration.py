@@ -24,6 +24,7 @@ from survey_core.complaints.store import complaint_id
 from survey_core.responses.events import Kind, event_id, response_id, subject_of
 from survey_core.rollups import layout
 from survey_core.rollups.rebuild import rebuild
+from survey_core.storage.lookups import chunks, delete_in
 from survey_core.storage.transactions import in_transaction
 
 Say = Callable[[str], None]
@@ -100,8 +101,7 @@ def prune_rollups(db: Database) -> dict[str, int]:
                 kept.add((doc["month"], doc["dim"], doc["value"]))
             else:
                 empty.append(doc["_id"])
-        if empty:
-            db.rollups.delete_many({"_id": {"$in": empty}}, session=s)
+        delete_in(db.rollups, "_id", empty, session=s)
         dropped = 0
         for directory in directories:
             month, dim = directory["month"], directory["value"]
@@ -126,11 +126,13 @@ def training_windows(db: Database) -> int:
     )
     if not missing:
         return 0
-    pipeline: list[dict[str, Any]] = [
-        {"$match": {"meta.session_id": {"$in": [s["_id"] for s in missing]}}},
-        {"$group": {"_id": "$meta.session_id", "last": {"$max": "$expires_at"}}},
-    ]
-    last = {d["_id"]: d["last"] for d in db.invitations.aggregate(pipeline)}
+    last: dict[str, Any] = {}
+    for batch in chunks(s["_id"] for s in missing):
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"meta.session_id": {"$in": batch}}},
+            {"$group": {"_id": "$meta.session_id", "last": {"$max": "$expires_at"}}},
+        ]
+        last.update({d["_id"]: d["last"] for d in db.invitations.aggregate(pipeline)})
     for session in missing:
         db.training_sessions.update_one(
             {"_id": session["_id"], "links_expire_at": {"$exists": False}},

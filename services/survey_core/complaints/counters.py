@@ -26,6 +26,7 @@ from pymongo.client_session import ClientSession
 
 from survey_core import keys
 from survey_core.documents import Db
+from survey_core.storage.lookups import delete_in
 
 HOUR, DAY = 60, 1440
 HOURS_A_DAY = DAY // HOUR
@@ -195,6 +196,5 @@ def rebuild(db: Db) -> int:
         db.complaint_counts.bulk_write(writes, ordered=False)
     kept = {d["_id"] for d in docs} | {RULES_MARK}
     stale = [d["_id"] for d in db.complaint_counts.find({}, {"_id": 1}) if d["_id"] not in kept]
-    for first in range(0, len(stale), 1000):
-        db.complaint_counts.delete_many({"_id": {"$in": stale[first : first + 1000]}})
+    delete_in(db.complaint_counts, "_id", stale)
     return len(docs)

@@ -14,6 +14,7 @@ from pymongo.client_session import ClientSession
 from survey_core.documents import Db
 from survey_core.folding.plan import aliases_named
 from survey_core.responses.events import Kind
+from survey_core.storage.lookups import find_in
 
 STATE_ID = "events"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,7 +38,7 @@ def records_for(
     wanted = {ev["rid"] for ev in events} | set(aliases_named(events))
     records: dict[str, dict[str, Any]] = {}
     while wanted:
-        found = db.responses.find({"_id": {"$in": sorted(wanted)}}, session=session)
+        found = find_in(db.responses, "_id", sorted(wanted), session=session)
         records.update({doc["_id"]: doc for doc in found})
         wanted = {d["alias_of"] for d in records.values() if d.get("alias_of")} - set(records)
     return records
@@ -73,10 +74,13 @@ def admitted(
         return list(events)
     closed = {
         doc["_id"]: _utc(doc["closed_at"])
-        for doc in db.training_sessions.find(
-            {"_id": {"$in": sorted(sessions)}, "closed_at": {"$ne": None}},
+        for doc in find_in(
+            db.training_sessions,
+            "_id",
+            sorted(sessions),
+            {"closed_at": {"$ne": None}},
             {"closed_at": 1},
-            session=session,
+            session,
         )
     }
     return [ev for ev in events if not _after_close(ev, closed)]

@@ -9,6 +9,7 @@ from pymongo.client_session import ClientSession
 from survey_core.documents import Db
 from survey_core.folding.plan import Plan
 from survey_core.folding.reads import EPOCH
+from survey_core.storage.lookups import find_in
 
 
 def write_sides(db: Db, result: Plan, s: ClientSession) -> None:
@@ -26,7 +27,7 @@ def write_sides(db: Db, result: Plan, s: ClientSession) -> None:
         )
     if result.participations:
         ids = [p["_id"] for p in result.participations]
-        latest = {d["_id"]: d for d in db.callers.find({"_id": {"$in": ids}}, session=s)}
+        latest = {d["_id"]: d for d in find_in(db.callers, "_id", ids, session=s)}
         for took_part in result.participations:
             known = latest.get(took_part["_id"])
             if known is None or (took_part["started_at"] or EPOCH) > (known["started_at"] or EPOCH):

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pymongo.errors import DuplicateKeyError
 
 from survey_core.documents import Db
+from survey_core.storage.lookups import find_in
 
 Collection = Literal["monitor_scores", "agent_ratings", "thanks"]
 Counted = Literal["monitor_scores", "agent_ratings", "thanks", "complaints"]
@@ -54,5 +55,5 @@ def of_agent(db: Db, collection: Collection, agent: str, month: str) -> list[dic
 
 def scored_among(db: Db, rids: list[str]) -> set[str]:
     """Which of the contacts `rids` a monitor has scored (in any month)."""
-    found = db.monitor_scores.find({"rid": {"$in": rids}}, {"rid": 1})
+    found = find_in(db.monitor_scores, "rid", rids, None, {"rid": 1})
     return {d["rid"] for d in found}

@@ -28,6 +28,7 @@ from survey_core.folding.reads import RECHECK, STATE_ID
 from survey_core.messaging import recording_sid
 from survey_core.responses.events import Kind, event_id, subject_of
 from survey_core.sealing import Keyring
+from survey_core.storage.lookups import delete_in
 from survey_core.surveys.catalog import SurveyOf
 
 # Deletes a recording at Twilio by its SID (a missing one is no error: it is gone).
@@ -176,7 +177,7 @@ def _folded_events(db: Db, cutoff: datetime, dry_run: bool, batch: int) -> int:
     if dry_run:
         return db.events.count_documents(query)
     ids = [d["_id"] for d in db.events.find(query, {"_id": 1}).limit(batch)]
-    return db.events.delete_many({"_id": {"$in": ids}}).deleted_count if ids else 0
+    return delete_in(db.events, "_id", ids)
 
 
 def enforce(

@@ -22,6 +22,7 @@ from survey_core.responses import dimensions, events
 from survey_core.responses.admission import took_part_since
 from survey_core.responses.events import Kind, response_id
 from survey_core.responses.hashing import caller_hash, keyed_hash
+from survey_core.storage.lookups import find_in
 from survey_core.tokens import LinkToken, new_link_id, read_link, read_token, sign_link
 
 
@@ -114,17 +115,18 @@ def invite_many(
     asked: Sequence[tuple[dict[str, Any], dict[str, Any]]],
     now: datetime | None = None,
 ) -> list[Invited | SurveySuppressed]:
-    """Create the invitations of (survey, body) pairs in order, in four round trips however
-    many: the contacts' existing invitations, the customers' last participations, the new
+    """Create the invitations of (survey, body) pairs in order, in four steps however many
+    (the look-ups a bounded `$in` at a time, `storage.lookups`): the contacts' existing
+    invitations, the customers' last participations, the new
     invitations, their `invite` events. One outcome per pair: the invitation (created, or the
     contact's existing one: a second pair for a contact finds the first's), or
     SurveySuppressed."""
     now = now or datetime.now(UTC)
     rids = [response_id(body["channel"], body["interaction_id"]) for _, body in asked]
-    known = {d["rid"]: d for d in db.invitations.find({"rid": {"$in": sorted(set(rids))}})}
+    known = {d["rid"]: d for d in find_in(db.invitations, "rid", sorted(set(rids)))}
     hashes = [customer_hash(body, policy.hash_key) for _, body in asked]
     wanted = sorted({h for h in hashes if h})
-    latest = {d["_id"]: d for d in db.callers.find({"_id": {"$in": wanted}})} if wanted else {}
+    latest = {d["_id"]: d for d in find_in(db.callers, "_id", wanted)}
     outcomes: list[Invited | SurveySuppressed] = []
     made: list[dict[str, Any]] = []
     for (survey, body), rid, hashed in zip(asked, rids, hashes, strict=True):
@@ -140,7 +142,7 @@ def invite_many(
         outcomes.append(Invited(known[rid], created=True))
     lost = _insert_new(db, made)
     if lost:  # concurrent requests for the same contacts won: theirs are the contacts' links
-        won = {d["rid"]: d for d in db.invitations.find({"rid": {"$in": sorted(lost)}})}
+        won = {d["rid"]: d for d in find_in(db.invitations, "rid", sorted(lost))}
         outcomes = [
             Invited(won.get(o.invitation["rid"], o.invitation), created=False)
             if isinstance(o, Invited) and o.created and o.invitation["rid"] in lost

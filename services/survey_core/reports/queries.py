@@ -11,6 +11,7 @@ from survey_core.reports.snapshot import Snapshot
 from survey_core.responses.record import METRICS
 from survey_core.rollups import layout
 from survey_core.statuses import FINAL, LEFT_OUT, Status
+from survey_core.storage.lookups import find_in
 
 FILTER_DIMS = tuple(layout.DIMENSIONS)  # channel, agent, team, reason, survey
 # The funnel's counters, in report order: offered, left out (by why), started, ended (by how).
@@ -134,7 +135,7 @@ def by_value(snap: Snapshot, month: str, by: str) -> dict[str, dict[str, Any]]:
     def read() -> list[Doc]:
         directory = db.rollups.find_one({"_id": layout.directory_id(month, by)}) or {}
         ids = [layout.rollup_id(month, by, value) for value in directory.get("values", [])]
-        return list(db.rollups.find({"_id": {"$in": ids}})) if ids else []
+        return list(find_in(db.rollups, "_id", ids))
 
     docs: dict[str, list[Doc]] = {}
     for doc in snap.rollups(read, lambda t: t[0] == month and t[1] == by):

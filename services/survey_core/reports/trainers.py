@@ -16,6 +16,7 @@ from survey_core.documents import Db
 from survey_core.reports.released import released_by_trainer, sessions_of_month
 from survey_core.reports.snapshot import Snapshot
 from survey_core.statuses import Status
+from survey_core.storage.lookups import find_in
 
 CRITERIA = ("communication", "clarity", "interaction", "overall")
 
@@ -36,7 +37,7 @@ def figures(counters: dict[str, Any]) -> dict[str, Any]:
 
 
 def _names(db: Db, ids: list[str]) -> dict[str, str | None]:
-    return {t["_id"]: t.get("name") for t in db.trainers.find({"_id": {"$in": ids}}, {"name": 1})}
+    return {t["_id"]: t.get("name") for t in find_in(db.trainers, "_id", ids, None, {"name": 1})}
 
 
 def ranking_of(snap: Snapshot, month: str, m: int, anonymity_min: int) -> dict[str, Any]:

@@ -9,13 +9,17 @@ from typing import Any
 from survey_core.documents import Db
 from survey_core.responses.dimensions import CUSTOMER, TRAINING_CHANNEL
 from survey_core.statuses import FINAL
+from survey_core.storage.lookups import find_in
 
 
 def scored(db: Db, rids: Iterable[str], month: str, metric: str) -> dict[str, dict[str, Any]]:
     """The records of `month` among `rids` that have a `metric` score: their scores and
     agent and team."""
-    found = db.responses.find(
-        {"_id": {"$in": list(rids)}, "month": month, f"scores.{metric}": {"$exists": True}},
+    found = find_in(
+        db.responses,
+        "_id",
+        rids,
+        {"month": month, f"scores.{metric}": {"$exists": True}},
         {"scores": 1, "agent_id": 1, "team": 1},
     )
     return {d["_id"]: d for d in found}

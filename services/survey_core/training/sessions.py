@@ -24,6 +24,7 @@ from survey_core.responses.events import response_id
 from survey_core.responses.hashing import evaluation_interaction
 from survey_core.settings import LinkSettings
 from survey_core.statuses import Status
+from survey_core.storage.lookups import find_in
 
 CHANNEL = TRAINING_CHANNEL
 
@@ -154,7 +155,7 @@ def comments(db: Db, session_id: str, hash_key: str, answered: int) -> list[str]
     if not ids:
         return []
     found = list(
-        db.responses.find({"_id": {"$in": ids}, "status": Status.COMPLETE}, {"answers.comment": 1})
+        find_in(db.responses, "_id", ids, {"status": Status.COMPLETE}, {"answers.comment": 1})
     )
     if len(found) < answered:
         return None
