@@ -84,3 +84,42 @@ def test_spooling_while_open_does_not_hold_the_breaker_open(db, tmp_path, short_
     assert not breaker.is_open()
     ev = events.event(Kind.ANSWER, meta, "last", qtype="csat", value=5)
     assert events.record(db, spool, [ev]) == ["stored"]
+
+
+def test_one_answer_too_late_does_not_open_the_breaker_but_a_second_does():
+    """One request past its deadline is a heavy request, not an outage: the requests after it
+    still try the database. A second within the cool-down opens the breaker."""
+    from pymongo.errors import NetworkTimeout
+
+    from survey_core.storage.breaker import Breaker
+
+    fresh = Breaker(cool_down_s=60)
+    fresh.trip(NetworkTimeout("timed out"))
+    assert not fresh.is_open()
+    fresh.trip(NetworkTimeout("timed out"))
+    assert fresh.is_open()
+
+
+def test_a_database_that_cannot_be_reached_opens_the_breaker_at_once():
+    from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
+
+    from survey_core.storage.breaker import Breaker
+
+    for cause in (ServerSelectionTimeoutError("no server"), AutoReconnect("reset")):
+        fresh = Breaker(cool_down_s=60)
+        fresh.trip(cause)
+        assert fresh.is_open()
+
+
+def test_answers_too_late_far_apart_never_open_the_breaker(monkeypatch):
+    from pymongo.errors import ExecutionTimeout
+
+    from survey_core.storage import breaker as module
+
+    clock = iter([0.0, 10.0, 20.0, 30.0])
+    monkeypatch.setattr(module.time, "monotonic", lambda: next(clock))
+    fresh = module.Breaker(cool_down_s=3)
+    for _ in range(4):
+        fresh.trip(ExecutionTimeout("operation exceeded time limit"))
+    monkeypatch.undo()
+    assert not fresh.is_open()

@@ -65,6 +65,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("key_hash", ASCENDING)], unique=True, name="key_hash"),
         IndexModel([("prefix", ASCENDING)], name="prefix"),
     ],
+    # Follow-ups: by `_id` (the response's), and overdue ones by due time (the API's overdue
+    # list, the dashboard's count): without it each read scanned every follow-up ever opened.
+    "follow_ups": [IndexModel([("due_at", ASCENDING)], name="due_at")],
     # The dashboard's sign-ins: read by `_id` (the cookie's random id); gone once expired.
     "dashboard_sessions": [
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires_at"),

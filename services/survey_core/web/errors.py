@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException
 
+from survey_core.reports.snapshot import ReportsUnstable
 from survey_core.storage.breaker import DATABASE_DOWN, breaker
 
 log = logging.getLogger("voc.errors")
@@ -127,6 +128,17 @@ def handle_database_error(exc: PyMongoError) -> Response:
     return handle_unexpected(exc)
 
 
+def handle_reports_unstable(exc: ReportsUnstable) -> Response:
+    """The folding worker committed during every read of a report (a busy moment, or a slow
+    database): nothing was wrong with the request, so a 503 that says when to come back."""
+    log.warning("report not read: %s", exc)
+    response = error_response(
+        503, "reports_busy", "The figures were being updated; try again in a moment."
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
@@ -157,4 +169,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(PyMongoError, handle_database_error)
+    app.register_error_handler(ReportsUnstable, handle_reports_unstable)
     app.register_error_handler(Exception, handle_unexpected)
