@@ -50,9 +50,11 @@ def pending(db: Db) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return state, unfolded(db, state)
 
 
-def unfolded(db: Db, state: Mapping[str, Any]) -> list[dict[str, Any]]:
+def unfolded(
+    db: Db, state: Mapping[str, Any], session: ClientSession | None = None
+) -> list[dict[str, Any]]:
     """The events past the watermark of `state` (a fold_state document)."""
-    return list(db.events.find({"at": {"$gte": state.get(MAIN) or EPOCH}}))
+    return list(db.events.find({"at": {"$gte": state.get(MAIN) or EPOCH}}, session=session))
 
 
 def _utc(moment: datetime) -> datetime:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pymongo.client_session import ClientSession
+
 from survey_core import scoring
 from survey_core.reports.snapshot import Snapshot
 from survey_core.responses.record import METRICS
@@ -62,16 +64,16 @@ def monthly_docs(
     if len(active) <= 1:
         dim, value = next(iter(active.items())) if active else layout.ALL
 
-        def read() -> list[Doc]:
+        def read(session: ClientSession | None) -> list[Doc]:
             ids = [layout.rollup_id(m, dim, value) for m in months]
-            return list(db.rollups.find({"_id": {"$in": ids}}))
+            return list(db.rollups.find({"_id": {"$in": ids}}, session=session))
 
         def keep(target: layout.Target) -> bool:
             return target[1] == dim and target[2] == value
     else:  # combined filters: the month's finest cells, matched here
 
-        def read() -> list[Doc]:
-            return [d for m in months for d in db.rollups.find({"cell_month": m})]
+        def read(session: ClientSession | None) -> list[Doc]:
+            return [d for m in months for d in db.rollups.find({"cell_month": m}, session=session)]
 
         def keep(target: layout.Target) -> bool:
             return target[1] == layout.CELL and _matches(layout.cell_of(target[2]), active)
@@ -132,10 +134,11 @@ def by_value(snap: Snapshot, month: str, by: str) -> dict[str, dict[str, Any]]:
     O(values) documents read, whatever the number of responses."""
     db = snap.db
 
-    def read() -> list[Doc]:
-        directory = db.rollups.find_one({"_id": layout.directory_id(month, by)}) or {}
+    def read(session: ClientSession | None) -> list[Doc]:
+        directory_id = layout.directory_id(month, by)
+        directory = db.rollups.find_one({"_id": directory_id}, session=session) or {}
         ids = [layout.rollup_id(month, by, value) for value in directory.get("values", [])]
-        return list(find_in(db.rollups, "_id", ids))
+        return list(find_in(db.rollups, "_id", ids, session=session))
 
     docs: dict[str, list[Doc]] = {}
     for doc in snap.rollups(read, lambda t: t[0] == month and t[1] == by):
@@ -148,9 +151,9 @@ def one_value(snap: Snapshot, months: list[str], dim: str, value: str) -> dict[s
     """Merged counters per month of one value of any dimension (a trainer's trend)."""
     db = snap.db
 
-    def read() -> list[Doc]:
+    def read(session: ClientSession | None) -> list[Doc]:
         ids = [layout.rollup_id(m, dim, value) for m in months]
-        return list(db.rollups.find({"_id": {"$in": ids}}))
+        return list(db.rollups.find({"_id": {"$in": ids}}, session=session))
 
     wanted = set(months)
 
