@@ -147,26 +147,6 @@ def by_value(snap: Snapshot, month: str, by: str) -> dict[str, dict[str, Any]]:
     return {value: merge_docs(found) for value, found in docs.items()}
 
 
-def one_value(snap: Snapshot, months: list[str], dim: str, value: str) -> dict[str, dict[str, Any]]:
-    """Merged counters per month of one value of any dimension (a trainer's trend)."""
-    db = snap.db
-
-    def read(session: ClientSession | None) -> list[Doc]:
-        ids = [layout.rollup_id(m, dim, value) for m in months]
-        return list(db.rollups.find({"_id": {"$in": ids}}, session=session))
-
-    wanted = set(months)
-
-    def keep(target: layout.Target) -> bool:
-        return target[0] in wanted and target[1] == dim and target[2] == value
-
-    found: dict[str, list[Doc]] = {m: [] for m in months}
-    for doc in snap.rollups(read, keep):
-        if keep((doc["month"], doc["dim"], doc["value"])):
-            found[doc["month"]].append(doc)
-    return {month: merge_docs(docs) for month, docs in found.items()}
-
-
 def funnel(snap: Snapshot, month: str, channel: str | None) -> dict[str, Any]:
     """How many were offered a survey, left out, started, completed, or stopped where."""
     counters = monthly_docs(snap, [month], {"channel": channel})[month]["funnel"]
